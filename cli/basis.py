@@ -1,0 +1,104 @@
+"""Shared parts of the `vt` command line: the app, the --json option and Dutch errors.
+
+Every command takes `--json` for machine-readable output. Bad input gives a Dutch error and
+exit code 1, never a Python traceback. Prefect is only imported by the commands that run a flow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from typing import Any, NoReturn
+
+import typer
+
+from models.instellingen import OngeldigeInstellingen
+
+app = typer.Typer(
+    help="Veilig Thuis orkestratie: meldingen, casussen, termijnen en demodata.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JSON_OPTIE = typer.Option(False, "--json", help="Uitvoer als JSON (voor scripts).")
+_WEEKDAGEN = ["ma", "di", "wo", "do", "vr", "za", "zo"]
+
+
+class Gebruikersfout(Exception):
+    """Bad input or an unusable environment: shown as a Dutch error, exit code 1."""
+
+    def __init__(self, melding: str, regels: list[str] | None = None):
+        super().__init__(melding)
+        self.melding = melding
+        self.regels = regels or []
+
+
+def fout(melding: str, als_json: bool, regels: list[str] | None = None) -> NoReturn:
+    if als_json:
+        typer.echo(json.dumps({"fout": melding, "regels": regels or []}, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(f"Fout: {melding}", err=True)
+        for regel in regels or []:
+            typer.echo(f"  {regel}", err=True)
+    raise typer.Exit(1)
+
+
+def netjes(functie):
+    """Turn the errors a person can fix into a Dutch message and exit code 1."""
+
+    @functools.wraps(functie)
+    def omhulsel(*args, **kwargs):
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        from models.dossier import OnbekendeCasus
+        from models.typen import SleutelOntbreekt
+
+        als_json = bool(kwargs.get("als_json"))
+        try:
+            return functie(*args, **kwargs)
+        except Gebruikersfout as exc:
+            fout(exc.melding, als_json, exc.regels)
+        except OngeldigeInstellingen as exc:
+            eerste, *rest = str(exc).splitlines()
+            fout(eerste, als_json, [r.strip() for r in rest])
+        except (SleutelOntbreekt, OnbekendeCasus) as exc:
+            fout(str(exc), als_json)
+        except (OperationalError, ProgrammingError) as exc:
+            # Only the driver's first line: the rest repeats the SQL statement.
+            oorzaak = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            fout(
+                f"De database geeft een fout: {oorzaak}. Klopt DATABASE_URL, en is `vt migreer` gedraaid?",
+                als_json,
+            )
+
+    return omhulsel
+
+
+def toon_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def amsterdam():
+    from models.kalender import AMSTERDAM
+
+    return AMSTERDAM
+
+
+def lokaal(moment: dt.datetime | None) -> str:
+    """'vr 27-11-2026 23:59' in Europe/Amsterdam."""
+    if moment is None:
+        return "-"
+    lokaal = moment.astimezone(amsterdam())
+    return f"{_WEEKDAGEN[lokaal.weekday()]} {lokaal:%d-%m-%Y %H:%M}"
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(amsterdam()).isoformat() if moment else None
+
+
+def regio_instellingen():
+    from models.instellingen import instellingen
+
+    return instellingen()

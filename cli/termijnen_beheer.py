@@ -1,0 +1,193 @@
+"""`vt termijn ...`: staff suspend, resume and extend a term of a casus (always with a reason,
+audited, and picked up by the deadline watch), and list the open terms over time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+
+from cli.basis import JSON_OPTIE, Gebruikersfout, app, iso, lokaal, netjes, regio_instellingen, toon_json
+from models.instellingen import TIJDZONE, TermijnSoort
+
+termijn_app = typer.Typer(
+    help="Termijnen van een casus opschorten, hervatten of verlengen, en termijnen over tijd tonen.",
+    no_args_is_help=True,
+)
+app.add_typer(termijn_app, name="termijn")
+
+REFERENTIE = typer.Argument(..., help="Casusreferentie, bijvoorbeeld VT-2026-000123.")
+SOORT = typer.Option(..., "--soort", help=f"Soort termijn: {', '.join(s.value for s in TermijnSoort)}.")
+DOOR = typer.Option(..., "--door", help="Wie dit doet (komt in de audittrail).")
+TERMIJN_ID = typer.Option(None, "--id", help="Nummer van de termijn, als de casus er meer van deze soort open heeft.")
+
+
+def _soort(waarde: str) -> TermijnSoort:
+    try:
+        return TermijnSoort(waarde.strip().lower())
+    except ValueError:
+        raise Gebruikersfout(f"--soort moet een van deze zijn: {', '.join(s.value for s in TermijnSoort)}.") from None
+
+
+def _kies_termijn(session, casus, soort: TermijnSoort, termijn_id: int | None):
+    """The open term of this kind; with several open (e.g. monitoring moments), --id picks one."""
+    from models.dossier import open_termijnen
+
+    kandidaten = open_termijnen(session, casus, soort)
+    if termijn_id is not None:
+        kandidaten = [t for t in kandidaten if t.id == termijn_id]
+    if not kandidaten:
+        raise Gebruikersfout(f"Casus {casus.referentie} heeft geen open termijn {soort.value}"
+                             f"{f' met nummer {termijn_id}' if termijn_id is not None else ''}.")
+    if len(kandidaten) > 1:
+        raise Gebruikersfout(
+            f"Casus {casus.referentie} heeft {len(kandidaten)} open termijnen {soort.value}; kies er één met --id.",
+            [f"--id {t.id}: vervalt {lokaal(t.vervalt_op)}" for t in kandidaten],
+        )
+    return kandidaten[0]
+
+
+def _wijzig(referentie: str, soort: str, termijn_id: int | None, wijziging) -> dict:
+    """Apply `wijziging(session, casus, termijn)` in one transaction; returns the term's new state."""
+    from models.db import sessie
+    from models.dossier import OngeldigeTermijnwijziging, casus_op_referentie
+
+    gekozen = _soort(soort)
+    try:
+        with sessie() as session:
+            casus = casus_op_referentie(session, referentie.strip().upper())
+            termijn = _kies_termijn(session, casus, gekozen, termijn_id)
+            wijziging(session, casus, termijn)
+            return {
+                "casus": casus.referentie, "termijn_id": termijn.id, "soort": termijn.soort,
+                "vervalt_op": iso(termijn.vervalt_op), "oorspronkelijk_vervalt_op": iso(termijn.oorspronkelijk_vervalt_op),
+                "opgeschort_op": iso(termijn.opgeschort_op), "volgende_actie_op": iso(termijn.volgende_actie_op),
+            }
+    except OngeldigeTermijnwijziging as exc:
+        raise Gebruikersfout(str(exc)) from None
+
+
+def _toon(staat: dict, wat: str, als_json: bool) -> None:
+    if als_json:
+        toon_json(staat)
+        return
+    tijd = lambda waarde: lokaal(dt.datetime.fromisoformat(waarde)) if waarde else "-"  # noqa: E731
+    typer.echo(f"Termijn {staat['soort']} (nummer {staat['termijn_id']}) van casus {staat['casus']} {wat}.")
+    typer.echo(f"  vervalt op        {tijd(staat['vervalt_op'])}")
+    if staat["oorspronkelijk_vervalt_op"] != staat["vervalt_op"]:
+        typer.echo(f"  oorspronkelijk    {tijd(staat['oorspronkelijk_vervalt_op'])}")
+    if staat["opgeschort_op"]:
+        typer.echo(f"  opgeschort sinds  {tijd(staat['opgeschort_op'])} (geen waarschuwingen of escalaties)")
+    else:
+        typer.echo(f"  volgende stap     {tijd(staat['volgende_actie_op'])}")
+
+
+@termijn_app.command()
+@netjes
+def opschorten(
+    referentie: str = REFERENTIE, soort: str = SOORT,
+    reden: str = typer.Option(..., "--reden", help="Waarom de termijn stilstaat (komt in de audittrail)."),
+    door: str = DOOR, termijn_id: int = TERMIJN_ID, als_json: bool = JSON_OPTIE,
+) -> None:
+    """Schort een termijn op: de klok stopt en er gaan geen waarschuwingen of escalaties uit."""
+    from models.dossier import schort_op
+
+    staat = _wijzig(referentie, soort, termijn_id,
+                    lambda session, casus, termijn: schort_op(session, casus, termijn, door, reden))
+    _toon(staat, "opgeschort", als_json)
+
+
+@termijn_app.command()
+@netjes
+def hervatten(
+    referentie: str = REFERENTIE, soort: str = SOORT, door: str = DOOR, termijn_id: int = TERMIJN_ID,
+    als_json: bool = JSON_OPTIE,
+) -> None:
+    """Hervat een opgeschorte termijn: vervaldatum en waarschuwingen schuiven op met de opgeschorte tijd."""
+    from models.dossier import hervat
+
+    staat = _wijzig(referentie, soort, termijn_id,
+                    lambda session, casus, termijn: hervat(session, casus, termijn, door))
+    _toon(staat, "hervat", als_json)
+
+
+def _nieuwe_vervaldatum(tot: str | None, werkdagen: int | None, vervalt_op: dt.datetime) -> dt.datetime:
+    from models.kalender import AMSTERDAM, werkkalender
+    from models.termijnbewaking import na_werkdagen
+
+    regio = regio_instellingen()
+    if (tot is None) == (werkdagen is None):
+        raise Gebruikersfout("Geef precies één van --tot en --werkdagen.")
+    if werkdagen is not None:
+        if werkdagen < 1:
+            raise Gebruikersfout("--werkdagen moet 1 of meer zijn.")
+        return na_werkdagen(vervalt_op, werkdagen, werkkalender(regio))
+    try:
+        if len(tot.strip()) == 10:  # a date: the term ends at the settings' end time that day
+            return dt.datetime.combine(dt.date.fromisoformat(tot.strip()), regio.kalender.termijn_eindigt_om,
+                                       tzinfo=AMSTERDAM)
+        moment = dt.datetime.fromisoformat(tot.strip())
+    except ValueError:
+        raise Gebruikersfout(
+            f"--tot is geen geldige datum of geldig tijdstip. Gebruik bijvoorbeeld 2026-12-04 of 2026-12-04T17:00 "
+            f"(zonder tijdzone geldt {TIJDZONE})."
+        ) from None
+    return moment.replace(tzinfo=AMSTERDAM) if moment.tzinfo is None else moment
+
+
+@termijn_app.command()
+@netjes
+def verlengen(
+    referentie: str = REFERENTIE, soort: str = SOORT,
+    reden: str = typer.Option(..., "--reden", help="Waarom de termijn langer wordt (komt in de audittrail)."),
+    door: str = DOOR,
+    tot: str = typer.Option(None, "--tot", help="Nieuwe vervaldatum (2026-12-04) of tijdstip (2026-12-04T17:00)."),
+    werkdagen: int = typer.Option(None, "--werkdagen", help="Verleng met dit aantal werkdagen."),
+    termijn_id: int = TERMIJN_ID, als_json: bool = JSON_OPTIE,
+) -> None:
+    """Verleng een termijn met een reden. Stappen die nu weer in de toekomst liggen, gaan opnieuw uit."""
+    from models.dossier import verleng
+
+    def wijziging(session, casus, termijn):
+        verleng(session, casus, termijn, _nieuwe_vervaldatum(tot, werkdagen, termijn.vervalt_op), door, reden)
+
+    _toon(_wijzig(referentie, soort, termijn_id, wijziging), "verlengd", als_json)
+
+
+@termijn_app.command("over-tijd")
+@netjes
+def over_tijd(
+    gemeente: str = typer.Option(None, "--gemeente", help="Alleen deze gemeente (CBS-code, bijvoorbeeld GM0907)."),
+    als_json: bool = JSON_OPTIE,
+) -> None:
+    """Toon alle open termijnen die over tijd zijn, per gemeente (opgeschorte termijnen niet)."""
+    from models.db import sessie
+    from models.termijnbewaking import over_tijd as termijnen_over_tijd
+    from models.termijnbewaking import overzichtsregels
+    from models.typen import nu
+
+    regio = regio_instellingen()
+    code = gemeente.strip().upper() if gemeente else None
+    if code is not None and code not in {g.code for g in regio.gemeenten}:
+        raise Gebruikersfout(f"Onbekende gemeente {code}; kies uit {', '.join(g.code for g in regio.gemeenten)}.")
+    moment = nu()
+    with sessie() as session:
+        regels = overzichtsregels(termijnen_over_tijd(session, moment, code), regio, moment)
+    if als_json:
+        toon_json({"peilmoment": iso(moment), "aantal": len(regels),
+                   "termijnen": [{**r, "vervallen_op": iso(r["vervallen_op"])} for r in regels]})
+        return
+    if not regels:
+        typer.echo(f"Geen open termijnen over tijd op {lokaal(moment)}.")
+        return
+    typer.echo(f"{len(regels)} open termijnen over tijd op {lokaal(moment)} ({TIJDZONE}):")
+    vorige = None
+    for r in regels:
+        if r["gemeente"] != vorige:
+            vorige = r["gemeente"]
+            typer.echo("")
+            typer.echo(f"{r['gemeente']} ({r['gemeente_code']})")
+        verlengd = "  verlengd" if r["verlengd"] else ""
+        typer.echo(f"  {r['casus']:<16} {r['termijn']:<24} vervallen {lokaal(r['vervallen_op'])}  "
+                   f"{r['werkdagen_te_laat']} werkdagen / {r['uren_te_laat']} uur te laat  "
+                   f"laatste stap: {r['laatste_stap'] or '-'}{verlengd}")

@@ -1,0 +1,24 @@
+"""Delivery of letters to families and melders, every five minutes."""
+
+from __future__ import annotations
+
+from prefect.deployments.runner import RunnerDeployment
+
+
+def deployments() -> list[RunnerDeployment]:
+    from flows.brieven import brieven_bezorgen
+
+    return [
+        brieven_bezorgen.to_deployment(
+            name="brieven bezorgen",
+            description=(
+                "Bezorgt klaarstaande brieven aan gezinnen en melders: per post (een kopie in de "
+                "printwachtrij die de postkamer leegt) of per e-mail met de brief als bijlage, als de "
+                "ontvanger daarmee instemde. Een mislukte bezorging wordt later opnieuw geprobeerd; na het "
+                "ingestelde aantal pogingen krijgt de teamleider bericht. Er gaat nooit een brief verloren "
+                "en geen brief gaat twee keer. Namen en adressen staan alleen in de brief en het dossier."
+            ),
+            interval=300,
+            tags=["brieven", "bezorging"],
+        ),
+    ]

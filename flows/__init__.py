@@ -1,0 +1,1 @@
+"""Prefect flows: each composes tasks into one protocol step; no SQL, no string formatting."""

@@ -1,0 +1,66 @@
+"""The lifecycle of one casus (deployment "casus levensloop", parameter: the case reference).
+
+One run per casus. Each time it runs (at the start, and again after every resume) it reads
+where the casus stands in the case store and carries on from there:
+
+1. finish the follow-ups of decisions already stored (letters, e-mails), each made once;
+2. show the casus in the UI: run tags (gemeente, step, urgency) and a markdown artifact;
+3. closed: done. A step without a person (the front-door check): take it and look again;
+4. otherwise wait for the decision of this step with its form (the run is Suspended: the run
+   list filtered on Suspended is the team's work list), check it, carry it out, and look again.
+   A refused form is shown again with the reasons.
+
+The store is the source of truth and every side effect is keyed, so resuming, rerunning or a
+crash in between never repeats one.
+"""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.formulieren import beslisformulier, vraag_invoer
+from models.besluiten import Beslismoment
+from tasks.bezorging import bezorg_notificaties, plaats_notificatie
+from tasks.brieven import bezorg_brieven, maak_brief
+from tasks.levensloop import (
+    lees_stap,
+    markeer_nazorg_klaar,
+    open_nazorg,
+    publiceer_casusoverzicht,
+    ruim_formulieren_op,
+    verwerk_beslissing,
+    werk_runlabels_bij,
+    zet_automatische_stap,
+)
+
+
+def rond_nazorg_af(casus_referentie: str) -> None:
+    """Letters and e-mails that stored decisions owe; each decision's follow-up once."""
+    for opdracht in open_nazorg(casus_referentie):
+        brieven = [brief for b in opdracht.brieven
+                   for brief in maak_brief(casus_referentie, b.soort, opdracht.aanleiding, b.gegevens)]
+        berichten = [plaats_notificatie(**bericht) for bericht in opdracht.berichten]
+        bezorg_notificaties(alleen=berichten)
+        bezorg_brieven(alleen=brieven)
+        markeer_nazorg_klaar(opdracht.beslissing_id)
+
+
+@flow(name="casus-levensloop", flow_run_name="{casus_referentie}", log_prints=False)
+def casus_levensloop(casus_referentie: str) -> str:
+    """Voer casus `casus_referentie` door de levensloop: wacht bij elk besluit op een formulier."""
+    fouten: list[str] = []
+    while True:
+        rond_nazorg_af(casus_referentie)
+        stap = lees_stap(casus_referentie, fouten)
+        werk_runlabels_bij(stap.labels)
+        publiceer_casusoverzicht(casus_referentie)
+        if stap.afgesloten:
+            ruim_formulieren_op()
+            return stap.status
+        if stap.automatisch:
+            zet_automatische_stap(casus_referentie)
+            continue
+        moment = Beslismoment(stap.moment)
+        pauze = vraag_invoer(beslisformulier(moment, stap.teams, stap.beginwaarden), stap.sleutel,
+                             stap.beschrijving, **stap.beginwaarden)
+        fouten = verwerk_beslissing(casus_referentie, stap.moment, stap.sleutel, pauze)

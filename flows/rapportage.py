@@ -1,0 +1,67 @@
+"""The biweekly report to the regional overleg: the werkvoorraad per municipality with its
+knelpunten, by e-mail with the PDF, a CSV per municipality and the chart; archived, and shown
+in the Prefect UI. The same period again sends nothing, unless staff ask for a resend."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow
+from pydantic import BaseModel, Field
+
+from models.knelpunt import KnelpuntInvoer
+from models.ontvangers import RAPPORTAGE
+from tasks.bezorging import bezorg_notificaties, plaats_notificatie
+from tasks.rapportage import (
+    archiveer_rapport,
+    bepaal_periode,
+    bereken_rapportcijfers,
+    leg_verzending_vast,
+    maak_rapportbestanden,
+    publiceer_artefacten,
+    sla_knelpunt_op,
+    werk_werkdagen_bij,
+    zoek_laatste_versie,
+)
+
+
+class Verzending(BaseModel):
+    periode_eind: dt.date
+    versie: int
+    nieuw_gemaakt: bool = Field(description="False: deze periode was al gemaakt; er is niets opnieuw verstuurd.")
+    verzonden: bool
+
+
+@flow(name="rapportage-versturen", log_prints=False)
+def rapportage_versturen(periode_eind: dt.date | None = None, opnieuw_versturen: bool = False) -> Verzending:
+    """Stuur de rapportage van de werkvoorraad per gemeente naar het regionaal overleg.
+
+    Args:
+        periode_eind: laatste dag (zondag) van de periode; leeg: de laatste afgelopen periode.
+        opnieuw_versturen: ook versturen als deze periode al verstuurd is (als nieuwe versie).
+    """
+    periode = bepaal_periode(periode_eind)
+    werk_werkdagen_bij()
+    versie = zoek_laatste_versie(periode)
+    nieuw = versie is None or opnieuw_versturen
+    if nieuw:
+        volgnummer = 1 if versie is None else versie.versie + 1
+        cijfers = bereken_rapportcijfers(periode)
+        bestanden = maak_rapportbestanden(cijfers, volgnummer)
+        versie = archiveer_rapport(cijfers, volgnummer, bestanden)
+        publiceer_artefacten(versie)
+    # Placing the same version's e-mail again is a no-op: a run that stopped halfway completes.
+    notificatie_id = plaats_notificatie(
+        sleutel=versie.sleutel, soort="rapportage", ontvanger=RAPPORTAGE, template="rapport/email.html.j2",
+        context={"c": versie.cijfers, "versie": versie.versie}, bijlagen=versie.bijlagen, opmaak="html",
+    )
+    bezorg_notificaties(alleen=[notificatie_id])
+    verzonden = leg_verzending_vast(versie, notificatie_id)
+    return Verzending(periode_eind=periode.eind, versie=versie.versie, nieuw_gemaakt=nieuw, verzonden=verzonden)
+
+
+@flow(name="knelpunt-toevoegen", log_prints=False)
+def knelpunt_toevoegen(knelpunt: KnelpuntInvoer) -> int:
+    """Voeg een knelpunt toe aan de rapportage van een periode. Alleen organisatorische tekst:
+    nooit iets over een gezin (geen namen, adressen, BSN's, casusreferenties)."""
+    return sla_knelpunt_op(knelpunt)

@@ -1,0 +1,32 @@
+"""Deadline watch (termijnbewaking): every few minutes, every open term that reaches a step of
+its escalation ladder is acted on once: a warning to the team, the team leader when it falls
+due, the manager and the regional coordinator when it is overdue (roles and moments from the
+settings). The e-mails go out in the same run; what fails is retried by `berichten-bezorgen`.
+Then the overview of terms over time is refreshed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow
+
+from models.termijnbewaking import Bewakingsverslag
+from models.typen import nu
+from tasks.bezorging import bezorg_notificaties
+from tasks.termijnbewaking import bewaak_termijnen, publiceer_termijnen_over_tijd
+
+
+@flow(name="termijnbewaking", log_prints=False)
+def termijnbewaking(peildatum: dt.datetime | None = None) -> Bewakingsverslag:
+    """Bewaak alle open termijnen: waarschuw, meld verlopen en escaleer overschreden termijnen,
+    elke stap één keer, en ververs het overzicht 'termijnen over tijd'.
+
+    Args:
+        peildatum: het moment waarop de termijnen worden bekeken (met tijdzone); leeg = nu.
+    """
+    moment = peildatum or nu()
+    verslag = bewaak_termijnen(moment)
+    if verslag.notificaties:
+        bezorg_notificaties(alleen=verslag.notificaties)
+    publiceer_termijnen_over_tijd(moment)
+    return verslag

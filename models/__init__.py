@@ -1,0 +1,1 @@
+"""Data model and pure domain rules of the Veilig Thuis orchestration (no Prefect here)."""

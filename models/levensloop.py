@@ -1,0 +1,62 @@
+"""The lifecycle of a casus (Handelingsprotocol Veilig Thuis) as one table of allowed transitions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    ontvangen = "ontvangen"
+    veiligheidscheck = "veiligheidscheck"
+    veiligheidsbeoordeling = "veiligheidsbeoordeling"
+    besluit = "besluit"
+    werkvoorraad = "werkvoorraad"
+    onderzoek = "onderzoek"
+    voorwaarden_en_vervolg = "voorwaarden_en_vervolg"
+    rvdk_verzoek = "rvdk_verzoek"
+    overdracht = "overdracht"
+    monitoring = "monitoring"
+    afgesloten = "afgesloten"
+
+
+S = Status
+
+OVERGANGEN: dict[Status, frozenset[Status]] = {
+    S.ontvangen: frozenset({S.veiligheidscheck}),
+    # A melding that turns out not to be admissible is closed straight after the check.
+    S.veiligheidscheck: frozenset({S.veiligheidsbeoordeling, S.afgesloten}),
+    S.veiligheidsbeoordeling: frozenset({S.besluit}),
+    S.besluit: frozenset(
+        {S.afgesloten, S.overdracht, S.voorwaarden_en_vervolg, S.onderzoek, S.werkvoorraad, S.rvdk_verzoek}
+    ),
+    # Waiting cases are re-assessed, start when capacity frees up, or go straight to the lokaal team.
+    S.werkvoorraad: frozenset(
+        {S.onderzoek, S.voorwaarden_en_vervolg, S.overdracht, S.veiligheidsbeoordeling, S.afgesloten}
+    ),
+    S.onderzoek: frozenset({S.overdracht, S.voorwaarden_en_vervolg, S.rvdk_verzoek, S.afgesloten}),
+    S.voorwaarden_en_vervolg: frozenset({S.monitoring, S.overdracht, S.onderzoek, S.afgesloten}),
+    S.rvdk_verzoek: frozenset({S.overdracht, S.monitoring, S.afgesloten}),
+    S.overdracht: frozenset({S.monitoring, S.afgesloten}),
+    # Not safe after all: back to VT for a new assessment.
+    S.monitoring: frozenset({S.veiligheidsbeoordeling, S.afgesloten}),
+    S.afgesloten: frozenset(),
+}
+
+OPEN_STATUSSEN = frozenset(s for s in Status if s is not Status.afgesloten)
+
+
+class OngeldigeOvergang(ValueError):
+    def __init__(self, casus_referentie: str, huidig: Status, gevraagd: Status):
+        toegestaan = ", ".join(sorted(OVERGANGEN[huidig])) or "geen (eindtoestand)"
+        super().__init__(
+            f"Casus {casus_referentie}: overgang van '{huidig}' naar '{gevraagd}' is niet toegestaan "
+            f"(toegestaan vanuit '{huidig}': {toegestaan})."
+        )
+        self.casus_referentie = casus_referentie
+        self.huidig = huidig
+        self.gevraagd = gevraagd
+
+
+def controleer_overgang(casus_referentie: str, huidig: Status, gevraagd: Status) -> None:
+    if gevraagd not in OVERGANGEN[huidig]:
+        raise OngeldigeOvergang(casus_referentie, huidig, gevraagd)

@@ -1,0 +1,371 @@
+"""Moving a casus through its lifecycle in the case store: the automatic front-door step, the
+decisions people take, and the terms each step starts and meets. Every function works in the
+caller's session (one transaction) and goes through `wijzig_status`, like every other change.
+
+The store is the source of truth: `stand` tells the lifecycle flow where a casus is, and a
+decision is stored once per occurrence (`Beslissing.sleutel` is unique), so a flow that runs
+again repeats nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from models.besluiten import (
+    TERMIJNEN_BIJ_AFRONDING,
+    TERMIJNEN_BIJ_START,
+    BeslissingInvoer,
+    Beslismoment,
+    BesluitNaVeiligheidsbeoordeling,
+    CasusContext,
+    DriegesprekPlannen,
+    MonitoringBeslissing,
+    MonitoringUitkomst,
+    OverdrachtAfronden,
+    OverdrachtGegevens,
+    Stand,
+    UitkomstOnderzoek,
+    UitkomstOnderzoekBeslissing,
+    volgend_monitoringmoment,
+)
+from models.casus import Casus, Melding, Termijn
+from models.dossier import audit, markeer_voldaan, open_termijnen, voeg_termijn_toe, wijzig_status
+from models.instellingen import (
+    CapaciteitsModus,
+    Eenheid,
+    Instellingen,
+    OverdrachtType,
+    TermijnSoort,
+    TermijnStart,
+    Urgentie,
+)
+from models.levensloop import Status
+from models.overdracht import Beslissing, Overdracht, OverdrachtStatus, Veiligheidsvoorwaarden
+from models.termijnbeleid import bereken_termijn, werkkalender
+from models.typen import nu
+
+S = Status
+ORKESTRATIE = "orkestratie"
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def open_overdracht(session: Session, casus: Casus) -> Overdracht | None:
+    return session.exec(
+        select(Overdracht)
+        .where(Overdracht.casus_id == casus.id, Overdracht.status != OverdrachtStatus.afgerond)
+        .order_by(Overdracht.id.desc())
+    ).first()
+
+
+def laatste_afgeronde_overdracht(session: Session, casus: Casus) -> Overdracht | None:
+    return session.exec(
+        select(Overdracht)
+        .where(Overdracht.casus_id == casus.id, Overdracht.status == OverdrachtStatus.afgerond)
+        .order_by(Overdracht.id.desc())
+    ).first()
+
+
+def stand(session: Session, casus: Casus) -> Stand:
+    overdracht = open_overdracht(session, casus)
+    return Stand(
+        status=Status(casus.status),
+        urgentie=Urgentie(casus.urgentie),
+        acute_termijn_open=bool(open_termijnen(session, casus, TermijnSoort.acute_reactie)),
+        overdracht_type=OverdrachtType(overdracht.type) if overdracht else None,
+        driegesprek_gepland=bool(overdracht and overdracht.driegesprek_op),
+    )
+
+
+def context(session: Session, casus: Casus, instellingen: Instellingen, modus: CapaciteitsModus,
+            moment: dt.datetime | None = None) -> CasusContext:
+    gepland = session.exec(
+        select(Beslissing.gepland)
+        .where(Beslissing.casus_id == casus.id, Beslissing.gepland.is_not(None))
+        .order_by(Beslissing.id.desc())
+    ).first()
+    urgentie = Urgentie(casus.urgentie)
+    return CasusContext(
+        referentie=casus.referentie,
+        gemeente=instellingen.gemeente(casus.gemeente_code),
+        urgentie=urgentie,
+        werkvoorraad_toegestaan=instellingen.urgenties[urgentie].werkvoorraad_toegestaan,
+        modus=modus,
+        buiten_beeld=casus.buiten_beeld,
+        gepland=Status(gepland) if gepland else None,
+        nu=moment or nu(),
+    )
+
+
+def volgnummer(session: Session, casus: Casus, moment: Beslismoment) -> int:
+    """Which occurrence of this decision the casus waits for (1 = the first)."""
+    gedaan = session.exec(
+        select(func.count()).select_from(Beslissing)
+        .where(Beslissing.casus_id == casus.id, Beslissing.moment == moment.value)
+    ).one()
+    return gedaan + 1
+
+
+def open_nazorg(session: Session, casus: Casus) -> list[Beslissing]:
+    return list(session.exec(
+        select(Beslissing)
+        .where(Beslissing.casus_id == casus.id, Beslissing.nazorg_klaar_op.is_(None))
+        .order_by(Beslissing.id)
+    ))
+
+
+# --- terms ------------------------------------------------------------------------------------
+
+
+def _laatste_ontvangst(session: Session, casus: Casus) -> dt.datetime:
+    laatste = session.exec(
+        select(Melding.ontvangen_op).where(Melding.casus_id == casus.id).order_by(Melding.ontvangen_op.desc())
+    ).first()
+    return laatste or casus.geopend_op
+
+
+def _termijn(soort: TermijnSoort, start: dt.datetime, instellingen: Instellingen, **regelwijziging):
+    regel = instellingen.termijnen[soort]
+    if regelwijziging:
+        regel = regel.model_copy(update=regelwijziging)
+    return bereken_termijn(soort, regel, start, werkkalender(instellingen), instellingen.kalender.termijn_eindigt_om)
+
+
+def _monitoringtermijn(session: Session, casus: Casus, instellingen: Instellingen, basis: dt.datetime):
+    """The next monitoring moment after the handover at `basis`, or None when all are done."""
+    al_gestart = session.exec(
+        select(func.count()).select_from(Termijn)
+        .where(Termijn.casus_id == casus.id, Termijn.soort == TermijnSoort.monitoring.value,
+               Termijn.start_op >= basis)
+    ).one()
+    maanden = volgend_monitoringmoment(instellingen.monitoring_momenten_maanden, al_gestart)
+    if maanden is None:
+        return None
+    label = f"Monitoring na {maanden} {'maand' if maanden == 1 else 'maanden'}"
+    return _termijn(TermijnSoort.monitoring, basis, instellingen, aantal=maanden, eenheid=Eenheid.maanden,
+                    omschrijving=label)
+
+
+def _monitoringbasis(session: Session, casus: Casus) -> dt.datetime:
+    overdracht = laatste_afgeronde_overdracht(session, casus)
+    return overdracht.afgerond_op if overdracht else casus.status_sinds
+
+
+def start_termijnen_van_stap(session: Session, casus: Casus, instellingen: Instellingen, actor: str) -> list[Termijn]:
+    """Start the terms of the casus's current step that are not running yet (idempotent)."""
+    gestart = []
+    for soort in TERMIJNEN_BIJ_START.get(Status(casus.status), []):
+        if open_termijnen(session, casus, soort):
+            continue
+        start = casus.status_sinds
+        if soort is TermijnSoort.monitoring:
+            berekening = _monitoringtermijn(session, casus, instellingen, _monitoringbasis(session, casus))
+        elif soort is TermijnSoort.werkvoorraad_contact:
+            interval = instellingen.urgenties[Urgentie(casus.urgentie)].contact_interval_werkdagen
+            berekening = _termijn(soort, start, instellingen, aantal=interval, eenheid=Eenheid.werkdagen)
+        else:
+            # Onderzoek and V&V may count from the melding (settings); a re-assessment starts now.
+            if soort is not TermijnSoort.veiligheidsbeoordeling and \
+                    instellingen.termijnen[soort].start is TermijnStart.ontvangst:
+                start = _laatste_ontvangst(session, casus)
+            berekening = _termijn(soort, start, instellingen)
+        if berekening is not None:
+            gestart.append(voeg_termijn_toe(session, casus, berekening, actor))
+    return gestart
+
+
+def ga_naar(session: Session, casus: Casus, naar: Status, actor: str, instellingen: Instellingen,
+            reden: str | None = None, tijdstip: dt.datetime | None = None, **details) -> None:
+    """One step further: the terms of the step left behind are met, the next step's start.
+    Closing a casus meets every term still open: nothing escalates on a closed casus."""
+    tijdstip = tijdstip or nu()
+    van = Status(casus.status)
+    soorten = list(TermijnSoort) if naar is S.afgesloten else TERMIJNEN_BIJ_AFRONDING.get(van, [])
+    for soort in soorten:
+        markeer_voldaan(session, casus, soort, actor, tijdstip=tijdstip)
+    wijzig_status(session, casus, naar, actor, reden=reden, tijdstip=tijdstip, **details)
+    start_termijnen_van_stap(session, casus, instellingen, actor)
+
+
+
+def zet_automatische_stap(session: Session, casus: Casus, naar: Status, instellingen: Instellingen) -> None:
+    """The front-door check without a person: ontvangen -> veiligheidscheck -> VB."""
+    reden = {
+        S.veiligheidscheck: "Veiligheidscheck aan de voordeur",
+        S.veiligheidsbeoordeling: "Geen acuut gevaar: naar de veiligheidsbeoordeling",
+    }.get(naar)
+    ga_naar(session, casus, naar, ORKESTRATIE, instellingen, reden=reden)
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+class BeslissingAlVastgelegd(Exception):
+    """This decision occurrence was stored before (a rerun): nothing to do."""
+
+
+def leg_beslissing_vast(
+    session: Session, casus: Casus, sleutel: str, invoer: BeslissingInvoer, ctx: CasusContext,
+    instellingen: Instellingen,
+) -> Beslissing:
+    """Carry out a decision that passed `invoer.fouten(ctx)`: store it once, audit who took it,
+    and move the casus. Raises BeslissingAlVastgelegd when this occurrence was stored before."""
+    if session.exec(select(Beslissing.id).where(Beslissing.sleutel == sleutel)).first() is not None:
+        raise BeslissingAlVastgelegd(sleutel)
+    moment = nu()
+    van = Status(casus.status)
+    record = Beslissing(sleutel=sleutel, casus_id=casus.id, moment=invoer.moment.value, keuze=invoer.keuze,
+                        van_status=van.value, details=_codes(invoer.details()), door=invoer.door, genomen_op=moment)
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError as exc:  # stored concurrently by another run of the same flow
+        raise BeslissingAlVastgelegd(sleutel) from exc
+
+    naar = _voer_uit(session, casus, record, invoer, ctx, instellingen, moment)
+    record.naar_status = naar.value if naar else None
+    session.add(record)
+    audit(session, casus, invoer.door, "besluit", tijdstip=moment, besluit=invoer.keuze,
+          moment=invoer.moment.value, beslissing=sleutel, **record.details)
+    session.flush()
+    return record
+
+
+def _codes(details: dict) -> dict:
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in details.items() if v is not None}
+
+
+def _voer_uit(session, casus, record, invoer, ctx, instellingen, moment) -> Status | None:
+    """The decision's effect on the casus; returns the state it moved to (None: it stays)."""
+    if isinstance(invoer, BesluitNaVeiligheidsbeoordeling) and casus.status == S.veiligheidsbeoordeling:
+        ga_naar(session, casus, S.besluit, invoer.door, instellingen, reden="Veiligheidsbeoordeling afgerond",
+                tijdstip=moment)
+    if isinstance(invoer, MonitoringBeslissing):
+        return _monitoring(session, casus, invoer, ctx, instellingen, moment)
+    if isinstance(invoer, OverdrachtGegevens):
+        _nieuwe_overdracht(session, casus, invoer.details())
+        return None
+    if isinstance(invoer, DriegesprekPlannen):
+        _plan_driegesprek(session, casus, invoer)
+        return None
+    if isinstance(invoer, OverdrachtAfronden):
+        _rond_overdracht_af(session, casus, invoer, moment)
+
+    naar = invoer.naar(ctx)
+    if naar is S.overdracht:
+        _nieuwe_overdracht(session, casus, invoer.details())
+    if _stelt_voorwaarden(invoer):
+        session.add(Veiligheidsvoorwaarden(casus_id=casus.id, beslissing_id=record.id,
+                                           tekst=invoer.veiligheidsvoorwaarden, vastgesteld_op=moment))
+    if naar is S.werkvoorraad and isinstance(invoer, BesluitNaVeiligheidsbeoordeling):
+        record.gepland = invoer.gepland().value
+    ga_naar(session, casus, naar, invoer.door, instellingen, reden=f"Besluit: {invoer.keuze}", tijdstip=moment)
+    return naar
+
+
+def _stelt_voorwaarden(invoer: BeslissingInvoer) -> bool:
+    if isinstance(invoer, BesluitNaVeiligheidsbeoordeling):
+        return invoer.besluit.value == S.voorwaarden_en_vervolg.value
+    if isinstance(invoer, UitkomstOnderzoekBeslissing):
+        return invoer.uitkomst is UitkomstOnderzoek.voorwaarden_en_vervolg
+    return False
+
+
+def _nieuwe_overdracht(session: Session, casus: Casus, details: dict) -> Overdracht:
+    overdracht = Overdracht(casus_id=casus.id, type=details["type"].value, lokaal_team_code=details["lokaal_team"],
+                            regie=details["regie"].value)
+    session.add(overdracht)
+    session.flush()
+    return overdracht
+
+
+def _plan_driegesprek(session: Session, casus: Casus, invoer: DriegesprekPlannen) -> None:
+    overdracht = open_overdracht(session, casus)
+    overdracht.driegesprek_op = invoer.datum_tijd
+    overdracht.locatie = invoer.locatie.value
+    overdracht.deelnemers = sorted(d.value for d in set(invoer.deelnemers))
+    overdracht.status = OverdrachtStatus.driegesprek_gepland
+    session.add(overdracht)
+
+
+def _rond_overdracht_af(session, casus, invoer: OverdrachtAfronden, moment) -> None:
+    """The lokaal team took over: who holds regie is recorded on the casus and in the trail."""
+    overdracht = open_overdracht(session, casus)
+    overdracht.regie = invoer.regie.value
+    overdracht.status = OverdrachtStatus.afgerond
+    overdracht.afgerond_op = moment
+    session.add(overdracht)
+    casus.lokaal_team_code = overdracht.lokaal_team_code
+    casus.regie = overdracht.regie
+    audit(session, casus, invoer.door, "overdracht_afgerond", tijdstip=moment, type=overdracht.type,
+          lokaal_team=overdracht.lokaal_team_code, regie=overdracht.regie)
+
+
+def _monitoring(session, casus, invoer: MonitoringBeslissing, ctx, instellingen, moment) -> Status | None:
+    door = invoer.door
+    if invoer.uitkomst is MonitoringUitkomst.buiten_beeld:
+        # Flagged and reported; the casus stays open until someone decides what happens.
+        casus.buiten_beeld = True
+        session.add(casus)
+        event = audit(session, casus, door, "buiten_beeld", reden=invoer.reden_buiten_beeld.value, tijdstip=moment)
+        event.details = {"reden": invoer.reden_buiten_beeld.value}
+        session.flush()
+        return None
+    if casus.buiten_beeld and invoer.uitkomst is not MonitoringUitkomst.afsluiten:
+        # Seen again (safe or not): no longer out of sight. Closed while out of sight: it stays flagged.
+        casus.buiten_beeld = False
+        session.add(casus)
+        audit(session, casus, door, "weer_in_beeld", tijdstip=moment, uitkomst=invoer.uitkomst.value)
+    if invoer.uitkomst is MonitoringUitkomst.veilig:
+        markeer_voldaan(session, casus, TermijnSoort.monitoring, door, tijdstip=moment)
+        if start_termijnen_van_stap(session, casus, instellingen, door):
+            session.flush()
+            return None
+        naar = S.afgesloten  # that was the last monitoring moment
+    else:
+        naar = invoer.naar(ctx)
+    ga_naar(session, casus, naar, door, instellingen, reden=f"Monitoring: {invoer.uitkomst.value}", tijdstip=moment)
+    return naar
+
+
+def markeer_nazorg_klaar(session: Session, beslissing_id: int) -> None:
+    beslissing = session.get(Beslissing, beslissing_id)
+    beslissing.nazorg_klaar_op = nu()
+    session.add(beslissing)
+
+
+
+# --- the weekly case agenda -------------------------------------------------------------------
+
+NA_OVERDRACHT = (S.overdracht, S.monitoring)
+
+
+def casussen_na_overdracht(session: Session, gemeente_code: str) -> list[dict]:
+    """Open casussen of a gemeente in or after the handover, by reference, with their next
+    open deadline: codes and dates only (the weekly agenda)."""
+    volgende = (
+        select(Termijn.casus_id, func.min(Termijn.vervalt_op).label("vervalt_op"))
+        .where(Termijn.voldaan_op.is_(None), Termijn.opgeschort_op.is_(None))
+        .group_by(Termijn.casus_id).subquery()
+    )
+    rijen = session.exec(
+        select(Casus.referentie, Casus.status, Casus.lokaal_team_code, Casus.regie, Casus.buiten_beeld,
+               volgende.c.vervalt_op)
+        .outerjoin(volgende, volgende.c.casus_id == Casus.id)
+        .where(Casus.gemeente_code == gemeente_code, Casus.status.in_([s.value for s in NA_OVERDRACHT]))
+        .order_by(Casus.referentie)
+    ).all()
+    return [dict(referentie=r, stap=s, lokaal_team=t, regie=g, buiten_beeld=b, volgende_termijn=_utc(v))
+            for r, s, t, g, b, v in rijen]
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    # min() over a column loses the column type on SQLite: a naive UTC value comes back.
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=dt.timezone.utc) if moment and moment.tzinfo is None else moment

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Start the whole system locally, in the foreground, until Ctrl-C:
+#   - Prefect server (own SQLite under .vt/prefect) on http://127.0.0.1:4200
+#   - demo SMTP sink on 127.0.0.1:8025, every mail stored as .eml in .vt/mail/
+#   - database schema (vt migreer), demo cases (vt demo-data)
+#   - all deployments with their schedules (python -m deployments.serve)
+# Everything this script writes goes under .vt/ (gitignored). Logs: .vt/logs/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+REPO="$(pwd)"
+
+PREFECT_POORT=4200
+SMTP_POORT=8025
+VT="$REPO/.vt"
+LOGS="$VT/logs"
+MAIL="$VT/mail"
+
+log() { echo "[start] $*"; }
+
+# --- children and cleanup ------------------------------------------------------------------------
+# Each child runs in its own process group (setsid), so Ctrl-C reaches only this script, which then
+# stops the children in order (deployments first, Prefect server last) with SIGTERM, and SIGKILL
+# for whatever is still there after a grace period.
+KINDEREN=()     # pids (= process group ids), in start order
+declare -A NAAM # pid -> name
+
+start_kind() { # start_kind NAME LOGFILE CMD...
+    local naam=$1 logbestand=$2
+    shift 2
+    setsid "$@" >>"$logbestand" 2>&1 </dev/null &
+    local pid=$!
+    KINDEREN+=("$pid")
+    NAAM[$pid]=$naam
+}
+
+leeft() { kill -0 "$1" 2>/dev/null; }
+
+stop_kinderen() {
+    local i pid t
+    for ((i = ${#KINDEREN[@]} - 1; i >= 0; i--)); do
+        pid=${KINDEREN[i]}
+        leeft "$pid" || continue
+        log "stoppen: ${NAAM[$pid]} (pid $pid)"
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        for ((t = 0; t < 150; t++)); do # 15 s
+            leeft "$pid" || break
+            sleep 0.1
+        done
+        if leeft "$pid"; then
+            log "${NAAM[$pid]} reageert niet op SIGTERM: SIGKILL"
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    KINDEREN=()
+}
+
+opruimen() {
+    local rc=$?
+    trap - EXIT INT TERM HUP
+    if ((${#KINDEREN[@]})); then
+        stop_kinderen
+        log "alles gestopt"
+    fi
+    exit "$rc"
+}
+trap opruimen EXIT
+trap 'echo; log "Ctrl-C ontvangen, systeem wordt gestopt"; exit 130' INT
+trap 'log "signaal ontvangen, systeem wordt gestopt"; exit 143' TERM HUP
+
+mislukt() { # mislukt MESSAGE [LOGFILE]
+    echo "[start] FOUT: $1" >&2
+    if [[ -n "${2:-}" && -f "$2" ]]; then
+        echo "[start] laatste regels van $2:" >&2
+        tail -n 30 "$2" | sed 's/^/    /' >&2
+    fi
+    exit 1
+}
+
+stap() { # stap NAME CMD...: run one step in the foreground; stop everything if it fails
+    local naam=$1
+    shift
+    log "stap: $naam"
+    local rc=0
+    "$@" || rc=$?
+    ((rc == 0)) || mislukt "stap '$naam' mislukt (exit $rc); zie de uitvoer hierboven. Het systeem wordt gestopt."
+}
+
+poort_vrij() { # poort_vrij PORT: true when nothing listens on 127.0.0.1:PORT
+    ! .venv/bin/python - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+s.settimeout(1)
+sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
+PY
+}
+
+wacht_op() { # wacht_op PID LOGFILE SECONDS DESCRIPTION PYTHON-CHECK (exit 0 = ready)
+    local pid=$1 logbestand=$2 sec=$3 wat=$4 check=$5 begin=$SECONDS
+    while ((SECONDS - begin < sec)); do
+        leeft "$pid" || mislukt "$wat is gestopt tijdens het opstarten" "$logbestand"
+        if .venv/bin/python -c "$check" 2>/dev/null; then
+            log "$wat is klaar na $((SECONDS - begin)) s"
+            return 0
+        fi
+        sleep 0.5
+    done
+    mislukt "$wat is na ${sec} s nog niet bereikbaar" "$logbestand"
+}
+
+# --- installation ----------------------------------------------------------------------------------
+bash scripts/install.sh || mislukt "installatie mislukt (zie hierboven)"
+
+mkdir -p "$LOGS" "$MAIL" "$VT/prefect/storage"
+
+poort_vrij "$PREFECT_POORT" || mislukt "poort $PREFECT_POORT is al in gebruik: draait ./start.sh (of een andere Prefect-server) al? Stop die eerst."
+poort_vrij "$SMTP_POORT" || mislukt "poort $SMTP_POORT is al in gebruik: draait ./start.sh al? Stop die eerst."
+
+# --- environment for all children ------------------------------------------------------------------
+export PREFECT_HOME="$VT/prefect"
+export PREFECT_API_URL="http://127.0.0.1:$PREFECT_POORT/api"
+export PREFECT_RUNNER_POLL_FREQUENCY=2 # staff wait on results
+export PREFECT_RESULTS_PERSIST_BY_DEFAULT=true
+export PREFECT_LOCAL_STORAGE_PATH="$VT/prefect/storage"
+export PREFECT_SERVER_ANALYTICS_ENABLED=false # no network here; and nothing of ours leaves the machine
+
+SLEUTEL="$VT/encryption.key"
+if [[ ! -s "$SLEUTEL" ]]; then
+    log "nieuwe Fernet-sleutel in $SLEUTEL"
+    (
+        umask 077
+        .venv/bin/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" >"$SLEUTEL.tmp"
+        mv "$SLEUTEL.tmp" "$SLEUTEL"
+    )
+fi
+chmod 600 "$SLEUTEL"
+VT_ENCRYPTION_KEY="$(head -n1 "$SLEUTEL")"
+export VT_ENCRYPTION_KEY
+
+# --- Prefect server --------------------------------------------------------------------------------
+PREFECT_LOG="$LOGS/prefect-server.log"
+log "Prefect-server starten (log: $PREFECT_LOG)"
+echo "=== $(date '+%F %T') ./start.sh ===" >>"$PREFECT_LOG"
+start_kind "Prefect-server" "$PREFECT_LOG" \
+    .venv/bin/prefect server start --host 127.0.0.1 --port "$PREFECT_POORT"
+PREFECT_PID=$!
+wacht_op "$PREFECT_PID" "$PREFECT_LOG" 120 "de Prefect-server" "
+import json, sys, urllib.request
+with urllib.request.urlopen('http://127.0.0.1:$PREFECT_POORT/api/health', timeout=2) as r:
+    sys.exit(0 if r.status == 200 and json.load(r) is True else 1)
+"
+log "Prefect-server gezond: http://127.0.0.1:$PREFECT_POORT/api/health"
+
+# --- demo SMTP sink --------------------------------------------------------------------------------
+SMTP_LOG="$LOGS/smtp.log"
+log "demo-SMTP starten op 127.0.0.1:$SMTP_POORT (log: $SMTP_LOG)"
+start_kind "demo-SMTP" "$SMTP_LOG" \
+    .venv/bin/python -u scripts/demo_smtp.py --map "$MAIL" --host 127.0.0.1 --port "$SMTP_POORT"
+SMTP_PID=$!
+wacht_op "$SMTP_PID" "$SMTP_LOG" 30 "de demo-SMTP-server" "
+import smtplib
+with smtplib.SMTP('127.0.0.1', $SMTP_POORT, timeout=2) as s:
+    s.noop()
+"
+
+# --- database and demo data ------------------------------------------------------------------------
+stap "database-schema (vt migreer)" .venv/bin/vt migreer
+stap "demodata (vt demo-data)" .venv/bin/vt demo-data
+
+# --- deployments -----------------------------------------------------------------------------------
+SERVE_LOG="$LOGS/deployments.log"
+log "deployments serveren (python -m deployments.serve; log: $SERVE_LOG)"
+start_kind "deployments" "$SERVE_LOG" .venv/bin/python -m deployments.serve
+SERVE_PID=$!
+sleep 2
+leeft "$SERVE_PID" || mislukt "deployments.serve is direct gestopt" "$SERVE_LOG"
+
+cat <<EOF
+
+================================================================================
+  Veilig Thuis orkestratie draait lokaal.
+
+  Prefect UI:      http://127.0.0.1:$PREFECT_POORT
+  E-mail:          gaat naar de demo-SMTP op 127.0.0.1:$SMTP_POORT en wordt als
+                   .eml opgeslagen in $MAIL/
+  Database:        $VT/casussen.db (SQLite), sleutel in $SLEUTEL
+  Logs:            $LOGS/ (prefect-server.log, smtp.log, deployments.log)
+
+  Stoppen:         Ctrl-C in dit venster (stopt alle onderdelen netjes)
+================================================================================
+
+EOF
+
+# Stay in the foreground until Ctrl-C or until one of the parts stops on its own.
+gestopt_pid=""
+rc=0
+wait -n -p gestopt_pid "${KINDEREN[@]}" || rc=$?
+naam="${NAAM[$gestopt_pid]:-een onderdeel}"
+case "$gestopt_pid" in
+"$PREFECT_PID") logbestand=$PREFECT_LOG ;;
+"$SMTP_PID") logbestand=$SMTP_LOG ;;
+*) logbestand=$SERVE_LOG ;;
+esac
+mislukt "$naam is onverwacht gestopt (exit $rc); de rest wordt ook gestopt" "$logbestand"

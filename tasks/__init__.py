@@ -1,0 +1,1 @@
+"""Small Prefect tasks: each is one side effect or one query."""

@@ -1,0 +1,326 @@
+"""Tasks that make letters to families and melders and deliver them.
+
+Interface for the lifecycle (issue 3):
+
+    maak_brief(casus_referentie, soort, aanleiding, gegevens=None) -> list[int]
+        Renders, archives and queues the letter(s) one occasion asks for; returns their ids.
+        Idempotent: the key is (casus, soort, aanleiding), so asking again returns the same ids
+        and never makes or sends a second letter. A family letter gives one id; a letter to the
+        melder gives one id per melder who asked for terugkoppeling (an empty list when the only
+        melder is anonymous or asked for none). `aanleiding` names the occasion: 1-64 characters
+        from [A-Za-z0-9._-], e.g. "intake", "vb-1", "overdracht", "onderzoek", "afsluiting".
+
+    bezorg_brieven(alleen=None) -> BezorgResultaat(verzonden, mislukte_pogingen, opgegeven)
+        Delivers due letters (or only the given ids, if due): post = a copy in the print queue
+        folder, e-mail = the PDF attached (only with the recipient's consent).
+
+`soort` and the `gegevens` each needs (non-personal facts; names and addresses are read from
+the case store here). Fields marked (casus) fall back to the casus when left out; a value that
+is still missing fails with OngeldigeBriefgegevens and no letter is made:
+
+    to the family
+    - melding_ontvangen        melding_referentie (optional; default the casus' latest melding)
+    - wachtlijst               wacht_sinds: date (sent by the werkvoorraad-zorg flow)
+    - overdracht_bevestiging   lokaal_team_code (casus), regie: "veilig_thuis" | "lokaal_team" (casus)
+    - uitnodiging_driegesprek  lokaal_team_code (casus), datum: datetime with timezone, plaats: str,
+                               deelnemers: list[str] of roles, optional (no names)
+    - afsluiting               reden: "einde_bemoeienis" (default) | "overgedragen" | "na_monitoring",
+                               lokaal_team_code (casus; needed for "overgedragen")
+    to the melder
+    - terugkoppeling_veiligheidsbeoordeling
+                               besluit: afsluiten | overdracht | voorwaarden_en_vervolg | onderzoek |
+                               werkvoorraad | rvdk_verzoek (casus: from its status),
+                               lokaal_team_code (casus; needed for overdracht and V&V)
+    - terugkoppeling_onderzoek as above, without onderzoek and werkvoorraad
+
+Task results carry letter ids and counts only; names, addresses and e-mail addresses never
+reach Prefect (parameters, results, logs).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import apprise
+from jinja2 import UndefinedError
+from prefect import get_run_logger, task
+from sqlmodel import Session, select
+
+from models import brieven as b
+from models import uitgaand
+from models.casus import Casus
+from models.communicatie import Bezorgstatus, Brief
+from models.db import sessie
+from models.dossier import audit, casus_op_referentie
+from models.instellingen import Instellingen, instellingen
+from models.ontvangers import rol
+from models.typen import nu
+from tasks.bezorging import BezorgResultaat
+from templates import render_onderwerp_en_inhoud
+
+ACTOR = "orkestratie"
+
+
+# --- making letters ------------------------------------------------------------------------------
+
+
+def soort_van(soort: str) -> b.BriefSoort:
+    try:
+        return b.BriefSoort(soort)
+    except ValueError:
+        raise b.OngeldigeBriefgegevens(
+            f"onbekende briefsoort '{soort}' (kies uit: {', '.join(s.value for s in b.BriefSoort)})"
+        ) from None
+
+
+def schrijf_atomisch(pad: Path, inhoud: bytes) -> None:
+    """Write via a temporary file and rename: a reader (the mail room) never sees half a PDF."""
+    pad.parent.mkdir(parents=True, exist_ok=True)
+    fd, tijdelijk = tempfile.mkstemp(dir=pad.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(inhoud)
+        os.replace(tijdelijk, pad)
+    except BaseException:
+        Path(tijdelijk).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class Voorbereid:
+    """A letter whose key is reserved and whose HTML is ready; the PDF still has to be made."""
+
+    verzoek: b.Briefverzoek
+    brief: Brief
+    html: str
+    kanaal: b.BriefKanaal
+
+
+def bereid_voor(session: Session, verzoek: b.Briefverzoek, regio: Instellingen) -> Voorbereid | int:
+    """Gather the facts and render the HTML (a missing value fails here, before anything is
+    written), then reserve the key. Returns the existing letter's id if the key was taken: a
+    concurrent run waits on the unique key and gets the first run's letter."""
+    brief_inhoud = b.inhoud(session, verzoek, regio, nu().astimezone(b.AMSTERDAM).date())
+    html = b.render_html(brief_inhoud)
+    brief, nieuw = b.reserveer(session, verzoek, brief_inhoud.ontvanger.kanaal)
+    return Voorbereid(verzoek, brief, html, brief_inhoud.ontvanger.kanaal) if nieuw else brief.id
+
+
+def rond_af(session: Session, voorbereid: Voorbereid, pdf: bytes, regio: Instellingen) -> int:
+    """Archive the PDF with its checksum, audit it and queue it for delivery."""
+    brief, verzoek = voorbereid.brief, voorbereid.verzoek
+    relatief = b.archiefpad(brief.sleutel, verzoek.casus.referentie, verzoek.soort, verzoek.aanleiding)
+    schrijf_atomisch(b.archiefmap() / relatief, pdf)
+    brief.pad, brief.checksum = relatief, b.checksum(pdf)
+    session.add(brief)
+    session.flush()
+    audit(session, verzoek.casus, ACTOR, "brief_aangemaakt", brief_id=brief.id, soort=brief.soort,
+          aanleiding=brief.aanleiding, ontvanger=brief.ontvanger, kanaal=brief.kanaal,
+          template_versie=brief.template_versie)
+    if voorbereid.kanaal is b.BriefKanaal.geen:
+        # No postal address and no e-mail consent: retrying cannot help, staff must act now.
+        brief.status, brief.laatste_fout = Bezorgstatus.mislukt, "Geen postadres en geen toestemming voor e-mail bekend."
+        _meld_onbestelbaar(session, brief, verzoek.casus, regio)
+    else:
+        brief.volgende_poging_op = nu()
+    session.add(brief)
+    return brief.id
+
+
+def maak_een(session: Session, verzoek: b.Briefverzoek, regio: Instellingen) -> int:
+    """Render, archive and queue one letter, in the caller's transaction."""
+    voorbereid = bereid_voor(session, verzoek, regio)
+    if isinstance(voorbereid, int):
+        return voorbereid
+    return rond_af(session, voorbereid, b.render_pdf(voorbereid.html), regio)
+
+
+def maak_brieven_voor(
+    session: Session, casus: Casus, soort: b.BriefSoort, aanleiding: str, gegevens: dict | None, regio: Instellingen
+) -> list[int]:
+    """Every letter one occasion asks for. Letters that exist are returned as they are, without
+    checking the facts again (the casus may have moved on since)."""
+    verzoeken, bestaand = nieuwe_verzoeken(session, casus, soort, aanleiding, gegevens)
+    return sorted([*bestaand, *(maak_een(session, v, regio) for v in verzoeken)])  # ids in creation order
+
+
+def nieuwe_verzoeken(
+    session: Session, casus: Casus, soort: b.BriefSoort, aanleiding: str, gegevens: dict | None
+) -> tuple[list[b.Briefverzoek], list[int]]:
+    """(letters still to make, ids of those that exist) for one occasion."""
+    b.controleer_aanleiding(aanleiding)
+    doelen = b.ontvangers_voor(session, casus, soort)
+    sleutels = [b.sleutel(casus.referentie, soort, aanleiding, m.referentie if m else None) for m, _ in doelen]
+    bestaand = b.bestaande_brieven(session, sleutels)
+    if len(bestaand) == len(sleutels):
+        return [], [bestaand[s] for s in sleutels]
+    feiten = b.valideer_gegevens(soort, gegevens, casus)
+    nieuw = [b.Briefverzoek(casus, soort, aanleiding, feiten, melding, melder)
+             for (melding, melder), s in zip(doelen, sleutels) if s not in bestaand]
+    return nieuw, list(bestaand.values())
+
+
+@dataclass(frozen=True)
+class Brievenreeks:
+    gemaakt: list[int]  # ids of letters made now
+    al_gemaakt: int  # asked for, but an earlier run made them
+    fouten: list[str]  # casus references whose letter could not be made (facts missing)
+
+
+def maak_reeks(
+    verzoeken: list[tuple[int, b.BriefSoort, str, dict | None]], regio: Instellingen, per_transactie: int = 50,
+    parallel: int | None = None,
+) -> Brievenreeks:
+    """Many letters at once (casus id, soort, aanleiding, gegevens), e.g. the waiting-list round.
+    Per group: reserve the keys and render the HTML, then make the PDFs on every core (WeasyPrint
+    is CPU-bound), archive them and commit once. A letter whose facts are missing is skipped and
+    named in `fouten`; the others go on."""
+    parallel = parallel or os.cpu_count() or 1
+    gemaakt, al_gemaakt, fouten = [], 0, []
+    pool = _pdf_pool(parallel) if parallel > 1 and len(verzoeken) > per_transactie // 2 else None
+    try:
+        for start in range(0, len(verzoeken), per_transactie):
+            with sessie() as session:
+                klaar: list[Voorbereid] = []
+                casussen = {c.id: c for c in session.exec(
+                    select(Casus).where(Casus.id.in_({v[0] for v in verzoeken[start:start + per_transactie]})))}
+                for casus_id, soort, aanleiding, gegevens in verzoeken[start:start + per_transactie]:
+                    casus = casussen[casus_id]
+                    try:
+                        with session.begin_nested():
+                            nieuw, bestaand = nieuwe_verzoeken(session, casus, soort, aanleiding, gegevens)
+                            voorbereid = [bereid_voor(session, v, regio) for v in nieuw]
+                    except (b.OngeldigeBriefgegevens, UndefinedError):
+                        fouten.append(casus.referentie)
+                        continue
+                    al_gemaakt += len(bestaand) + sum(isinstance(v, int) for v in voorbereid)
+                    klaar += [v for v in voorbereid if not isinstance(v, int)]
+                htmls = [v.html for v in klaar]
+                pdfs = pool.map(b.render_pdf, htmls, chunksize=4) if pool else map(b.render_pdf, htmls)
+                gemaakt += [rond_af(session, v, pdf, regio) for v, pdf in zip(klaar, pdfs)]
+    finally:
+        if pool:
+            pool.shutdown()
+    return Brievenreeks(gemaakt, al_gemaakt, fouten)
+
+
+def _pdf_pool(processen: int) -> ProcessPoolExecutor:
+    # spawn, not fork: the parent may run threads (Prefect, database pools).
+    return ProcessPoolExecutor(max_workers=processen, mp_context=multiprocessing.get_context("spawn"))
+
+
+@task(name="brief maken")
+def maak_brief(casus_referentie: str, soort: str, aanleiding: str, gegevens: dict | None = None) -> list[int]:
+    """Make (once) the letter(s) for this occasion: see the module docstring."""
+    regio = instellingen()
+    with sessie() as session:
+        casus = casus_op_referentie(session, casus_referentie)
+        ids = maak_brieven_voor(session, casus, soort_van(soort), aanleiding, gegevens, regio)
+    get_run_logger().info("Brief %s voor casus %s (%s): %s", soort, casus_referentie, aanleiding, ids or "geen ontvanger")
+    return ids
+
+
+# --- delivering letters ------------------------------------------------------------------------------
+
+
+def _zonder_adres(fout: str, email: str | None) -> str:
+    """Delivery errors may quote the recipient's address: keep it out of what we store."""
+    if email:
+        fout = fout.replace(email, "<e-mailadres>").replace(quote(email, safe="@"), "<e-mailadres>")
+    return fout
+
+
+def naar_printwachtrij(brief: Brief, casus_referentie: str, regio: Instellingen) -> None:
+    doel = b.printwachtrij(regio) / f"{brief.id:08d}-{casus_referentie}-{brief.soort}.pdf"
+    schrijf_atomisch(doel, (b.archiefmap() / brief.pad).read_bytes())
+
+
+def per_email(brief: Brief, email: str, kenmerk: str, regio: Instellingen) -> str | None:
+    """Send the archived PDF as an attachment. Returns None on success, else why it failed
+    (Apprise never raises: notify() returns False)."""
+    onderwerp, tekst = render_onderwerp_en_inhoud("brieven/email.txt.j2", afzender=regio.afzender, kenmerk=kenmerk)
+    basis = regio.bezorging.smtp_url
+    bericht = apprise.Apprise()
+    bericht.add(f"{basis}{'&' if '?' in basis else '?'}to={quote(email, safe='@')}")
+    bijlage = apprise.AppriseAttachment(str(b.archiefmap() / brief.pad))
+    with apprise.LogCapture(level=logging.WARNING) as log:
+        if bericht.notify(title=onderwerp, body=tekst, attach=bijlage, body_format=apprise.NotifyFormat.TEXT):
+            return None
+        return (log.getvalue().strip().splitlines() or ["onbekende fout"])[-1]
+
+
+def bezorg_een(brief: Brief, ontvanger: b.Geadresseerde, kenmerk: str, casus_referentie: str,
+               regio: Instellingen) -> str | None:
+    """Deliver one letter by the channel the recipient chose (as the case store says now)."""
+    pad = b.archiefmap() / brief.pad
+    if not pad.is_file() or b.checksum(pad.read_bytes()) != brief.checksum:
+        return f"Het archiefbestand {brief.pad} ontbreekt of is gewijzigd (checksum klopt niet)."
+    try:
+        if ontvanger.kanaal is b.BriefKanaal.email:
+            return per_email(brief, ontvanger.email, kenmerk, regio)
+        if ontvanger.kanaal is b.BriefKanaal.post:
+            naar_printwachtrij(brief, casus_referentie, regio)
+            return None
+        return "Geen postadres en geen toestemming voor e-mail bekend."
+    except OSError as exc:
+        return f"Printwachtrij niet beschikbaar: {exc.strerror or type(exc).__name__}"
+
+
+def _meld_onbestelbaar(session: Session, brief: Brief, casus: Casus, regio: Instellingen) -> None:
+    """Escalate a letter that cannot be delivered: staff hear the case reference and the kind only."""
+    onderwerp, inhoud = render_onderwerp_en_inhoud(
+        "notificaties/brief_onbestelbaar.txt.j2", casus_referentie=casus.referentie, soort=brief.soort,
+        kanaal=brief.kanaal, pogingen=brief.pogingen, fout=brief.laatste_fout, brief_id=brief.id,
+    )
+    uitgaand.plaats(
+        session, sleutel=f"brief-onbestelbaar:{brief.id}:{brief.pogingen}", soort="brief_onbestelbaar",
+        ontvanger=rol(regio.bezorging.escalatie_rol), onderwerp=onderwerp, inhoud=inhoud, casus_id=casus.id,
+    )
+    audit(session, casus, ACTOR, "brief_onbestelbaar", brief_id=brief.id, soort=brief.soort, pogingen=brief.pogingen)
+
+
+@task(name="brieven bezorgen")
+def bezorg_brieven(alleen: list[int] | None = None) -> BezorgResultaat:
+    """Deliver every due letter (or only the given ones, if due). Each letter is claimed first,
+    so concurrent runs never send it twice; a failure is retried later with backoff, and after
+    the last attempt the letter is 'mislukt' and escalated to staff."""
+    regio = instellingen()
+    logger = get_run_logger()
+    moment = nu()
+    with sessie() as session:
+        ids = alleen if alleen is not None else b.te_bezorgen(session, moment)
+    verzonden = mislukt = opgegeven = 0
+    for brief_id in ids:
+        with sessie() as session:
+            if not b.claim(session, brief_id, moment):
+                continue
+            brief = session.get(Brief, brief_id)
+            casus = session.get(Casus, brief.casus_id)
+            ontvanger = b.ontvanger_opnieuw(session, brief)
+            kenmerk = b.kenmerk_van(session, brief, casus)
+            casus_referentie = casus.referentie
+            session.expunge(brief)
+        fout = bezorg_een(brief, ontvanger, kenmerk, casus_referentie, regio)
+        with sessie() as session:
+            brief = session.get(Brief, brief_id)
+            casus = session.get(Casus, brief.casus_id)
+            if fout is None:
+                b.markeer_verzonden(session, brief_id, nu(), ontvanger.kanaal)
+                audit(session, casus, ACTOR, "brief_verzonden", brief_id=brief_id, soort=brief.soort,
+                      ontvanger=brief.ontvanger, kanaal=ontvanger.kanaal.value)
+                verzonden += 1
+                continue
+            mislukt += 1
+            logger.warning("Brief %s (%s, casus %s) niet bezorgd (poging %s).", brief_id, brief.soort,
+                           casus_referentie, brief.pogingen + 1)
+            if b.markeer_poging_mislukt(session, brief, _zonder_adres(fout, ontvanger.email), nu(), regio.bezorging):
+                opgegeven += 1
+                _meld_onbestelbaar(session, brief, casus, regio)
+    return BezorgResultaat(verzonden, mislukt, opgegeven)

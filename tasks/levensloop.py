@@ -1,0 +1,410 @@
+"""Tasks of the lifecycle flow: each reads or changes one thing in the case store (or in
+Prefect) and returns references, codes and Dutch messages only.
+
+None of these tasks is cached: the case store is the source of truth, and a flow that runs
+again after a resume must see the casus as it is now, not as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from prefect import get_client, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from pydantic import ValidationError
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from models import voortgang
+from models.besluiten import (
+    BESLISSINGEN,
+    DEELNEMER_OMSCHRIJVING,
+    LOCATIE_OMSCHRIJVING,
+    VRAGEN,
+    Bericht,
+    Beslismoment,
+    BriefOpdracht,
+    Deelnemer,
+    Gevolgd,
+    Locatie,
+    automatische_stap,
+    nazorg,
+    sleutel,
+    volgend_beslismoment,
+)
+from models.casus import AuditEvent, Casus, Termijn
+from models.db import sessie
+from models.dossier import GelijktijdigeWijziging, casus_op_referentie, open_termijnen
+from models.fouten import beschrijf_validatiefouten
+from models.instellingen import CapaciteitsModus, Instellingen, TermijnSoort, instellingen
+from models.levensloop import OPEN_STATUSSEN, Status
+from models.ontvangers import adres, rol
+from models.overdracht import Beslissing, Overdracht
+from models.typen import nu
+from tasks.capaciteit import capaciteitsmodus
+from tasks.invoer import lees_invoer, verwijder_alle_antwoorden, verwijder_invoer
+from templates import render
+
+LEVENSLOOP_DEPLOYMENT = "casus-levensloop/casus levensloop"
+# Tags of a lifecycle run that describe the casus; replaced whenever the casus moves.
+_LABEL_VOORVOEGSELS = ("gemeente:", "stap:", "urgentie:", "buiten-beeld")
+
+
+def runlink(regio: Instellingen, flow_run_id: str | UUID | None) -> str:
+    return f"{regio.regio.ui_basis_url.rstrip('/')}/runs/flow-run/{flow_run_id}"
+
+
+def met_herhaling(werk, pogingen: int = 3):
+    """Run a unit of work again when someone else changed the casus in between (optimistic
+    lock): the work reads the casus afresh each time."""
+    for poging in range(1, pogingen + 1):
+        try:
+            return werk()
+        except GelijktijdigeWijziging:
+            if poging == pogingen:
+                raise
+
+
+# --- where is the casus -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stap:
+    """What the lifecycle does next for a casus (codes and Dutch text without personal data)."""
+
+    referentie: str
+    status: str
+    labels: list[str]
+    afgesloten: bool = False
+    automatisch: str | None = None  # the next state when no person needs to decide
+    moment: str | None = None  # the decision the casus waits for
+    sleutel: str | None = None  # unique per decision occurrence
+    beschrijving: str = ""  # markdown shown above the form
+    beginwaarden: dict = field(default_factory=dict)
+    teams: list[str] = field(default_factory=list)
+
+
+def _labels(casus: Casus) -> list[str]:
+    labels = [f"gemeente:{casus.gemeente_code}", f"stap:{casus.status}", f"urgentie:{casus.urgentie}"]
+    return labels + (["buiten-beeld"] if casus.buiten_beeld else [])
+
+
+def _overdracht_feiten(overdracht: Overdracht | None) -> dict | None:
+    if overdracht is None:
+        return None
+    return {
+        "lokaal_team_code": overdracht.lokaal_team_code,
+        "type": overdracht.type,
+        "regie": overdracht.regie,
+        "driegesprek_op": overdracht.driegesprek_op.isoformat() if overdracht.driegesprek_op else None,
+        "locatie": overdracht.locatie,
+        "deelnemers": list(overdracht.deelnemers),
+    }
+
+
+def _beginwaarden(moment: Beslismoment, casus: Casus, regio: Instellingen, overdracht: Overdracht | None) -> dict:
+    """Sensible defaults for the form: codes only, never personal data."""
+    gemeente = regio.gemeente(casus.gemeente_code)
+    teams = [t.code for t in gemeente.lokale_teams]
+    if moment is Beslismoment.overdracht_afronden and overdracht:
+        return {"regie": overdracht.regie}
+    if moment in (Beslismoment.besluit, Beslismoment.werkvoorraad, Beslismoment.uitkomst_onderzoek,
+                  Beslismoment.uitkomst_venv, Beslismoment.uitkomst_rvdk, Beslismoment.overdracht_gegevens):
+        return {"lokaal_team": teams[0], "overdracht_type": gemeente.voorkeur_overdracht.value,
+                "regie": "lokaal_team"}
+    return {}
+
+
+def _beschrijving(session: Session, casus: Casus, moment: Beslismoment, regio: Instellingen,
+                  modus: CapaciteitsModus, overdracht: Overdracht | None, fouten: list[str]) -> str:
+    gemeente = regio.gemeente(casus.gemeente_code)
+    ctx = voortgang.context(session, casus, regio, modus)
+    monitoring = None
+    if moment is Beslismoment.monitoring:
+        monitoring = {"momenten": regio.monitoring_momenten_maanden,
+                      "vervalt_op": [t.vervalt_op for t in open_termijnen(session, casus, TermijnSoort.monitoring)]}
+    return render(
+        "casus/vraag.md.j2",
+        vraag=VRAGEN[moment], moment=moment.value, referentie=casus.referentie, gemeente_naam=gemeente.naam,
+        gemeente_code=gemeente.code, urgentie=casus.urgentie, status=casus.status, buiten_beeld=casus.buiten_beeld,
+        continuiteitsplan=modus is CapaciteitsModus.continuiteitsplan,
+        termijnen=open_termijnen(session, casus), gepland=ctx.gepland.value if ctx.gepland else None,
+        overdracht=dict(_overdracht_feiten(overdracht), driegesprek_op=overdracht.driegesprek_op) if overdracht else None,
+        locaties=LOCATIE_OMSCHRIJVING, monitoring=monitoring,
+        teams=[(t.code, t.naam) for t in gemeente.lokale_teams], fouten=fouten,
+    )
+
+
+@task(name="casus lezen", cache_policy=NO_CACHE)
+def lees_stap(casus_referentie: str, fouten: list[str] | None = None) -> Stap:
+    """Where the casus is and what it waits for; `fouten` are shown above the form again."""
+    regio = instellingen()
+    modus = capaciteitsmodus(regio)
+    with sessie() as session:
+        casus = casus_op_referentie(session, casus_referentie)
+        stand = voortgang.stand(session, casus)
+        basis = dict(referentie=casus.referentie, status=casus.status, labels=_labels(casus))
+        if stand.status is Status.afgesloten:
+            return Stap(**basis, afgesloten=True)
+        if (naar := automatische_stap(stand)) is not None:
+            return Stap(**basis, automatisch=naar.value)
+        moment = volgend_beslismoment(stand)
+        overdracht = voortgang.open_overdracht(session, casus)
+        return Stap(
+            **basis,
+            moment=moment.value,
+            sleutel=sleutel(casus.referentie, moment, voortgang.volgnummer(session, casus, moment)),
+            beschrijving=_beschrijving(session, casus, moment, regio, modus, overdracht, fouten or []),
+            beginwaarden=_beginwaarden(moment, casus, regio, overdracht),
+            teams=[t.code for t in regio.gemeente(casus.gemeente_code).lokale_teams],
+        )
+
+
+# --- moving the casus ---------------------------------------------------------------------------
+
+
+@task(name="automatische stap", cache_policy=NO_CACHE)
+def zet_automatische_stap(casus_referentie: str) -> str:
+    """The front-door check: ontvangen -> veiligheidscheck -> veiligheidsbeoordeling, as far
+    as no person needs to act (an acute melding waits for its first action)."""
+    regio = instellingen()
+
+    def werk() -> str:
+        with sessie() as session:
+            casus = casus_op_referentie(session, casus_referentie)
+            while (naar := automatische_stap(voortgang.stand(session, casus))) is not None:
+                voortgang.zet_automatische_stap(session, casus, naar, regio)
+            return casus.status
+
+    return met_herhaling(werk)
+
+
+@task(name="beslissing verwerken", cache_policy=NO_CACHE)
+def verwerk_beslissing(casus_referentie: str, moment: str, beslissleutel: str, pauzesleutel: str) -> list[str]:
+    """Read the form staff submitted, check it, and carry it out in one transaction. Returns
+    the Dutch reasons it was refused (empty: done). The form's content is deleted from Prefect
+    whatever happens."""
+    run_id = flow_run.id
+    model = BESLISSINGEN[Beslismoment(moment)]
+    try:
+        ruw = lees_invoer(run_id, pauzesleutel)
+        if ruw is None:
+            return ["Er kwam geen ingevuld formulier binnen; vul het opnieuw in."]
+        try:
+            invoer = model.model_validate(ruw)
+        except ValidationError as exc:
+            return beschrijf_validatiefouten(exc)
+        regio = instellingen()
+        modus = capaciteitsmodus(regio)
+
+        def werk() -> list[str]:
+            with sessie() as session:
+                casus = casus_op_referentie(session, casus_referentie)
+                if volgend_beslismoment(voortgang.stand(session, casus)) is not invoer.moment:
+                    return []  # the casus moved on meanwhile (a rerun): nothing left to decide here
+                ctx = voortgang.context(session, casus, regio, modus)
+                if fouten := invoer.fouten(ctx):
+                    return fouten
+                try:
+                    voortgang.leg_beslissing_vast(session, casus, beslissleutel, invoer, ctx, regio)
+                except voortgang.BeslissingAlVastgelegd:
+                    get_run_logger().info("Beslissing %s was al vastgelegd; niets herhaald.", beslissleutel)
+                return []
+
+        fouten = met_herhaling(werk)
+        if not fouten:
+            get_run_logger().info("Casus %s: %s vastgelegd (%s).", casus_referentie, moment, invoer.keuze)
+        return fouten
+    finally:
+        verwijder_invoer(run_id, pauzesleutel)
+
+
+# --- follow-ups: letters and e-mails ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NazorgOpdracht:
+    beslissing_id: int
+    aanleiding: str  # the decision's key: letters and e-mails are made once per occasion
+    brieven: list[BriefOpdracht]
+    berichten: list[dict]  # keyword arguments for tasks.bezorging.plaats_notificatie
+
+
+def _bericht(soort: Bericht, beslissing: Beslissing, casus: Casus, regio: Instellingen,
+             overdracht: dict | None) -> dict:
+    gemeente = regio.gemeente(casus.gemeente_code)
+    basis = dict(casus_referentie=casus.referentie, gemeente_naam=gemeente.naam,
+                 telefoon=regio.afzender.telefoon, afzender=regio.afzender.naam)
+    if soort is Bericht.rvdk_college:
+        ontvanger, context = adres(str(gemeente.college_email)), dict(basis, besluit_op=beslissing.genomen_op)
+    elif soort is Bericht.driegesprek_uitnodiging:
+        team = next(t for t in gemeente.lokale_teams if t.code == overdracht["lokaal_team_code"])
+        ontvanger = adres(str(team.email))
+        context = dict(basis, lokaal_team_naam=team.naam,
+                       datum=dt.datetime.fromisoformat(overdracht["driegesprek_op"]),
+                       plaats=LOCATIE_OMSCHRIJVING[Locatie(overdracht["locatie"])],
+                       deelnemers=[DEELNEMER_OMSCHRIJVING[Deelnemer(d)] for d in overdracht["deelnemers"]],
+                       regie="het lokaal team" if overdracht["regie"] == "lokaal_team" else "Veilig Thuis")
+    else:
+        ontvanger = rol(regio.levensloop.buiten_beeld_rol)
+        context = dict(basis, reden=beslissing.details.get("reden", "onbekend"), link=runlink(regio, casus.flow_run_id))
+    return dict(sleutel=f"{soort.value}:{beslissing.sleutel}", soort=soort.value, ontvanger=ontvanger,
+                template=f"notificaties/{soort.value}.txt.j2", context=context, casus_id=casus.id)
+
+
+@task(name="nazorg bepalen", cache_policy=NO_CACHE)
+def open_nazorg(casus_referentie: str) -> list[NazorgOpdracht]:
+    """The letters and e-mails of stored decisions whose follow-up is not done yet."""
+    regio = instellingen()
+    opdrachten = []
+    with sessie() as session:
+        casus = casus_op_referentie(session, casus_referentie)
+        for beslissing in voortgang.open_nazorg(session, casus):
+            overdracht = _overdracht_feiten(_overdracht_van(session, casus))
+            gevolg = nazorg(Gevolgd(
+                moment=Beslismoment(beslissing.moment), keuze=beslissing.keuze, van=Status(beslissing.van_status),
+                naar=Status(beslissing.naar_status) if beslissing.naar_status else None,
+                details=beslissing.details, overdracht=overdracht,
+            ))
+            opdrachten.append(NazorgOpdracht(
+                beslissing.id, beslissing.sleutel, gevolg.brieven,
+                [_bericht(b, beslissing, casus, regio, overdracht) for b in gevolg.berichten],
+            ))
+    return opdrachten
+
+
+def _overdracht_van(session: Session, casus: Casus) -> Overdracht | None:
+    """The handover the follow-ups are about: the newest one (follow-ups run right after the
+    decision, before a later decision can start another handover)."""
+    return session.exec(
+        select(Overdracht).where(Overdracht.casus_id == casus.id).order_by(Overdracht.id.desc())
+    ).first()
+
+
+@task(name="nazorg afgerond", cache_policy=NO_CACHE)
+def markeer_nazorg_klaar(beslissing_id: int) -> None:
+    with sessie() as session:
+        voortgang.markeer_nazorg_klaar(session, beslissing_id)
+
+
+# --- what the UI shows --------------------------------------------------------------------------
+
+
+@task(name="runlabels bijwerken", cache_policy=NO_CACHE)
+def werk_runlabels_bij(labels: list[str]) -> None:
+    """Tags of this run = its own tags + the casus's gemeente, step and urgency, so the run
+    list filtered on 'Suspended' and a tag is a team's work list."""
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(flow_run.id)
+        eigen = [t for t in run.tags if not t.startswith(_LABEL_VOORVOEGSELS)]
+        nieuw = eigen + [label for label in labels if label not in eigen]
+        if sorted(nieuw) != sorted(run.tags):
+            client.update_flow_run(flow_run.id, tags=nieuw)
+
+
+def _tijdlijn(session: Session, casus: Casus) -> list[dict]:
+    events = session.exec(select(AuditEvent).where(AuditEvent.casus_id == casus.id).order_by(AuditEvent.id))
+    return [dict(tijdstip=e.tijdstip, actie=e.actie, van=e.van_status, naar=e.naar_status, details=e.details)
+            for e in events]
+
+
+@task(name="casusoverzicht publiceren", cache_policy=NO_CACHE)
+def publiceer_casusoverzicht(casus_referentie: str) -> None:
+    """A markdown artifact per casus (key `casus-vt-2026-000123`): step, deadlines, timeline.
+    Who did what stays in the audit trail: the artifact holds no names at all."""
+    regio = instellingen()
+    with sessie() as session:
+        casus = casus_op_referentie(session, casus_referentie)
+        stand = voortgang.stand(session, casus)
+        moment = volgend_beslismoment(stand)
+        gemeente = regio.gemeente(casus.gemeente_code)
+        markdown = render(
+            "casus/overzicht.md.j2", referentie=casus.referentie, gemeente_naam=gemeente.naam,
+            gemeente_code=gemeente.code, urgentie=casus.urgentie, status=casus.status,
+            status_sinds=casus.status_sinds, wacht_op=VRAGEN[moment] if moment else None,
+            lokaal_team=casus.lokaal_team_code, regie=casus.regie, buiten_beeld=casus.buiten_beeld,
+            aantal_meldingen=casus.aantal_meldingen, termijnen=_termijnstanden(session, casus),
+            tijdlijn=_tijdlijn(session, casus),
+        )
+    create_markdown_artifact(key=f"casus-{casus_referentie.lower()}", markdown=markdown,
+                             description=f"Casus {casus_referentie}: stap, termijnen en tijdlijn")
+
+
+def _termijnstanden(session: Session, casus: Casus) -> list[dict]:
+    moment = nu()
+    standen = []
+    for t in session.exec(select(Termijn).where(Termijn.casus_id == casus.id).order_by(Termijn.vervalt_op)):
+        if t.voldaan_op:
+            stand = "voldaan" + ("" if t.voldaan_op <= t.vervalt_op else " (te laat)")
+        elif t.opgeschort_op:
+            stand = "opgeschort"
+        else:
+            stand = "VERLOPEN" if t.vervalt_op < moment else "loopt"
+        standen.append(dict(soort=t.soort, vervalt_op=t.vervalt_op, stand=stand))
+    return standen
+
+
+@task(name="formulierresten opruimen", cache_policy=NO_CACHE)
+def ruim_formulieren_op() -> int:
+    """Delete any form response of this run still in Prefect (left by a crash)."""
+    return verwijder_alle_antwoorden(flow_run.id)
+
+
+# --- starting lifecycle runs ---------------------------------------------------------------------
+
+
+def _run_bestaat(client, flow_run_id: str | None) -> bool:
+    from prefect.exceptions import ObjectNotFound
+
+    if not flow_run_id:
+        return False
+    try:
+        client.read_flow_run(UUID(flow_run_id))
+    except ObjectNotFound:
+        return False
+    return True
+
+
+def start_levensloop_run(casus_referentie: str) -> tuple[str, bool]:
+    """Start the lifecycle run of a casus unless it has one: (run id, newly started). The
+    idempotency key makes Prefect hand back the same run when asked twice."""
+    from prefect.deployments import run_deployment
+
+    with sessie() as session:
+        casus = casus_op_referentie(session, casus_referentie)
+        bekend, gemeente, urgentie = casus.flow_run_id, casus.gemeente_code, casus.urgentie
+    with get_client(sync_client=True) as client:
+        if _run_bestaat(client, bekend):
+            return bekend, False
+    run = run_deployment(
+        LEVENSLOOP_DEPLOYMENT, parameters={"casus_referentie": casus_referentie}, timeout=0, as_subflow=False,
+        idempotency_key=f"levensloop-{casus_referentie}-{bekend or 'eerste'}",
+        tags=[f"gemeente:{gemeente}", f"urgentie:{urgentie}"],
+    )
+    with sessie() as session:
+        # A pointer to the orchestration, not a change of the casus: no version bump, no race
+        # with the run that starts right now.
+        session.execute(update(Casus).where(Casus.referentie == casus_referentie)
+                        .values(flow_run_id=str(run.id)).execution_options(synchronize_session=False))
+    return str(run.id), True
+
+
+@task(name="levensloop starten", cache_policy=NO_CACHE)
+def start_levensloop(casus_referentie: str) -> str:
+    run_id, nieuw = start_levensloop_run(casus_referentie)
+    get_run_logger().info("Levensloop van casus %s: run %s (%s).", casus_referentie, run_id,
+                          "gestart" if nieuw else "liep al")
+    return run_id
+
+
+def open_casussen_zonder_run() -> list[str]:
+    """References of open casussen, oldest first (for `vt levensloop start-open`)."""
+    with sessie() as session:
+        rijen = session.exec(select(Casus.referentie, Casus.flow_run_id)
+                             .where(Casus.status.in_([s.value for s in OPEN_STATUSSEN])).order_by(Casus.id)).all()
+    with get_client(sync_client=True) as client:
+        return [ref for ref, run_id in rijen if not _run_bestaat(client, run_id)]

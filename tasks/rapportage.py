@@ -1,0 +1,176 @@
+"""Tasks of the biweekly report: one query or one side effect each. Only published (suppressed)
+figures cross a task boundary; the raw counts stay inside `bereken_rapportcijfers`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from models import rapportage
+from models.db import sessie
+from models.instellingen import Instellingen, Omgeving, instellingen
+from models.kalender import AMSTERDAM
+from models.knelpunt import KnelpuntInvoer, voeg_toe, voor_periode
+from models.rapportage import MedewerkerKnelpunt, Periode, Rapportcijfers, Rapportversie
+from models.typen import nu
+from tasks.capaciteit import capaciteitsmodus
+from templates import render
+
+RAPPORTMAP = "rapporten"
+
+
+def rapportcijfers(session, regio: Instellingen, periode: Periode, capaciteit) -> Rapportcijfers:
+    """The published figures of a period, with the knelpunten staff entered for it."""
+    ruw = rapportage.bereken(session, regio, periode)
+    knelpunten = [MedewerkerKnelpunt(k.gemeente_code, k.tekst) for k in voor_periode(session, periode.eind)]
+    return rapportage.publiceer(ruw, regio, capaciteit, knelpunten)
+
+
+@task(name="rapportageperiode bepalen", cache_policy=NO_CACHE)
+def bepaal_periode(periode_eind: dt.date | None) -> Periode:
+    """The requested period, or the latest one that is over (the scheduled run)."""
+    regio = instellingen()
+    vandaag = nu().astimezone(AMSTERDAM).date()
+    if periode_eind is None:
+        return rapportage.laatste_periode(regio.rapportage, vandaag)
+    return rapportage.afgesloten_periode(regio.rapportage, periode_eind, vandaag)
+
+
+@task(name="werkdagentabel bijwerken", cache_policy=NO_CACHE)
+def werk_werkdagen_bij() -> int:
+    """The database counts waits with the settings' calendar: bring it up to date first."""
+    with sessie() as session:
+        return rapportage.synchroniseer_werkdagen(session, instellingen())
+
+
+@task(name="eerdere verzending zoeken", cache_policy=NO_CACHE)
+def zoek_laatste_versie(periode: Periode) -> Rapportversie | None:
+    with sessie() as session:
+        return rapportage.laatste_versie(session, periode.eind)
+
+
+@task(name="rapportcijfers berekenen", cache_policy=NO_CACHE)
+def bereken_rapportcijfers(periode: Periode) -> Rapportcijfers:
+    """Every figure by grouped queries in one transaction, suppressed before it leaves."""
+    regio = instellingen()
+    capaciteit = capaciteitsmodus(regio)
+    with sessie() as session:
+        cijfers = rapportcijfers(session, regio, periode, capaciteit)
+    get_run_logger().info("Rapportcijfers t/m %s berekend voor %d gemeenten", periode.eind, len(cijfers.gemeenten))
+    return cijfers
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def _slug(tekst: str) -> str:
+    tekst = unicodedata.normalize("NFKD", tekst).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", tekst.lower()).strip("-")
+
+
+def teken_grafiek(cijfers: Rapportcijfers, pad: Path) -> Path:
+    """Line chart of the werkvoorraad per municipality; a suppressed value is left out (a gap)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: render to a file only
+    import matplotlib.pyplot as plt
+
+    titel, as_y, voetnoot = render("rapport/grafiek.txt.j2", minimum=cijfers.minimum_aantal).strip().splitlines()
+    perioden = cijfers.grafiek.perioden
+    fig, ax = plt.subplots(figsize=(10, 4.8), dpi=150)
+    for gebied in cijfers.gemeenten:
+        waarden = [w if isinstance(w, int) else None for w in cijfers.grafiek.reeksen[gebied.code]]
+        ax.plot(perioden, [float("nan") if w is None else w for w in waarden], marker="o", label=gebied.naam)
+    ax.set_title(titel)
+    ax.set_ylabel(as_y)
+    ax.set_xticks(perioden, [f"{p:%d-%m-%Y}" for p in perioden], rotation=0, fontsize=8)
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+    fig.text(0.01, 0.01, voetnoot, fontsize=7, color="#444")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(pad)
+    plt.close(fig)
+    return pad
+
+
+def schrijf_rapportbestanden(cijfers: Rapportcijfers, versie: int, map_: Path) -> dict[str, str]:
+    """The PDF report, the chart and one CSV per municipality and for the region, in `map_`.
+    Returns file name -> sha256, the PDF first."""
+    from weasyprint import HTML
+
+    map_.mkdir(parents=True, exist_ok=True)
+    eind = cijfers.periode_eind.isoformat()
+    grafiek = teken_grafiek(cijfers, map_ / f"werkvoorraad-{eind}.png")
+    pdf = map_ / f"rapportage-{_slug(cijfers.regio_code)}-{eind}.pdf"
+    html = render("rapport/rapport.html.j2", c=cijfers, versie=versie, grafiek=grafiek.name)
+    HTML(string=html, base_url=str(map_)).write_pdf(pdf)
+    csv = []
+    for gebied in cijfers.gebieden:
+        pad = map_ / f"rapportage-{eind}-{gebied.code.lower()}-{_slug(gebied.naam)}.csv"
+        pad.write_text(render("rapport/gebied.csv.j2", c=cijfers, g=gebied), encoding="utf-8-sig")
+        csv.append(pad)
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in [pdf, grafiek, *csv]}
+
+
+@task(name="rapportbestanden maken", cache_policy=NO_CACHE)
+def maak_rapportbestanden(cijfers: Rapportcijfers, versie: int) -> dict[str, str]:
+    """Write this version's files under the data folder (rapporten/<period end>/v<version>)."""
+    map_ = Omgeving().data_map / RAPPORTMAP / cijfers.periode_eind.isoformat() / f"v{versie}"
+    return schrijf_rapportbestanden(cijfers, versie, map_)
+
+
+@task(name="rapport archiveren", cache_policy=NO_CACHE)
+def archiveer_rapport(cijfers: Rapportcijfers, versie: int, bestanden: dict[str, str]) -> Rapportversie:
+    map_ = Omgeving().data_map / RAPPORTMAP / cijfers.periode_eind.isoformat() / f"v{versie}"
+    with sessie() as session:
+        return rapportage.archiveer(session, cijfers, versie, map_, bestanden, hoofdbestand=next(iter(bestanden)))
+
+
+@task(name="rapport als artefact publiceren", cache_policy=NO_CACHE)
+def publiceer_artefacten(versie: Rapportversie) -> None:
+    """The same report in the Prefect UI: markdown, and the werkvoorraad as a table."""
+    c = versie.cijfers
+    create_markdown_artifact(
+        key="rapportage", markdown=render("rapport/rapport.md.j2", c=c, versie=versie.versie),
+        description=f"Rapportage werkvoorraad t/m {c.periode_eind.isoformat()}",
+    )
+    create_table_artifact(
+        key="rapportage-werkvoorraad",
+        table=[
+            {"gemeente": g.naam, **{r.dienst: str(r.aantal) for r in g.werkvoorraad},
+             "verschil": str(g.werkvoorraad[-1].verschil),
+             "vb_op_tijd_pct": str(g.veiligheidsbeoordeling.percentage),
+             "onderzoek_venv_op_tijd_pct": str(g.onderzoek_en_venv.percentage),
+             "meldingen": str(g.meldingen), "knelpunten": len(g.knelpunten)}
+            for g in c.gebieden
+        ],
+        description=f"Werkvoorraad per gemeente t/m {c.periode_eind.isoformat()} (kleine aantallen afgeschermd)",
+    )
+
+
+@task(name="verzending vastleggen", cache_policy=NO_CACHE)
+def leg_verzending_vast(versie: Rapportversie, notificatie_id: int) -> bool:
+    """Mark the archived version as sent once its e-mail went out. Returns whether it did."""
+    from models.communicatie import Bezorgstatus, Notificatie
+
+    with sessie() as session:
+        notificatie = session.get(Notificatie, notificatie_id)
+        if notificatie.status != Bezorgstatus.verzonden:
+            return False
+        rapportage.markeer_verzonden(session, versie.rapport_id, notificatie.verzonden_op)
+        return True
+
+
+@task(name="knelpunt opslaan", cache_policy=NO_CACHE)
+def sla_knelpunt_op(invoer: KnelpuntInvoer) -> int:
+    """Store a knelpunt (organisational text) for a report period."""
+    with sessie() as session:
+        return voeg_toe(session, invoer, instellingen()).id

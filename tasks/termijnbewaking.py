@@ -1,0 +1,96 @@
+"""Tasks of the deadline watch: fire the escalation steps that are due, and publish the
+overview of terms over time. Both carry case references, codes and counts only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from models import typen
+from models.db import sessie
+from models.instellingen import Instellingen, instellingen
+from models.kalender import eis_tijdzone, werkkalender
+from models.termijnbewaking import (
+    Bewakingsverslag,
+    Stapbesluit,
+    berichtcontext,
+    beslis,
+    ladder_van,
+    over_tijd,
+    overzichtsregels,
+    te_bewaken,
+    voer_uit,
+)
+from templates import render, render_onderwerp_en_inhoud
+from templates import tijdstip as lokaal_tijdstip
+
+# Terms handled per transaction: short enough that a SQLite writer (the intake) never waits long.
+BATCH = 200
+ARTEFACT = "termijnen-over-tijd"
+TEMPLATE = "notificaties/escalatie.txt.j2"
+
+
+def _peilmoment(moment: dt.datetime | None) -> dt.datetime:
+    moment = moment or typen.nu()
+    eis_tijdzone(moment, "peilmoment")
+    return moment
+
+
+def bewaak(moment: dt.datetime, regio: Instellingen) -> Bewakingsverslag:
+    """The watch itself, without Prefect: fire every step due at `moment`, batch by batch."""
+    kalender = werkkalender(regio)
+
+    def tekst(besluit: Stapbesluit) -> tuple[str, str]:
+        return render_onderwerp_en_inhoud(TEMPLATE, **berichtcontext(besluit, regio, kalender, moment))
+
+    verslag = Bewakingsverslag()
+    while True:
+        with sessie() as session:
+            termijnen = te_bewaken(session, moment, BATCH)
+        if not termijnen:
+            return verslag
+        besluiten = [beslis(t, ladder_van(t.soort, regio), kalender, moment) for t in termijnen]
+        with sessie() as session:
+            deel = voer_uit(session, besluiten, moment, tekst)
+        verslag.voeg_toe(deel)
+        if not deel.gevuurd and not deel.herpland:
+            return verslag  # every term of this batch was just handled by a run at the same time
+
+
+@task(name="termijnen bewaken", cache_policy=NO_CACHE)
+def bewaak_termijnen(nu: dt.datetime | None = None) -> Bewakingsverslag:
+    """Fire every escalation step due at `nu` (default: now), each exactly once, also when runs
+    overlap: per term a compare-and-set, and the notifications plus audit event in that same
+    transaction. Intake calls this right after registering an acute melding."""
+    moment = _peilmoment(nu)
+    verslag = bewaak(moment, instellingen())
+    per_stap = ", ".join(f"{stap} {aantal}" for stap, aantal in verslag.per_stap.items())
+    get_run_logger().info(
+        "Termijnbewaking op %s: %d stappen gevuurd%s, %d termijnen opnieuw ingepland, %d berichten klaargezet",
+        lokaal_tijdstip(moment), verslag.gevuurd, f" ({per_stap})" if per_stap else "", verslag.herpland,
+        len(verslag.notificaties),
+    )
+    return verslag
+
+
+@task(name="overzicht termijnen over tijd", cache_policy=NO_CACHE)
+def publiceer_termijnen_over_tijd(nu: dt.datetime | None = None) -> int:
+    """Refresh the table artifact of every open term past its deadline, per municipality."""
+    moment = _peilmoment(nu)
+    regio = instellingen()
+    with sessie() as session:
+        rijen = over_tijd(session, moment)
+    regels = overzichtsregels(rijen, regio, moment)
+    per_gemeente = sorted(Counter(r["gemeente"] for r in regels).items())
+    tabel = [{**r, "vervallen_op": lokaal_tijdstip(r["vervallen_op"]), "verlengd": "ja" if r["verlengd"] else "nee",
+              "laatste_stap": r["laatste_stap"] or "-"} for r in regels]
+    create_table_artifact(
+        key=ARTEFACT, table=tabel,
+        description=render("termijnbewaking/over_tijd.md.j2", totaal=len(regels), per_gemeente=per_gemeente,
+                           peilmoment=moment),
+    )
+    return len(regels)

@@ -1,0 +1,59 @@
+"""Every text a person reads lives in this folder as a Jinja2 template.
+
+StrictUndefined: a template that misses a value fails loudly instead of printing an empty field.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+MAP = Path(__file__).resolve().parent
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+_DAGEN = ["ma", "di", "wo", "do", "vr", "za", "zo"]
+_MAANDEN = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+            "september", "oktober", "november", "december"]
+
+
+def tijdstip(moment) -> str:
+    """'vr 27-11-2026 23:59' in Europe/Amsterdam."""
+    lokaal = moment.astimezone(AMSTERDAM)
+    return f"{_DAGEN[lokaal.weekday()]} {lokaal:%d-%m-%Y %H:%M}"
+
+
+def datum_lang(moment) -> str:
+    """'27 november 2026' (dates in letters)."""
+    if hasattr(moment, "astimezone") and hasattr(moment, "hour"):
+        moment = moment.astimezone(AMSTERDAM)
+    return f"{moment.day} {_MAANDEN[moment.month - 1]} {moment.year}"
+
+
+@lru_cache(maxsize=1)
+def omgeving() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(MAP),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(["html", "htm", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["tijdstip"] = tijdstip
+    env.filters["datum_lang"] = datum_lang
+    return env
+
+
+def render(naam: str, **context) -> str:
+    return omgeving().get_template(naam).render(**context)
+
+
+def render_onderwerp_en_inhoud(naam: str, **context) -> tuple[str, str]:
+    """Notification templates start with 'Onderwerp: ...' on the first line."""
+    tekst = render(naam, **context)
+    eerste, _, rest = tekst.partition("\n")
+    if not eerste.startswith("Onderwerp: "):
+        raise ValueError(f"template {naam} begint niet met 'Onderwerp: '")
+    return eerste.removeprefix("Onderwerp: ").strip(), rest.lstrip("\n")

@@ -1,0 +1,247 @@
+"""Shared test fixtures.
+
+- `prefect_server` (session): one Prefect test harness (temporary SQLite server subprocess) for the
+  whole session. Not autouse: request it, use `@pytest.mark.usefixtures("prefect_server")`, or
+  mark the test `@pytest.mark.prefect` (the marker pulls the fixture in).
+- `database_url`: every test that uses it runs twice, ids `sqlite` and `postgresql`; each run gets
+  its own fresh, empty database (a file in tmp_path, or a new PostgreSQL database that is dropped
+  afterwards). An unreachable PostgreSQL FAILS the test, it never skips.
+  Only one backend: `@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)`.
+- `engine`: `database_url` with our schema migrated (`models.db.migreer`) and an engine on it.
+- `encryption_key` (autouse): a fresh Fernet key in `VT_ENCRYPTION_KEY`.
+- `instellingen`: the demo region's settings (config/demo-regio.yaml).
+- `smtp_server`: a real SMTP server (aiosmtpd) on 127.0.0.1 and a free port collecting messages.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+import pytest
+
+# Before Prefect is imported: its own home for the test session (result storage, local files),
+# so tests never read or write the developer's ~/.prefect, and the scan for personal data in
+# Prefect's storage sees only what the tests produced.
+if "PREFECT_HOME" not in os.environ:
+    import tempfile
+
+    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="vt-test-prefect-")
+# Tasks called outside a flow run (in tests) cannot send their logs to the API: not a problem.
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+
+# Maintenance connection used to create/drop one database per test. The machine's PostgreSQL uses
+# trust auth on 127.0.0.1; both roles `postgres` and `root` work, we use `postgres`.
+POSTGRES_BEHEER_URL = os.environ.get(
+    "VT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+POSTGRES_HOST_URL = POSTGRES_BEHEER_URL.rsplit("/", 1)[0].replace(
+    "postgresql://", "postgresql+psycopg://", 1
+)
+
+_harness_opstarttijd: float | None = None
+
+
+# --- Prefect ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """A Prefect server for the whole test session (temporary SQLite, subprocess)."""
+    global _harness_opstarttijd
+    from prefect.testing.utilities import prefect_test_harness
+
+    start = time.monotonic()
+    # 30 s default startup timeout is too short on a slow CI (PREFECT_NOTES.md).
+    with prefect_test_harness(server_startup_timeout=90):
+        _harness_opstarttijd = time.monotonic() - start
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _prefect_marker(request: pytest.FixtureRequest) -> None:
+    """`@pytest.mark.prefect` on a test is enough to get the `prefect_server` fixture."""
+    if request.node.get_closest_marker("prefect") is not None:
+        request.getfixturevalue("prefect_server")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if _harness_opstarttijd is not None:
+        terminalreporter.write_line(
+            f"Prefect test harness: server started in {_harness_opstarttijd:.1f} s"
+        )
+
+
+# --- databases ----------------------------------------------------------------------------------
+
+
+def _postgres_beheer():
+    import psycopg
+
+    try:
+        return psycopg.connect(POSTGRES_BEHEER_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        fout = str(exc).strip()
+    pytest.fail(
+        f"PostgreSQL is niet bereikbaar via {POSTGRES_BEHEER_URL}: {fout}\n"
+        "De tests hebben een draaiende PostgreSQL op 127.0.0.1:5432 nodig; "
+        "./test.sh start die (scripts/install.sh), of handmatig: "
+        "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+        pytrace=False,
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh, empty database per test, as a SQLAlchemy URL; runs once per backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/casussen.db"
+        return
+
+    from psycopg import sql
+
+    naam = f"vt_test_{uuid.uuid4().hex[:12]}"
+    with _postgres_beheer() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(naam)))
+    try:
+        yield f"{POSTGRES_HOST_URL}/{naam}"
+    finally:
+        with _postgres_beheer() as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(naam))
+            )
+
+
+@pytest.fixture
+def engine(database_url: str):
+    """An engine on `database_url` with the schema migrated to the newest version."""
+    from models.db import maak_engine, migreer
+
+    migreer(database_url)
+    eng = maak_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+# --- settings and secrets -------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def encryption_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh Fernet key in VT_ENCRYPTION_KEY for every test."""
+    from cryptography.fernet import Fernet
+
+    sleutel = Fernet.generate_key().decode()
+    monkeypatch.setenv("VT_ENCRYPTION_KEY", sleutel)
+    return sleutel
+
+
+@pytest.fixture
+def instellingen():
+    """The demo region's settings (config/demo-regio.yaml), validated."""
+    from models.instellingen import DEMO_INSTELLINGEN, laad_instellingen
+
+    return laad_instellingen(DEMO_INSTELLINGEN)
+
+
+# --- e-mail ---------------------------------------------------------------------------------------
+
+
+def vrije_poort() -> int:
+    """A port that was free a moment ago (bind to port 0, read it, close)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _VerzamelHandler:
+    def __init__(self, berichten: list[EmailMessage], lock: threading.Lock) -> None:
+        self.berichten = berichten
+        self.lock = lock
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+        inhoud = envelope.content
+        if isinstance(inhoud, str):
+            inhoud = inhoud.encode("utf-8")
+        bericht = email.message_from_bytes(inhoud, policy=email.policy.default)
+        with self.lock:
+            self.berichten.append(bericht)
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1:`port`; received mail is in `berichten` (parsed).
+
+    `stop()` and `start()` simulate an outage and recovery on the same port.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = field(default_factory=vrije_poort)
+    berichten: list[EmailMessage] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._controller = None
+
+    @property
+    def draait(self) -> bool:
+        return self._controller is not None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        if self._controller is not None:
+            return
+        # A stopped Controller closed its event loop: every start gets a new one.
+        controller = Controller(
+            _VerzamelHandler(self.berichten, self._lock), hostname=self.host, port=self.port
+        )
+        controller.start()
+        self._controller = controller
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def apprise_url(self, to: str) -> str:
+        return (
+            f"mailto://127.0.0.1:{self.port}?from=orkestratie@vt-test.example.org"
+            f"&to={to}&mode=insecure"
+        )
+
+    def wacht_op_berichten(self, aantal: int, timeout: float = 10.0) -> list[EmailMessage]:
+        """Wait until at least `aantal` messages arrived; returns (a copy of) `berichten`."""
+        einde = time.monotonic() + timeout
+        while time.monotonic() < einde:
+            with self._lock:
+                if len(self.berichten) >= aantal:
+                    return list(self.berichten)
+            time.sleep(0.05)
+        with self._lock:
+            return list(self.berichten)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    for poging in range(5):
+        server = SmtpServer()
+        try:
+            server.start()
+            break
+        except Exception:  # the free port was taken in between: try another one
+            if poging == 4:
+                raise
+    try:
+        yield server
+    finally:
+        server.stop()

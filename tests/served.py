@@ -1,0 +1,159 @@
+"""Serve every deployment of the system, as production does (`python -m deployments.serve`), in a
+subprocess against a given Prefect API, for tests that need real deployments (suspend/resume
+only works for runs started from a deployment).
+
+    with serveer(api_url, database_url, tmp_path) as serve:
+        ...   # serve.log() shows what the process printed
+
+`wacht_op_run_status` and `hervat` help a test drive suspended runs the way staff do in the UI.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+REPO = Path(__file__).resolve().parent.parent
+DEPLOYMENTS = ("melding-registreren/melding registreren", "casus-levensloop/casus levensloop")
+
+
+@dataclass
+class Served:
+    proces: subprocess.Popen
+    logbestand: Path
+    opslag: Path
+
+    def log(self) -> str:
+        return self.logbestand.read_text(errors="replace")
+
+
+def _client(api_url: str):
+    from prefect.client.orchestration import SyncPrefectClient
+
+    return SyncPrefectClient(api_url)
+
+
+def omgeving(api_url: str, database_url: str, opslag: Path) -> dict[str, str]:
+    """Environment of the serve process: the test's API, database, settings and key."""
+    env = dict(os.environ)
+    env.update(
+        PREFECT_API_URL=api_url,
+        PREFECT_RUNNER_POLL_FREQUENCY="1",
+        PREFECT_RESULTS_PERSIST_BY_DEFAULT="true",
+        PREFECT_LOCAL_STORAGE_PATH=str(opslag),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        DATABASE_URL=database_url,
+        PYTHONPATH=str(REPO),
+    )
+    for naam in ("VT_INSTELLINGEN", "VT_ENCRYPTION_KEY", "VT_DATA_MAP"):
+        if naam in os.environ:
+            env[naam] = os.environ[naam]
+    return env
+
+
+@contextmanager
+def serveer(api_url: str, database_url: str, map: Path, timeout: float = 90) -> Iterator[Served]:
+    """Start `python -m deployments.serve` and wait until its deployments are registered."""
+    opslag = map / "prefect-resultaten"
+    opslag.mkdir(parents=True, exist_ok=True)
+    logbestand = map / "serve.log"
+    with open(logbestand, "wb") as log:
+        proces = subprocess.Popen(
+            [sys.executable, "-m", "deployments.serve"], cwd=REPO, env=omgeving(api_url, database_url, opslag),
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    served = Served(proces, logbestand, opslag)
+    try:
+        _wacht_op_deployments(api_url, served, timeout)
+        yield served
+    finally:
+        _stop(proces)
+
+
+def _wacht_op_deployments(api_url: str, served: Served, timeout: float) -> None:
+    from prefect.exceptions import ObjectNotFound
+
+    einde = time.monotonic() + timeout
+    with _client(api_url) as client:
+        while time.monotonic() < einde:
+            if served.proces.poll() is not None:
+                raise RuntimeError(f"deployments.serve stopte (exit {served.proces.returncode}):\n{served.log()}")
+            try:
+                for naam in DEPLOYMENTS:
+                    client.read_deployment_by_name(naam)
+                # serve() registers first and then starts polling; give it its first poll.
+                time.sleep(1.5)
+                return
+            except ObjectNotFound:
+                time.sleep(0.5)
+    raise TimeoutError(f"deployments niet geregistreerd binnen {timeout} s:\n{served.log()}")
+
+
+def _stop(proces: subprocess.Popen) -> None:
+    if proces.poll() is not None:
+        return
+    os.killpg(proces.pid, signal.SIGTERM)
+    try:
+        proces.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proces.pid, signal.SIGKILL)
+        proces.wait(timeout=10)
+
+
+# --- driving runs -----------------------------------------------------------------------------------
+
+
+def wacht_op_run(api_url: str, flow_run_id: UUID | str, staat: str, timeout: float = 180,
+                 served: Served | None = None):
+    """Wait until the run is in state type `staat` (e.g. "PAUSED", "COMPLETED"); returns the run."""
+    einde = time.monotonic() + timeout
+    laatste = None
+    with _client(api_url) as client:
+        while time.monotonic() < einde:
+            run = client.read_flow_run(UUID(str(flow_run_id)))
+            laatste = run.state
+            if run.state and run.state.type.value == staat and _formulier_klaar(client, run):
+                return run
+            if run.state and run.state.is_final() and staat != run.state.type.value:
+                break
+            time.sleep(0.3)
+    log = served.log()[-6000:] if served else ""
+    raise AssertionError(f"run {flow_run_id} staat op {laatste!r}, verwacht {staat}\n{log}")
+
+
+def _formulier_klaar(client, run) -> bool:
+    """A suspended run saves its form just after it is marked Paused: wait for both."""
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    sleutels = run.state.state_details.run_input_keyset if run.state.is_paused() else None
+    if not sleutels:
+        return True
+    try:
+        client.read_flow_run_input(run.id, sleutels["schema"])
+        client.read_flow_run_input(run.id, sleutels["description"])
+    except PrefectHTTPStatusError:
+        return False
+    return True
+
+
+def hervat(api_url: str, flow_run_id: UUID | str, invoer: dict) -> None:
+    """Resume a suspended run with a filled-in form, as the UI's Resume button does: the UI
+    submits every field, the ones left alone with the form's default."""
+    import json
+
+    run_id = UUID(str(flow_run_id))
+    with _client(api_url) as client:
+        run = client.read_flow_run(run_id)
+        schema = json.loads(client.read_flow_run_input(run_id, run.state.state_details.run_input_keyset["schema"]))
+        standaard = {naam: veld["default"] for naam, veld in schema.get("properties", {}).items() if "default" in veld}
+        resultaat = client.resume_flow_run(run_id, run_input={**standaard, **invoer})
+    if resultaat.status.value != "ACCEPT":
+        raise AssertionError(f"hervatten van {flow_run_id} geweigerd: {resultaat.details}")

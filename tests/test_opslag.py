@@ -1,0 +1,113 @@
+"""The case store: migrations build the schema on SQLite and PostgreSQL, personal data is
+unreadable without the key, and case references are unique under concurrency."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlmodel import Session
+
+from models.db import migreer
+from models.referenties import nieuwe_casusreferenties
+from models.regio import synchroniseer
+from models.registratie import registreer_meldingen
+from models.typen import SleutelOntbreekt
+from tests.helpers import FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, melding
+
+
+def test_migrations_build_every_table_and_can_run_again(engine, database_url):
+    migreer(database_url)  # a second run is a no-op
+    tabellen = set(inspect(engine).get_table_names())
+    assert {"regio", "gemeente", "lokaalteam", "huishouden", "persoon", "melder", "casus", "melding",
+            "termijn", "auditevent", "brief", "notificatie", "rapport", "teller"} <= tabellen
+
+
+def test_personal_data_is_encrypted_at_rest(engine, instellingen):
+    with Session(engine) as session, session.begin():
+        synchroniseer(session, instellingen)
+        registreer_meldingen(session, [melding()], instellingen, actor="test")
+    with engine.connect() as verbinding:
+        ruw = " ".join(
+            str(rij)
+            for tabel in ("persoon", "huishouden", "melder", "melding")
+            for rij in verbinding.execute(text(f"SELECT * FROM {tabel}"))
+        )
+    for geheim in [*FICTIEVE_NAMEN, FICTIEF_BSN, FICTIEF_ADRES, FICTIEVE_OMSCHRIJVING, "9999 AB", "Demodorp"]:
+        assert geheim not in ruw
+
+
+def test_personal_data_cannot_be_read_without_the_key_but_the_rest_can(engine, instellingen, monkeypatch):
+    from models.casus import Casus, Persoon
+    from sqlmodel import select
+
+    with Session(engine) as session, session.begin():
+        synchroniseer(session, instellingen)
+        registreer_meldingen(session, [melding()], instellingen, actor="test")
+    monkeypatch.delenv("VT_ENCRYPTION_KEY")
+    with Session(engine) as session:
+        assert session.exec(select(Casus.referentie, Casus.status)).all()
+        with pytest.raises(SleutelOntbreekt, match="VT_ENCRYPTION_KEY"):
+            session.exec(select(Persoon)).all()
+
+
+def test_a_wrong_key_is_refused_with_a_clear_message(engine, instellingen, monkeypatch):
+    from cryptography.fernet import Fernet
+    from models.casus import Persoon
+    from sqlmodel import select
+
+    with Session(engine) as session, session.begin():
+        synchroniseer(session, instellingen)
+        registreer_meldingen(session, [melding()], instellingen, actor="test")
+    monkeypatch.setenv("VT_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    with Session(engine) as session, pytest.raises(SleutelOntbreekt, match="andere sleutel"):
+        session.exec(select(Persoon)).all()
+
+
+def test_an_old_key_still_decrypts_after_rotation(engine, instellingen, monkeypatch):
+    import os
+
+    from cryptography.fernet import Fernet
+    from models.casus import Persoon
+    from sqlmodel import select
+
+    with Session(engine) as session, session.begin():
+        synchroniseer(session, instellingen)
+        registreer_meldingen(session, [melding()], instellingen, actor="test")
+    monkeypatch.setenv("VT_ENCRYPTION_KEY", f"{Fernet.generate_key().decode()},{os.environ['VT_ENCRYPTION_KEY']}")
+    with Session(engine) as session:
+        assert {p.naam for p in session.exec(select(Persoon))} == set(FICTIEVE_NAMEN[:2])
+
+
+def test_case_references_are_consecutive_per_year_and_never_reused(engine):
+    with Session(engine) as session, session.begin():
+        eerste = nieuwe_casusreferenties(session, 2026, 3)
+    with Session(engine) as session, session.begin():
+        tweede = nieuwe_casusreferenties(session, 2026, 2)
+        ander_jaar = nieuwe_casusreferenties(session, 2027, 1)
+    assert eerste == ["VT-2026-000001", "VT-2026-000002", "VT-2026-000003"]
+    assert tweede == ["VT-2026-000004", "VT-2026-000005"]
+    assert ander_jaar == ["VT-2027-000001"]
+
+
+def test_concurrent_reservations_never_hand_out_the_same_reference(engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def reserveer(_):
+        with Session(engine) as session, session.begin():
+            return nieuwe_casusreferenties(session, 2026, 5)
+
+    with Session(engine) as session, session.begin():
+        nieuwe_casusreferenties(session, 2026, 1)  # the counter row exists
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        alle = [ref for deel in pool.map(reserveer, range(8)) for ref in deel]
+    assert len(alle) == len(set(alle)) == 40
+
+
+def test_the_migrations_describe_exactly_the_tables_the_code_uses(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with engine.connect() as verbinding:
+        verschillen = compare_metadata(MigrationContext.configure(verbinding), SQLModel.metadata)
+    assert verschillen == [], "een modelwijziging zonder migratie (of andersom)"

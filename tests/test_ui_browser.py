@@ -1,0 +1,199 @@
+"""The Prefect UI as staff use it, in headless Chromium: the deployments are there, the intake
+form shows, and a casus waiting for its besluit is decided through the form in the UI.
+
+Runs against a real `prefect server start` (the test harness serves no UI) with every
+deployment served. Screenshots of the intake form and the decision form go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from sqlmodel import Session, select
+
+from tests.conftest import vrije_poort
+from tests.helpers import regio_voor_test
+from tests.served import REPO, hervat, serveer, wacht_op_run
+
+SCHERMAFDRUKKEN = REPO / "docs" / "screenshots"
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+pytestmark = pytest.mark.skipif(
+    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+    reason="chromium en chromium-driver ontbreken (scripts/install.sh installeert ze)",
+)
+
+
+@pytest.fixture(scope="module")
+def prefect_ui(tmp_path_factory):
+    """A Prefect server with its UI on a free port, with its own PREFECT_HOME."""
+    thuis = tmp_path_factory.mktemp("prefect-ui")
+    poort = vrije_poort()
+    api = f"http://127.0.0.1:{poort}/api"
+    env = {**os.environ, "PREFECT_HOME": str(thuis), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_UI_API_URL": api, "PREFECT_API_URL": api}
+    with open(thuis / "server.log", "wb") as log:
+        proces = subprocess.Popen(
+            [str(REPO / ".venv" / "bin" / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(poort)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        einde = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{api}/health", timeout=2) as antwoord:
+                    if antwoord.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > einde or proces.poll() is not None:
+                    raise RuntimeError((thuis / "server.log").read_text()) from None
+                time.sleep(0.5)
+        yield api
+    finally:
+        os.killpg(proces.pid, 15)
+        proces.wait(timeout=30)
+
+
+@pytest.fixture
+def systeem(prefect_ui, tmp_path, monkeypatch, smtp_server):
+    import prefect.settings
+
+    from models.db import maak_engine, migreer
+    from models.instellingen import instellingen
+    from models.regio import synchroniseer
+
+    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "vt"))
+    regio_voor_test(tmp_path, monkeypatch, smtp_server, regio={"ui_basis_url": prefect_ui.removesuffix("/api")})
+    database_url = f"sqlite:///{tmp_path}/casussen.db"
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    migreer(database_url)
+    engine = maak_engine(database_url)
+    with Session(engine) as session, session.begin():
+        synchroniseer(session, instellingen())
+    with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: prefect_ui}):
+        with serveer(prefect_ui, database_url, tmp_path) as served:
+            yield dict(api=prefect_ui, ui=prefect_ui.removesuffix("/api"), engine=engine, served=served)
+    engine.dispose()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opties = webdriver.ChromeOptions()
+    opties.binary_location = CHROMIUM
+    for vlag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1700", f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}"):
+        opties.add_argument(vlag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opties)
+    driver.implicitly_wait(0)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+# --- small UI helpers ------------------------------------------------------------------------------
+
+
+def wacht_op(browser, voorwaarde, timeout: float = 60, wat: str = ""):
+    einde = time.monotonic() + timeout
+    while time.monotonic() < einde:
+        try:
+            if resultaat := voorwaarde(browser):
+                return resultaat
+        except Exception:  # the page is still rendering
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"niet gevonden: {wat}\n{browser.page_source[:3000]}")
+
+
+def knop(browser, tekst: str):
+    from selenium.webdriver.common.by import By
+
+    return wacht_op(browser, lambda b: next(k for k in b.find_elements(By.TAG_NAME, "button")
+                                            if k.text.strip() == tekst and k.is_displayed()), wat=f"knop {tekst}")
+
+
+def open_formulier(browser, ui: str, run_id) -> object:
+    """Open the run page and its Resume dialog (the form)."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{ui}/runs/flow-run/{run_id}")
+    wacht_op(browser, lambda b: "Suspended" in b.find_element(By.TAG_NAME, "body").text, wat="Suspended")
+    knop(browser, "Resume").click()
+    return wacht_op(browser, lambda b: b.find_element(By.CSS_SELECTOR, "[role=dialog]"), wat="formulier")
+
+
+def veld(dialoog, titel: str):
+    """The form control under the label `titel`."""
+    from selenium.webdriver.common.by import By
+
+    label = next(e for e in dialoog.find_elements(By.XPATH, ".//*[normalize-space(text())]")
+                 if e.text.strip().startswith(titel))
+    return label.find_element(By.XPATH, "./ancestor::*[.//textarea or .//input or .//button][1]")
+
+
+def schermafdruk(browser, naam: str) -> None:
+    SCHERMAFDRUKKEN.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCHERMAFDRUKKEN / naam))
+
+
+# --- the test ----------------------------------------------------------------------------------------
+
+
+def test_staff_find_the_deployments_see_the_intake_form_and_decide_a_case_in_the_ui(systeem, browser):
+    from prefect.deployments import run_deployment
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from models.casus import Casus, Melding
+    from tests.test_levensloop_flows import formulier
+
+    ui, api = systeem["ui"], systeem["api"]
+    browser.get(f"{ui}/deployments")
+    wacht_op(browser, lambda b: "melding registreren" in b.find_element(By.TAG_NAME, "body").text
+             and "casus levensloop" in b.find_element(By.TAG_NAME, "body").text, wat="deployments")
+
+    intake = run_deployment("melding-registreren/melding registreren", timeout=0)
+    wacht_op_run(api, intake.id, "PAUSED", served=systeem["served"])
+    dialoog = open_formulier(browser, ui, intake.id)
+    wacht_op(browser, lambda b: "Nieuwe melding registreren" in dialoog.text and "Uw naam" in dialoog.text,
+             wat="intakeformulier")
+    schermafdruk(browser, "intakeformulier.png")
+    knop(browser, "Close").click()
+    hervat(api, intake.id, formulier(90, "GM0907"))
+    wacht_op_run(api, intake.id, "COMPLETED", served=systeem["served"])
+
+    with Session(systeem["engine"]) as session:
+        casus = session.exec(select(Casus).join(Melding).where(Melding.extern_id == str(intake.id))).one()
+    wacht_op_run(api, casus.flow_run_id, "PAUSED", served=systeem["served"])
+    dialoog = open_formulier(browser, ui, casus.flow_run_id)
+    wacht_op(browser, lambda b: "Besluit na de veiligheidsbeoordeling" in dialoog.text, wat="besluitformulier")
+    veld(dialoog, "Uw naam").find_element(By.CSS_SELECTOR, "textarea, input").send_keys("Medewerker in de UI")
+    keuze = veld(dialoog, "Besluit")
+    keuze.find_element(By.CSS_SELECTOR, "button, [role=combobox], select").click()
+    optie = wacht_op(browser, lambda b: next(o for o in b.find_elements(By.XPATH, "//*[normalize-space(text())='afsluiten']")
+                                             if o.is_displayed()), wat="keuze afsluiten")
+    optie.click()
+    schermafdruk(browser, "besluitformulier.png")
+    knop(browser, "Submit").click()
+
+    einde = time.monotonic() + 180
+    while time.monotonic() < einde:
+        with Session(systeem["engine"]) as session:
+            status = session.exec(select(Casus.status).where(Casus.id == casus.id)).one()
+        if status == "afgesloten":
+            break
+        time.sleep(0.5)
+    assert status == "afgesloten", systeem["served"].log()[-4000:]
