@@ -14,6 +14,7 @@ is never reused.
 
 from __future__ import annotations
 
+import copy
 import types
 import typing
 from enum import Enum
@@ -50,10 +51,22 @@ def vraag_invoer(formulier: type[RunInput], basis: str, beschrijving: str, **beg
     if nummer > 1 and lees_invoer(run_id, _poging(basis, nummer - 1)) is not None:
         return _poging(basis, nummer - 1)  # resumed: the answer to the last attempt waits
     sleutel = _poging(basis, nummer)
-    suspend_flow_run(
-        wait_for_input=formulier.with_initial_data(description=beschrijving, **beginwaarden), key=sleutel
-    )
+    suspend_flow_run(wait_for_input=_met_beginwaarden(formulier, beschrijving, beginwaarden), key=sleutel)
     return sleutel  # only reached when Prefect reports this pause as already answered
+
+
+def _met_beginwaarden(formulier: type[RunInput], beschrijving: str, beginwaarden: dict) -> type[RunInput]:
+    """`formulier` with the explanation above it and start values in its fields. Unlike
+    `RunInput.with_initial_data`, which rebuilds each field from its bare type, this keeps the
+    Dutch label, help text and position of every field."""
+    velden = {}
+    for naam, waarde in beginwaarden.items():
+        info = copy.copy(formulier.model_fields[naam])
+        info.default, info.default_factory = waarde, None
+        velden[naam] = (info.annotation, info)
+    model = create_model(formulier.__name__, __base__=formulier, **velden)
+    model._description = beschrijving
+    return model
 
 
 # --- decision forms -----------------------------------------------------------------------------
@@ -68,7 +81,7 @@ def beslisformulier(moment: Beslismoment, teams: list[str], beginwaarden: dict) 
     for naam, info in model.model_fields.items():
         optioneel, soort = _is_optioneel(info.annotation)
         if naam == "lokaal_team":
-            soort = Literal[tuple(teams)]
+            soort = Enum("LokaalTeam", {team: team for team in teams}, type=str)
         elif not (optioneel and naam in beginwaarden):
             continue
         velden[naam] = (soort, Field(beginwaarden.get(naam, teams[0] if naam == "lokaal_team" else None),

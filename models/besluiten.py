@@ -48,7 +48,7 @@ class Beslismoment(StrEnum):
 
 
 class Regie(StrEnum):
-    """Who holds the lead (regie) after a handover."""
+    # Who holds the lead (regie) after a handover. No docstring: the UI would show it as help text.
 
     lokaal_team = "lokaal_team"
     veilig_thuis = "veilig_thuis"
@@ -314,7 +314,10 @@ class _OverdrachtVelden(BaseModel):
         "Warm = driegesprek met gezin, Veilig Thuis en de consulent van het lokaal team. "
         "Standaard de voorkeur van de gemeente.", default=None,
     )
-    regie: Regie | None = _veld("Bij overdracht: wie heeft de regie", 22, default=None)
+    regie: Regie | None = _veld(
+        "Bij overdracht: wie heeft de regie", 22,
+        "Meestal het lokaal team; Veilig Thuis houdt de regie als het gezin nog niet veilig genoeg is.", default=None,
+    )
 
     def _team_fouten(self, ctx: CasusContext, waarvoor: str) -> list[str]:
         if not self.lokaal_team:

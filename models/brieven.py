@@ -28,6 +28,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from models.besluiten import Regie
 from models.casus import Casus, Huishouden, Melder, MelderSoort, Melding, Persoon, Rol
 from models.communicatie import Bezorgstatus, Brief
 from models.instellingen import TIJDZONE, Afzender, Bezorging, Instellingen, LokaalTeamInstelling, Omgeving
@@ -79,13 +80,6 @@ class OngeldigeBriefgegevens(ValueError):
 
 class _Gegevens(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Regie(StrEnum):
-    """Who holds the lead (regie) after a handover."""
-
-    veilig_thuis = "veilig_thuis"
-    lokaal_team = "lokaal_team"
 
 
 class Besluit(StrEnum):

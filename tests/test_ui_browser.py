@@ -115,7 +115,10 @@ def wacht_op(browser, voorwaarde, timeout: float = 60, wat: str = ""):
         except Exception:  # the page is still rendering
             pass
         time.sleep(0.3)
-    raise AssertionError(f"niet gevonden: {wat}\n{browser.page_source[:3000]}")
+    from selenium.webdriver.common.by import By
+
+    browser.save_screenshot(str(Path(tempfile.gettempdir()) / "vt-ui-mislukt.png"))
+    raise AssertionError(f"niet gevonden: {wat}\n{browser.find_element(By.TAG_NAME, 'body').text[:3000]}")
 
 
 def knop(browser, tekst: str):
@@ -136,15 +139,23 @@ def open_formulier(browser, ui: str, run_id) -> object:
 
 
 def veld(dialoog, titel: str):
-    """The form control under the label `titel`."""
+    """The form field (label, help text and control) whose label starts with `titel`."""
     from selenium.webdriver.common.by import By
 
-    label = next(e for e in dialoog.find_elements(By.XPATH, ".//*[normalize-space(text())]")
-                 if e.text.strip().startswith(titel))
-    return label.find_element(By.XPATH, "./ancestor::*[.//textarea or .//input or .//button][1]")
+    label = next(e for e in dialoog.find_elements(By.CSS_SELECTOR, ".schema-form-property__label")
+                 if tekst(e).strip().startswith(titel))
+    return label.find_element(
+        By.XPATH, "./ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' schema-form-property ')][1]")
+
+
+def tekst(element) -> str:
+    """All text of `element`, also the part scrolled out of view (Selenium's .text skips that)."""
+    return element.get_attribute("textContent") or ""
 
 
 def schermafdruk(browser, naam: str) -> None:
+    """Screenshot with the form scrolled to its top, where its explanation stands."""
+    browser.execute_script("document.querySelectorAll('.p-modal__body').forEach(e => e.scrollTop = 0)")
     SCHERMAFDRUKKEN.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCHERMAFDRUKKEN / naam))
 
@@ -168,7 +179,7 @@ def test_staff_find_the_deployments_see_the_intake_form_and_decide_a_case_in_the
     intake = run_deployment("melding-registreren/melding registreren", timeout=0)
     wacht_op_run(api, intake.id, "PAUSED", served=systeem["served"])
     dialoog = open_formulier(browser, ui, intake.id)
-    wacht_op(browser, lambda b: "Nieuwe melding registreren" in dialoog.text and "Uw naam" in dialoog.text,
+    wacht_op(browser, lambda b: "Nieuwe melding registreren" in tekst(dialoog) and "Uw naam" in tekst(dialoog),
              wat="intakeformulier")
     schermafdruk(browser, "intakeformulier.png")
     knop(browser, "Close").click()
@@ -179,7 +190,7 @@ def test_staff_find_the_deployments_see_the_intake_form_and_decide_a_case_in_the
         casus = session.exec(select(Casus).join(Melding).where(Melding.extern_id == str(intake.id))).one()
     wacht_op_run(api, casus.flow_run_id, "PAUSED", served=systeem["served"])
     dialoog = open_formulier(browser, ui, casus.flow_run_id)
-    wacht_op(browser, lambda b: "Besluit na de veiligheidsbeoordeling" in dialoog.text, wat="besluitformulier")
+    wacht_op(browser, lambda b: "Besluit na de veiligheidsbeoordeling" in tekst(dialoog), wat="besluitformulier")
     veld(dialoog, "Uw naam").find_element(By.CSS_SELECTOR, "textarea, input").send_keys("Medewerker in de UI")
     keuze = veld(dialoog, "Besluit")
     keuze.find_element(By.CSS_SELECTOR, "button, [role=combobox], select").click()
