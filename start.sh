@@ -4,6 +4,7 @@
 #   - demo SMTP sink on 127.0.0.1:8025, every mail stored as .eml in .vt/mail/
 #   - database schema (vt migreer), demo cases (vt demo-data)
 #   - all deployments with their schedules (python -m deployments.serve)
+#   - a lifecycle run for every open demo casus, waiting at its decision (vt levensloop start-open)
 # Everything this script writes goes under .vt/ (gitignored). Logs: .vt/logs/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -174,6 +175,11 @@ start_kind "deployments" "$SERVE_LOG" .venv/bin/python -m deployments.serve
 SERVE_PID=$!
 sleep 2
 leeft "$SERVE_PID" || mislukt "deployments.serve is direct gestopt" "$SERVE_LOG"
+
+# Every open demo casus gets its lifecycle run, which stops at the form of its step: the UI's
+# run list filtered on "Suspended" then shows demo cases waiting at each kind of decision.
+log "de Prefect UI is al bereikbaar op http://127.0.0.1:$PREFECT_POORT; de casus-runs starten nu"
+stap "levensloop-runs van de open demo-casussen (vt levensloop start-open)" .venv/bin/vt levensloop start-open
 
 cat <<EOF
 

@@ -81,12 +81,13 @@ def toon(brief_id: int = BRIEF_ID, als_json: bool = JSON_OPTIE) -> None:
 @netjes
 def opnieuw(brief_id: int = BRIEF_ID, als_json: bool = JSON_OPTIE) -> None:
     """Zet een mislukte brief opnieuw klaar, nadat de oorzaak is verholpen (adres, mailserver, printwachtrij)."""
-    from models.brieven import zet_opnieuw_klaar
+    from models.communicatie import Brief
     from models.db import sessie
+    from models.uitgaand import zet_opnieuw_klaar
 
     try:
         with sessie() as session:
-            gegevens = _brief_dict(zet_opnieuw_klaar(session, brief_id))
+            gegevens = _brief_dict(zet_opnieuw_klaar(session, Brief, brief_id))
     except (LookupError, ValueError) as exc:
         raise Gebruikersfout(str(exc)) from None
     if als_json:

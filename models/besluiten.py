@@ -468,82 +468,70 @@ class WerkvoorraadBeslissing(_OverdrachtVelden, BeslissingInvoer):
         return self._overdracht_details() if self.keuze_werkvoorraad is WerkvoorraadKeuze.overdracht else {}
 
 
-class UitkomstOnderzoekBeslissing(_VenVVelden, BeslissingInvoer):
-    moment: ClassVar[Beslismoment] = Beslismoment.uitkomst_onderzoek
-    uitkomst: UitkomstOnderzoek = _veld("Uitkomst van het onderzoek", 1)
+class _UitkomstBeslissing(_OverdrachtVelden, BeslissingInvoer):
+    """An outcome (field `uitkomst`, declared by each subclass): each choice leads to one state
+    (`NAAR`); a choice for overdracht asks for its details."""
+
+    NAAR: ClassVar[dict]
 
     @property
     def keuze(self) -> str:
         return self.uitkomst.value
 
     def fouten(self, ctx: CasusContext) -> list[str]:
-        if self.uitkomst is UitkomstOnderzoek.overdracht:
-            return self._overdracht_fouten(ctx)
-        if self.uitkomst is UitkomstOnderzoek.voorwaarden_en_vervolg:
-            return self._venv_fouten(ctx)
-        return []
+        return self._overdracht_fouten(ctx) if self.NAAR[self.uitkomst] is S.overdracht else []
 
     def naar(self, ctx: CasusContext) -> Status:
-        return {
-            UitkomstOnderzoek.afsluiten: S.afgesloten,
-            UitkomstOnderzoek.overdracht: S.overdracht,
-            UitkomstOnderzoek.voorwaarden_en_vervolg: S.voorwaarden_en_vervolg,
-            UitkomstOnderzoek.rvdk_verzoek: S.rvdk_verzoek,
-        }[self.uitkomst]
+        return self.NAAR[self.uitkomst]
+
+    def details(self) -> dict:
+        return self._overdracht_details() if self.NAAR[self.uitkomst] is S.overdracht else {}
+
+
+class UitkomstOnderzoekBeslissing(_VenVVelden, _UitkomstBeslissing):
+    moment: ClassVar[Beslismoment] = Beslismoment.uitkomst_onderzoek
+    NAAR: ClassVar[dict] = {
+        UitkomstOnderzoek.afsluiten: S.afgesloten,
+        UitkomstOnderzoek.overdracht: S.overdracht,
+        UitkomstOnderzoek.voorwaarden_en_vervolg: S.voorwaarden_en_vervolg,
+        UitkomstOnderzoek.rvdk_verzoek: S.rvdk_verzoek,
+    }
+    uitkomst: UitkomstOnderzoek = _veld("Uitkomst van het onderzoek", 1)
+
+    def fouten(self, ctx: CasusContext) -> list[str]:
+        if self.uitkomst is UitkomstOnderzoek.voorwaarden_en_vervolg:
+            return self._venv_fouten(ctx)
+        return super().fouten(ctx)
 
     def details(self) -> dict:
         if self.uitkomst is UitkomstOnderzoek.voorwaarden_en_vervolg:
             return {"lokaal_team": self.lokaal_team}
-        return self._overdracht_details() if self.uitkomst is UitkomstOnderzoek.overdracht else {}
+        return super().details()
 
 
-class UitkomstVenVBeslissing(_OverdrachtVelden, BeslissingInvoer):
+class UitkomstVenVBeslissing(_UitkomstBeslissing):
     moment: ClassVar[Beslismoment] = Beslismoment.uitkomst_venv
+    NAAR: ClassVar[dict] = {
+        UitkomstVenV.monitoring: S.monitoring,
+        UitkomstVenV.overdracht: S.overdracht,
+        UitkomstVenV.onderzoek: S.onderzoek,
+        UitkomstVenV.afsluiten: S.afgesloten,
+    }
     uitkomst: UitkomstVenV = _veld(
         "Uitkomst van Voorwaarden & Vervolg", 1,
         "Monitoring: de voorwaarden houden stand en liggen bij een partner; Veilig Thuis blijft volgen. "
         "Onderzoek: de voorwaarden worden niet nageleefd.",
     )
 
-    @property
-    def keuze(self) -> str:
-        return self.uitkomst.value
 
-    def fouten(self, ctx: CasusContext) -> list[str]:
-        return self._overdracht_fouten(ctx) if self.uitkomst is UitkomstVenV.overdracht else []
-
-    def naar(self, ctx: CasusContext) -> Status:
-        return {
-            UitkomstVenV.monitoring: S.monitoring,
-            UitkomstVenV.overdracht: S.overdracht,
-            UitkomstVenV.onderzoek: S.onderzoek,
-            UitkomstVenV.afsluiten: S.afgesloten,
-        }[self.uitkomst]
-
-    def details(self) -> dict:
-        return self._overdracht_details() if self.uitkomst is UitkomstVenV.overdracht else {}
-
-
-class UitkomstRvdKBeslissing(_OverdrachtVelden, BeslissingInvoer):
+class UitkomstRvdKBeslissing(_UitkomstBeslissing):
     moment: ClassVar[Beslismoment] = Beslismoment.uitkomst_rvdk
+    NAAR: ClassVar[dict] = {
+        UitkomstRvdK.overdracht: S.overdracht,
+        UitkomstRvdK.monitoring: S.monitoring,
+        UitkomstRvdK.afsluiten: S.afgesloten,
+    }
     uitkomst: UitkomstRvdK = _veld("Vervolg na het verzoek aan de Raad voor de Kinderbescherming", 1)
-
-    @property
-    def keuze(self) -> str:
-        return self.uitkomst.value
-
-    def fouten(self, ctx: CasusContext) -> list[str]:
-        return self._overdracht_fouten(ctx) if self.uitkomst is UitkomstRvdK.overdracht else []
-
-    def naar(self, ctx: CasusContext) -> Status:
-        return {
-            UitkomstRvdK.overdracht: S.overdracht,
-            UitkomstRvdK.monitoring: S.monitoring,
-            UitkomstRvdK.afsluiten: S.afgesloten,
-        }[self.uitkomst]
-
-    def details(self) -> dict:
-        return self._overdracht_details() if self.uitkomst is UitkomstRvdK.overdracht else {}
 
 
 class OverdrachtGegevens(BeslissingInvoer):

@@ -1,5 +1,5 @@
-"""Letters to families and melders: which kinds exist, what each needs, the letter archive and
-its delivery queue.
+"""Letters to families and melders: which kinds exist, what each needs and the letter archive.
+Delivery goes through the outbox shared with notifications (models/uitgaand.py).
 
 A letter has a key (casus, soort, aanleiding): asking for it twice returns the archived letter,
 never a second one. The letter text comes from `templates/brieven/<soort>.html.j2` (plain Dutch,
@@ -24,17 +24,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from models import uitgaand
 from models.besluiten import Regie
 from models.casus import Casus, Huishouden, Melder, MelderSoort, Melding, Persoon, Rol
-from models.communicatie import Bezorgstatus, Brief
-from models.instellingen import TIJDZONE, Afzender, Bezorging, Instellingen, LokaalTeamInstelling, Omgeving
+from models.communicatie import Brief
+from models.instellingen import TIJDZONE, Afzender, Instellingen, LokaalTeamInstelling, Omgeving
 from models.levensloop import Status
-from models.uitgaand import CLAIM_DUUR, wachttijd
-from models.typen import nu
 
 TEMPLATE_MAP = Path(__file__).resolve().parent.parent / "templates"
 AMSTERDAM = ZoneInfo(TIJDZONE)
@@ -468,7 +465,7 @@ def archiefpad(brief_sleutel: str, casus_referentie: str, soort: BriefSoort, aan
     return f"{casus_referentie}/{soort.value}-{aanleiding}-{kort}.pdf"
 
 
-# --- the archive and queue ----------------------------------------------------------------------------
+# --- the archive ----------------------------------------------------------------------------------------
 
 
 def bestaande_brieven(session: Session, sleutels: list[str]) -> dict[str, int]:
@@ -482,80 +479,14 @@ def bestaande_brieven(session: Session, sleutels: list[str]) -> dict[str, int]:
 
 def reserveer(session: Session, verzoek: Briefverzoek, kanaal: BriefKanaal) -> tuple[Brief, bool]:
     """Claim the letter's key before rendering, so concurrent runs never make it twice: a second
-    run waits on the unique key and gets the first one's letter. Returns (letter, newly made)."""
-    brief_sleutel = sleutel_van(verzoek)
-    bestaand = session.exec(select(Brief).where(Brief.sleutel == brief_sleutel)).one_or_none()
-    if bestaand is not None:
-        return bestaand, False
-    brief = Brief(
-        sleutel=brief_sleutel, casus_id=verzoek.casus.id, soort=verzoek.soort.value, aanleiding=verzoek.aanleiding,
-        ontvanger=ontvanger_van(verzoek.soort).value, melder_id=verzoek.melder.id if verzoek.melder else None,
-        kanaal=kanaal.value, template_versie=template_versie(verzoek.soort),
-    )
-    try:
-        with session.begin_nested():
-            session.add(brief)
-    except IntegrityError:
-        return session.exec(select(Brief).where(Brief.sleutel == brief_sleutel)).one(), False
-    return brief, True
-
-
-def te_bezorgen(session: Session, moment: dt.datetime, limiet: int = 500) -> list[int]:
-    """Due letters, found through the partial index on waiting letters."""
-    return list(session.exec(
-        select(Brief.id)
-        .where(Brief.status == Bezorgstatus.wachtend, Brief.volgende_poging_op <= moment)
-        .order_by(Brief.volgende_poging_op)
-        .limit(limiet)
+    run waits on the unique key and gets the first one's letter. Returns (letter, newly made).
+    Not yet due: rond_af in tasks/brieven.py queues it once the PDF is archived."""
+    return uitgaand.plaats_eenmalig(session, Brief(
+        sleutel=sleutel_van(verzoek), casus_id=verzoek.casus.id, soort=verzoek.soort.value,
+        aanleiding=verzoek.aanleiding, ontvanger=ontvanger_van(verzoek.soort).value,
+        melder_id=verzoek.melder.id if verzoek.melder else None, kanaal=kanaal.value,
+        template_versie=template_versie(verzoek.soort),
     ))
-
-
-def claim(session: Session, brief_id: int, moment: dt.datetime) -> bool:
-    """Compare-and-set: only one concurrent run takes a due letter. A run that dies mid-send
-    leaves the claim to expire, so a later run retries the letter."""
-    resultaat = session.execute(
-        update(Brief)
-        .where(Brief.id == brief_id, Brief.status == Bezorgstatus.wachtend, Brief.volgende_poging_op <= moment)
-        .values(volgende_poging_op=moment + CLAIM_DUUR)
-        .execution_options(synchronize_session=False)
-    )
-    return resultaat.rowcount == 1
-
-
-def markeer_verzonden(session: Session, brief_id: int, moment: dt.datetime, kanaal: BriefKanaal) -> None:
-    """Sent; `kanaal` is how it went (the recipient may have changed their choice since it was made)."""
-    session.execute(
-        update(Brief).where(Brief.id == brief_id)
-        .values(status=Bezorgstatus.verzonden, verzonden_op=moment, pogingen=Brief.pogingen + 1,
-                volgende_poging_op=None, laatste_fout=None, kanaal=kanaal.value)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def markeer_poging_mislukt(session: Session, brief: Brief, fout: str, moment: dt.datetime, beleid: Bezorging) -> bool:
-    """Record a failed attempt (backoff as for notifications). True when the attempts are used
-    up: the letter is then 'mislukt' and must be escalated, never dropped."""
-    brief.pogingen += 1
-    brief.laatste_fout = fout[:1000]
-    opgegeven = brief.pogingen >= beleid.max_pogingen
-    brief.status = Bezorgstatus.mislukt if opgegeven else Bezorgstatus.wachtend
-    brief.volgende_poging_op = None if opgegeven else moment + wachttijd(brief.pogingen, beleid)
-    session.add(brief)
-    return opgegeven
-
-
-def zet_opnieuw_klaar(session: Session, brief_id: int) -> Brief:
-    """Staff fixed the cause (address, mail server, folder): queue the letter again."""
-    brief = session.get(Brief, brief_id)
-    if brief is None:
-        raise LookupError(f"Brief {brief_id} bestaat niet.")
-    if brief.status == Bezorgstatus.verzonden:
-        raise ValueError(f"Brief {brief_id} is al verzonden.")
-    brief.status = Bezorgstatus.wachtend
-    brief.pogingen = 0
-    brief.volgende_poging_op = nu()
-    session.add(brief)
-    return brief
 
 
 def brieven_van_casus(session: Session, casus: Casus) -> list[Brief]:

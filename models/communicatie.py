@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import JSON, Column, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
@@ -19,18 +20,35 @@ class Bezorgstatus(StrEnum):
     mislukt = "mislukt"  # retries exhausted: escalated to staff, still visible, never dropped
 
 
-_open_wachtrij = dict(
-    sqlite_where=text("status = 'wachtend'"), postgresql_where=text("status = 'wachtend'")
-)
+def wachtrij_index(tabel: str) -> Index:
+    """Partial index on the open queue: delivery runs scan waiting rows only."""
+    voorwaarde = text("status = 'wachtend'")
+    return Index(f"ix_{tabel}_wachtrij", "volgende_poging_op", sqlite_where=voorwaarde, postgresql_where=voorwaarde)
 
 
-class Brief(SQLModel, table=True):
-    """A letter to a family or melder, rendered to PDF and archived with its checksum."""
+class Uitgaand(SQLModel):
+    """The delivery columns every outbox table shares; models/uitgaand.py places, claims,
+    retries and gives up on rows through these alone."""
 
-    __table_args__ = (Index("ix_brief_wachtrij", "volgende_poging_op", **_open_wachtrij),)
+    # How the row is named to staff in messages ("Brief 42 is al verzonden.").
+    weergavenaam: ClassVar[str]
 
     id: int | None = Field(default=None, primary_key=True)
     sleutel: str = Field(sa_type=String(200), unique=True)
+    status: Bezorgstatus = Field(sa_type=String(16), default=Bezorgstatus.wachtend)
+    pogingen: int = 0
+    volgende_poging_op: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    laatste_fout: str | None = None
+    aangemaakt_op: dt.datetime = Field(sa_type=UTCDateTime, default_factory=nu)
+    verzonden_op: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Brief(Uitgaand, table=True):
+    """A letter to a family or melder, rendered to PDF and archived with its checksum."""
+
+    __table_args__ = (wachtrij_index("brief"),)
+    weergavenaam: ClassVar[str] = "Brief"
+
     casus_id: int = Field(foreign_key="casus.id", index=True)
     soort: str = Field(sa_type=String(48))
     aanleiding: str = Field(sa_type=String(64))  # the occasion, part of the key (issue 5)
@@ -40,22 +58,15 @@ class Brief(SQLModel, table=True):
     template_versie: str = Field(sa_type=String(64))
     checksum: str | None = Field(default=None, sa_type=String(64))
     pad: str | None = None
-    status: Bezorgstatus = Field(sa_type=String(16), default=Bezorgstatus.wachtend)
-    pogingen: int = 0
-    volgende_poging_op: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
-    laatste_fout: str | None = None
-    aangemaakt_op: dt.datetime = Field(sa_type=UTCDateTime, default_factory=nu)
-    verzonden_op: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class Notificatie(SQLModel, table=True):
+class Notificatie(Uitgaand, table=True):
     """An e-mail or other message to staff, a lokaal team or the regional overleg (outbox).
     Carries case references only, never personal data."""
 
-    __table_args__ = (Index("ix_notificatie_wachtrij", "volgende_poging_op", **_open_wachtrij),)
+    __table_args__ = (wachtrij_index("notificatie"),)
+    weergavenaam: ClassVar[str] = "Bericht"
 
-    id: int | None = Field(default=None, primary_key=True)
-    sleutel: str = Field(sa_type=String(200), unique=True)
     casus_id: int | None = Field(default=None, foreign_key="casus.id", index=True)
     soort: str = Field(sa_type=String(48))
     # Who receives it, resolved against the settings at delivery time (models/ontvangers.py):
@@ -65,12 +76,6 @@ class Notificatie(SQLModel, table=True):
     inhoud: str
     opmaak: str = Field(sa_type=String(8), default="text")  # text | html
     bijlagen: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    status: Bezorgstatus = Field(sa_type=String(16), default=Bezorgstatus.wachtend)
-    pogingen: int = 0
-    volgende_poging_op: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
-    laatste_fout: str | None = None
-    aangemaakt_op: dt.datetime = Field(sa_type=UTCDateTime, default_factory=nu)
-    verzonden_op: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Rapport(SQLModel, table=True):

@@ -67,6 +67,7 @@ DEMO_PADEN: list[tuple[tuple[Status, ...], int]] = [
     ((*_NA_BESLUIT, S.werkvoorraad), 12),
     ((*_NA_BESLUIT, S.onderzoek), 8),
     ((*_NA_BESLUIT, S.voorwaarden_en_vervolg), 5),
+    ((*_NA_BESLUIT, S.rvdk_verzoek), 4),
     ((*_NA_BESLUIT, S.overdracht), 8),
     ((*_NA_BESLUIT, S.overdracht, S.monitoring), 7),
     ((*_NA_BESLUIT, S.afgesloten), 10),

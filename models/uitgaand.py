@@ -1,21 +1,47 @@
-"""The outbox for notifications: placed once per key, claimed before sending so two delivery
-runs never send the same message, retried with exponential backoff, and marked 'mislukt'
-(and escalated by the caller) when the attempts run out - never dropped."""
+"""The outbox shared by letters (Brief) and notifications (Notificatie): a row is placed once per
+key, claimed before sending so two delivery runs never send it twice, retried with exponential
+backoff, and marked 'mislukt' (and escalated by the caller) when the attempts run out - never
+dropped. Every function works on any table with the `Uitgaand` delivery columns."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TypeVar
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from models.communicatie import Bezorgstatus, Notificatie
+from models.communicatie import Bezorgstatus, Notificatie, Uitgaand
 from models.instellingen import Bezorging
 from models.typen import nu
 
 CLAIM_DUUR = dt.timedelta(minutes=5)
+
+R = TypeVar("R", bound=Uitgaand)
+
+
+def plaats_eenmalig(session: Session, rij: R) -> tuple[R, bool]:
+    """Insert `rij` unless a row with its key exists; that one is returned instead. A concurrent
+    run placing the same key waits on the unique key and gets the first one's row.
+    Returns (row, newly placed).
+
+    INSERT ... ON CONFLICT DO NOTHING rather than a savepoint: on SQLite a savepoint opened
+    before the transaction's first write commits on release, which would take the row out of
+    the caller's transaction."""
+    tabel = type(rij)
+    bestaand = session.exec(select(tabel).where(tabel.sleutel == rij.sleutel)).one_or_none()
+    if bestaand is not None:  # the usual case when asked again: no insert attempt
+        return bestaand, False
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    geplaatst = session.scalars(
+        dialect.insert(tabel).values(**rij.model_dump(exclude={"id"}))
+        .on_conflict_do_nothing(index_elements=["sleutel"]).returning(tabel)
+    ).one_or_none()
+    if geplaatst is not None:
+        return geplaatst, True
+    return session.exec(select(tabel).where(tabel.sleutel == rij.sleutel)).one(), False  # placed concurrently
 
 
 def plaats(
@@ -32,51 +58,40 @@ def plaats(
 ) -> tuple[Notificatie, bool]:
     """Queue a notification under `sleutel`; the same key again returns the queued one.
     Returns (notification, newly placed)."""
-    bestaand = session.exec(select(Notificatie).where(Notificatie.sleutel == sleutel)).one_or_none()
-    if bestaand is not None:
-        return bestaand, False
-    notificatie = Notificatie(
+    return plaats_eenmalig(session, Notificatie(
         sleutel=sleutel, soort=soort, ontvanger=ontvanger, onderwerp=onderwerp, inhoud=inhoud,
         casus_id=casus_id, opmaak=opmaak, bijlagen=list(bijlagen), volgende_poging_op=nu(),
-    )
-    try:
-        with session.begin_nested():
-            session.add(notificatie)
-    except IntegrityError:  # placed concurrently by another run
-        return session.exec(select(Notificatie).where(Notificatie.sleutel == sleutel)).one(), False
-    return notificatie, True
+    ))
 
 
-def te_bezorgen(session: Session, moment: dt.datetime, limiet: int = 500) -> list[int]:
+def te_bezorgen(session: Session, tabel: type[Uitgaand], moment: dt.datetime, limiet: int = 500) -> list[int]:
+    """Due rows, found through the partial index on the open queue."""
     return list(session.exec(
-        select(Notificatie.id)
-        .where(Notificatie.status == Bezorgstatus.wachtend, Notificatie.volgende_poging_op <= moment)
-        .order_by(Notificatie.volgende_poging_op)
+        select(tabel.id)
+        .where(tabel.status == Bezorgstatus.wachtend, tabel.volgende_poging_op <= moment)
+        .order_by(tabel.volgende_poging_op)
         .limit(limiet)
     ))
 
 
-def claim(session: Session, notificatie_id: int, moment: dt.datetime) -> bool:
-    """Take a due notification for sending. Only one concurrent run wins the claim; a run that
-    crashes mid-send leaves the claim to expire so a later run retries it."""
+def claim(session: Session, tabel: type[Uitgaand], rij_id: int, moment: dt.datetime) -> bool:
+    """Take a due row for sending (compare-and-set). Only one concurrent run wins the claim; a
+    run that crashes mid-send leaves the claim to expire so a later run retries it."""
     resultaat = session.execute(
-        update(Notificatie)
-        .where(
-            Notificatie.id == notificatie_id,
-            Notificatie.status == Bezorgstatus.wachtend,
-            Notificatie.volgende_poging_op <= moment,
-        )
+        update(tabel)
+        .where(tabel.id == rij_id, tabel.status == Bezorgstatus.wachtend, tabel.volgende_poging_op <= moment)
         .values(volgende_poging_op=moment + CLAIM_DUUR)
         .execution_options(synchronize_session=False)
     )
     return resultaat.rowcount == 1
 
 
-def markeer_verzonden(session: Session, notificatie_id: int, moment: dt.datetime) -> None:
+def markeer_verzonden(session: Session, tabel: type[Uitgaand], rij_id: int, moment: dt.datetime, **extra) -> None:
+    """Sent. `extra`: table columns to record with it (a letter's actual channel)."""
     session.execute(
-        update(Notificatie).where(Notificatie.id == notificatie_id)
-        .values(status=Bezorgstatus.verzonden, verzonden_op=moment, pogingen=Notificatie.pogingen + 1,
-                volgende_poging_op=None, laatste_fout=None)
+        update(tabel).where(tabel.id == rij_id)
+        .values(status=Bezorgstatus.verzonden, verzonden_op=moment, pogingen=tabel.pogingen + 1,
+                volgende_poging_op=None, laatste_fout=None, **extra)
         .execution_options(synchronize_session=False)
     )
 
@@ -86,29 +101,36 @@ def wachttijd(pogingen: int, beleid: Bezorging) -> dt.timedelta:
     return dt.timedelta(seconds=min(seconden, beleid.maximale_wachttijd_seconden))
 
 
-def markeer_poging_mislukt(
-    session: Session, notificatie_id: int, fout: str, moment: dt.datetime, beleid: Bezorging
-) -> bool:
-    """Record a failed attempt. Returns True when the attempts are used up (status 'mislukt')."""
-    notificatie = session.get(Notificatie, notificatie_id)
-    notificatie.pogingen += 1
-    notificatie.laatste_fout = fout[:1000]
-    opgegeven = notificatie.pogingen >= beleid.max_pogingen
-    notificatie.status = Bezorgstatus.mislukt if opgegeven else Bezorgstatus.wachtend
-    notificatie.volgende_poging_op = None if opgegeven else moment + wachttijd(notificatie.pogingen, beleid)
-    session.add(notificatie)
+def geef_op(rij: Uitgaand, fout: str) -> None:
+    """No further attempt: 'mislukt' stays visible with its reason; the caller escalates it."""
+    rij.status = Bezorgstatus.mislukt
+    rij.laatste_fout = fout[:1000]
+    rij.volgende_poging_op = None
+
+
+def markeer_poging_mislukt(session: Session, rij: Uitgaand, fout: str, moment: dt.datetime, beleid: Bezorging) -> bool:
+    """Record a failed attempt and schedule the next one with backoff. Returns True when the
+    attempts are used up: the row is then 'mislukt' and must be escalated, never dropped."""
+    rij.pogingen += 1
+    opgegeven = rij.pogingen >= beleid.max_pogingen
+    if opgegeven:
+        geef_op(rij, fout)
+    else:  # still 'wachtend': only claimed waiting rows are sent
+        rij.laatste_fout = fout[:1000]
+        rij.volgende_poging_op = moment + wachttijd(rij.pogingen, beleid)
+    session.add(rij)
     return opgegeven
 
 
-def zet_opnieuw_klaar(session: Session, notificatie_id: int) -> Notificatie:
-    """Staff fixed the cause of a 'mislukt' message: queue it again."""
-    notificatie = session.get(Notificatie, notificatie_id)
-    if notificatie is None:
-        raise LookupError(f"Bericht {notificatie_id} bestaat niet.")
-    if notificatie.status == Bezorgstatus.verzonden:
-        raise ValueError(f"Bericht {notificatie_id} is al verzonden.")
-    notificatie.status = Bezorgstatus.wachtend
-    notificatie.pogingen = 0
-    notificatie.volgende_poging_op = nu()
-    session.add(notificatie)
-    return notificatie
+def zet_opnieuw_klaar(session: Session, tabel: type[R], rij_id: int) -> R:
+    """Staff fixed the cause (address, mail server, folder): queue the row again."""
+    rij = session.get(tabel, rij_id)
+    if rij is None:
+        raise LookupError(f"{tabel.weergavenaam} {rij_id} bestaat niet.")
+    if rij.status == Bezorgstatus.verzonden:
+        raise ValueError(f"{tabel.weergavenaam} {rij_id} is al verzonden.")
+    rij.status = Bezorgstatus.wachtend
+    rij.pogingen = 0
+    rij.volgende_poging_op = nu()
+    session.add(rij)
+    return rij

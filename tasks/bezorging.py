@@ -87,24 +87,25 @@ def bezorg_notificaties(alleen: list[int] | None = None) -> BezorgResultaat:
     logger = get_run_logger()
     moment = nu()
     with sessie() as session:
-        ids = alleen if alleen is not None else uitgaand.te_bezorgen(session, moment)
+        ids = alleen if alleen is not None else uitgaand.te_bezorgen(session, Notificatie, moment)
     verzonden = mislukt = opgegeven = 0
     for notificatie_id in ids:
         with sessie() as session:
-            if not uitgaand.claim(session, notificatie_id, moment):
+            if not uitgaand.claim(session, Notificatie, notificatie_id, moment):
                 continue
             notificatie = session.get(Notificatie, notificatie_id)
             session.expunge(notificatie)
         fout = verstuur(notificatie, regio)
         with sessie() as session:
             if fout is None:
-                uitgaand.markeer_verzonden(session, notificatie_id, nu())
+                uitgaand.markeer_verzonden(session, Notificatie, notificatie_id, nu())
                 verzonden += 1
                 continue
             mislukt += 1
             logger.warning("Bericht %s (%s) niet bezorgd: %s", notificatie_id, notificatie.soort, fout)
-            if uitgaand.markeer_poging_mislukt(session, notificatie_id, fout, nu(), regio.bezorging):
+            notificatie = session.get(Notificatie, notificatie_id)
+            if uitgaand.markeer_poging_mislukt(session, notificatie, fout, nu(), regio.bezorging):
                 opgegeven += 1
                 if notificatie.soort != "onbestelbaar":
-                    _meld_onbestelbaar(session, session.get(Notificatie, notificatie_id), regio)
+                    _meld_onbestelbaar(session, notificatie, regio)
     return BezorgResultaat(verzonden, mislukt, opgegeven)

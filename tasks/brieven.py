@@ -43,7 +43,7 @@ import logging
 import multiprocessing
 import os
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -56,7 +56,7 @@ from sqlmodel import Session, select
 from models import brieven as b
 from models import uitgaand
 from models.casus import Casus
-from models.communicatie import Bezorgstatus, Brief
+from models.communicatie import Brief
 from models.db import sessie
 from models.dossier import audit, casus_op_referentie
 from models.instellingen import Instellingen, instellingen
@@ -66,6 +66,7 @@ from tasks.bezorging import BezorgResultaat
 from templates import render_onderwerp_en_inhoud
 
 ACTOR = "orkestratie"
+GEEN_ADRES = "Geen postadres en geen toestemming voor e-mail bekend."
 
 
 # --- making letters ------------------------------------------------------------------------------
@@ -95,29 +96,41 @@ def schrijf_atomisch(pad: Path, inhoud: bytes) -> None:
 
 @dataclass
 class Voorbereid:
-    """A letter whose key is reserved and whose HTML is ready; the PDF still has to be made."""
+    """A letter with its HTML ready. Nothing is written until its key is reserved (`brief`)."""
 
     verzoek: b.Briefverzoek
-    brief: Brief
     html: str
     kanaal: b.BriefKanaal
+    brief: Brief | None = None
 
 
-def bereid_voor(session: Session, verzoek: b.Briefverzoek, regio: Instellingen) -> Voorbereid | int:
-    """Gather the facts and render the HTML (a missing value fails here, before anything is
-    written), then reserve the key. Returns the existing letter's id if the key was taken: a
-    concurrent run waits on the unique key and gets the first run's letter."""
-    brief_inhoud = b.inhoud(session, verzoek, regio, nu().astimezone(b.AMSTERDAM).date())
-    html = b.render_html(brief_inhoud)
-    brief, nieuw = b.reserveer(session, verzoek, brief_inhoud.ontvanger.kanaal)
-    return Voorbereid(verzoek, brief, html, brief_inhoud.ontvanger.kanaal) if nieuw else brief.id
+def bereid_voor(
+    session: Session, casus: Casus, soort: b.BriefSoort, aanleiding: str, gegevens: dict | None, regio: Instellingen
+) -> tuple[list[Voorbereid], list[int]]:
+    """(letters of one occasion still to make, with their HTML; ids of those that exist).
+    Only reads: a missing fact or template value fails here, before any letter of the occasion
+    is reserved, so there is nothing to undo."""
+    verzoeken, bestaand = nieuwe_verzoeken(session, casus, soort, aanleiding, gegevens)
+    datum = nu().astimezone(b.AMSTERDAM).date()
+    voorbereid = []
+    for verzoek in verzoeken:
+        brief_inhoud = b.inhoud(session, verzoek, regio, datum)
+        voorbereid.append(Voorbereid(verzoek, b.render_html(brief_inhoud), brief_inhoud.ontvanger.kanaal))
+    return voorbereid, bestaand
 
 
-def rond_af(session: Session, voorbereid: Voorbereid, pdf: bytes, regio: Instellingen) -> int:
+def reserveer(session: Session, voorbereid: Voorbereid) -> bool:
+    """Reserve the letter's key before its PDF is made. False if the key was taken meanwhile: a
+    concurrent run made this letter, and `voorbereid.brief` is that one."""
+    voorbereid.brief, nieuw = b.reserveer(session, voorbereid.verzoek, voorbereid.kanaal)
+    return nieuw
+
+
+def rond_af(session: Session, voorbereid: Voorbereid, pdf: bytes, regio: Instellingen, archief: Path) -> int:
     """Archive the PDF with its checksum, audit it and queue it for delivery."""
     brief, verzoek = voorbereid.brief, voorbereid.verzoek
     relatief = b.archiefpad(brief.sleutel, verzoek.casus.referentie, verzoek.soort, verzoek.aanleiding)
-    schrijf_atomisch(b.archiefmap() / relatief, pdf)
+    schrijf_atomisch(archief / relatief, pdf)
     brief.pad, brief.checksum = relatief, b.checksum(pdf)
     session.add(brief)
     session.flush()
@@ -126,7 +139,7 @@ def rond_af(session: Session, voorbereid: Voorbereid, pdf: bytes, regio: Instell
           template_versie=brief.template_versie)
     if voorbereid.kanaal is b.BriefKanaal.geen:
         # No postal address and no e-mail consent: retrying cannot help, staff must act now.
-        brief.status, brief.laatste_fout = Bezorgstatus.mislukt, "Geen postadres en geen toestemming voor e-mail bekend."
+        uitgaand.geef_op(brief, GEEN_ADRES)
         _meld_onbestelbaar(session, brief, verzoek.casus, regio)
     else:
         brief.volgende_poging_op = nu()
@@ -134,21 +147,16 @@ def rond_af(session: Session, voorbereid: Voorbereid, pdf: bytes, regio: Instell
     return brief.id
 
 
-def maak_een(session: Session, verzoek: b.Briefverzoek, regio: Instellingen) -> int:
-    """Render, archive and queue one letter, in the caller's transaction."""
-    voorbereid = bereid_voor(session, verzoek, regio)
-    if isinstance(voorbereid, int):
-        return voorbereid
-    return rond_af(session, voorbereid, b.render_pdf(voorbereid.html), regio)
-
-
 def maak_brieven_voor(
     session: Session, casus: Casus, soort: b.BriefSoort, aanleiding: str, gegevens: dict | None, regio: Instellingen
 ) -> list[int]:
-    """Every letter one occasion asks for. Letters that exist are returned as they are, without
-    checking the facts again (the casus may have moved on since)."""
-    verzoeken, bestaand = nieuwe_verzoeken(session, casus, soort, aanleiding, gegevens)
-    return sorted([*bestaand, *(maak_een(session, v, regio) for v in verzoeken)])  # ids in creation order
+    """Every letter one occasion asks for, in the caller's transaction. Letters that exist are
+    returned as they are, without checking the facts again (the casus may have moved on since)."""
+    voorbereid, ids = bereid_voor(session, casus, soort, aanleiding, gegevens, regio)
+    archief = b.archiefmap()
+    for v in voorbereid:
+        ids.append(rond_af(session, v, b.render_pdf(v.html), regio, archief) if reserveer(session, v) else v.brief.id)
+    return sorted(ids)  # ids in creation order
 
 
 def nieuwe_verzoeken(
@@ -179,35 +187,38 @@ def maak_reeks(
     parallel: int | None = None,
 ) -> Brievenreeks:
     """Many letters at once (casus id, soort, aanleiding, gegevens), e.g. the waiting-list round.
-    Per group: reserve the keys and render the HTML, then make the PDFs on every core (WeasyPrint
-    is CPU-bound), archive them and commit once. A letter whose facts are missing is skipped and
-    named in `fouten`; the others go on."""
+    Per group: render the HTML and reserve the keys, archive the PDFs and commit once. The PDFs
+    are made on every core (WeasyPrint is CPU-bound), each handed to the pool as soon as its key
+    is reserved, so the pool keeps working while this process reads the case store and archives.
+    A letter whose facts are missing is skipped and named in `fouten`; the others go on."""
     parallel = parallel or os.cpu_count() or 1
+    archief = b.archiefmap()
     gemaakt, al_gemaakt, fouten = [], 0, []
     pool = _pdf_pool(parallel) if parallel > 1 and len(verzoeken) > per_transactie // 2 else None
     try:
         for start in range(0, len(verzoeken), per_transactie):
+            deel = verzoeken[start:start + per_transactie]
             with sessie() as session:
-                klaar: list[Voorbereid] = []
-                casussen = {c.id: c for c in session.exec(
-                    select(Casus).where(Casus.id.in_({v[0] for v in verzoeken[start:start + per_transactie]})))}
-                for casus_id, soort, aanleiding, gegevens in verzoeken[start:start + per_transactie]:
+                casussen = {c.id: c for c in session.exec(select(Casus).where(Casus.id.in_({v[0] for v in deel})))}
+                klaar: list[tuple[Voorbereid, Future | None]] = []
+                for casus_id, soort, aanleiding, gegevens in deel:
                     casus = casussen[casus_id]
                     try:
-                        with session.begin_nested():
-                            nieuw, bestaand = nieuwe_verzoeken(session, casus, soort, aanleiding, gegevens)
-                            voorbereid = [bereid_voor(session, v, regio) for v in nieuw]
+                        voorbereid, bestaand = bereid_voor(session, casus, soort, aanleiding, gegevens, regio)
                     except (b.OngeldigeBriefgegevens, UndefinedError):
                         fouten.append(casus.referentie)
                         continue
-                    al_gemaakt += len(bestaand) + sum(isinstance(v, int) for v in voorbereid)
-                    klaar += [v for v in voorbereid if not isinstance(v, int)]
-                htmls = [v.html for v in klaar]
-                pdfs = pool.map(b.render_pdf, htmls, chunksize=4) if pool else map(b.render_pdf, htmls)
-                gemaakt += [rond_af(session, v, pdf, regio) for v, pdf in zip(klaar, pdfs)]
+                    al_gemaakt += len(bestaand)
+                    for v in voorbereid:
+                        if reserveer(session, v):
+                            klaar.append((v, pool.submit(b.render_pdf, v.html) if pool else None))
+                        else:
+                            al_gemaakt += 1
+                for v, pdf in klaar:
+                    gemaakt.append(rond_af(session, v, pdf.result() if pdf else b.render_pdf(v.html), regio, archief))
     finally:
         if pool:
-            pool.shutdown()
+            pool.shutdown(cancel_futures=True)
     return Brievenreeks(gemaakt, al_gemaakt, fouten)
 
 
@@ -268,7 +279,7 @@ def bezorg_een(brief: Brief, ontvanger: b.Geadresseerde, kenmerk: str, casus_ref
         if ontvanger.kanaal is b.BriefKanaal.post:
             naar_printwachtrij(brief, casus_referentie, regio)
             return None
-        return "Geen postadres en geen toestemming voor e-mail bekend."
+        return GEEN_ADRES
     except OSError as exc:
         return f"Printwachtrij niet beschikbaar: {exc.strerror or type(exc).__name__}"
 
@@ -295,11 +306,11 @@ def bezorg_brieven(alleen: list[int] | None = None) -> BezorgResultaat:
     logger = get_run_logger()
     moment = nu()
     with sessie() as session:
-        ids = alleen if alleen is not None else b.te_bezorgen(session, moment)
+        ids = alleen if alleen is not None else uitgaand.te_bezorgen(session, Brief, moment)
     verzonden = mislukt = opgegeven = 0
     for brief_id in ids:
         with sessie() as session:
-            if not b.claim(session, brief_id, moment):
+            if not uitgaand.claim(session, Brief, brief_id, moment):
                 continue
             brief = session.get(Brief, brief_id)
             casus = session.get(Casus, brief.casus_id)
@@ -312,7 +323,8 @@ def bezorg_brieven(alleen: list[int] | None = None) -> BezorgResultaat:
             brief = session.get(Brief, brief_id)
             casus = session.get(Casus, brief.casus_id)
             if fout is None:
-                b.markeer_verzonden(session, brief_id, nu(), ontvanger.kanaal)
+                # The channel it actually went by: the recipient may have changed their choice since.
+                uitgaand.markeer_verzonden(session, Brief, brief_id, nu(), kanaal=ontvanger.kanaal.value)
                 audit(session, casus, ACTOR, "brief_verzonden", brief_id=brief_id, soort=brief.soort,
                       ontvanger=brief.ontvanger, kanaal=ontvanger.kanaal.value)
                 verzonden += 1
@@ -320,7 +332,7 @@ def bezorg_brieven(alleen: list[int] | None = None) -> BezorgResultaat:
             mislukt += 1
             logger.warning("Brief %s (%s, casus %s) niet bezorgd (poging %s).", brief_id, brief.soort,
                            casus_referentie, brief.pogingen + 1)
-            if b.markeer_poging_mislukt(session, brief, _zonder_adres(fout, ontvanger.email), nu(), regio.bezorging):
+            if uitgaand.markeer_poging_mislukt(session, brief, _zonder_adres(fout, ontvanger.email), nu(), regio.bezorging):
                 opgegeven += 1
                 _meld_onbestelbaar(session, brief, casus, regio)
     return BezorgResultaat(verzonden, mislukt, opgegeven)

@@ -65,7 +65,7 @@ def bewaak(moment: dt.datetime, regio: Instellingen) -> Bewakingsverslag:
 def bewaak_termijnen(nu: dt.datetime | None = None) -> Bewakingsverslag:
     """Fire every escalation step due at `nu` (default: now), each exactly once, also when runs
     overlap: per term a compare-and-set, and the notifications plus audit event in that same
-    transaction. Intake calls this right after registering an acute melding."""
+    transaction."""
     moment = _peilmoment(nu)
     verslag = bewaak(moment, instellingen())
     per_stap = ", ".join(f"{stap} {aantal}" for stap, aantal in verslag.per_stap.items())

@@ -16,6 +16,7 @@ from jinja2 import UndefinedError
 from sqlmodel import Session, select
 
 from models import brieven as b
+from models import uitgaand
 from models.casus import AuditEvent, Casus
 from models.communicatie import Bezorgstatus, Brief, Notificatie
 from models.db import sessie
@@ -382,7 +383,7 @@ def test_an_undeliverable_letter_is_kept_escalated_and_can_be_queued_again(regio
 
     smtp_server.start()
     with sessie() as session:
-        b.zet_opnieuw_klaar(session, brief_id)
+        uitgaand.zet_opnieuw_klaar(session, Brief, brief_id)
     assert bezorg_brieven().verzonden == 1
     [bericht] = smtp_server.wacht_op_berichten(1)
     assert bericht["To"] == GEZIN_EMAIL

@@ -148,9 +148,10 @@ def test_a_ladder_in_the_wrong_order_or_with_a_step_name_twice_is_refused():
         Instellingen.model_validate(_met_ladder(dubbel))
 
 
-def test_the_demo_settings_alert_the_crisis_service_the_moment_an_acute_melding_arrives(instellingen):
+def test_the_demo_ladder_tells_the_teamleider_of_an_acute_melding_at_once_and_leaves_the_alert_to_intake(instellingen):
     eerste = instellingen.escalatie.acute_ladder[0]
-    assert (eerste.moment.value, eerste.rollen) == ("direct", ["crisisdienst"])
+    assert (eerste.moment.value, eerste.rollen) == ("direct", ["teamleider"])
+    assert instellingen.levensloop.crisisdienst_rol == "crisisdienst"  # alerted by the intake flow
 
 
 # --- the watch on a real database (task level) ----------------------------------------------------
@@ -367,16 +368,16 @@ def test_a_met_term_stops_escalating(engine, vb_casus):
 
 @pytest.mark.prefect
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_an_acute_melding_alerts_the_crisis_service_at_once_and_escalates_when_the_hour_passes(engine, regio):
+def test_an_acute_melding_escalates_at_once_and_again_when_the_hour_passes(engine, regio):
     ontvangen = _lokaal(2026, 11, 21, 3, 15, 0)  # Saturday night
     [referentie] = _registreer(engine, regio, melding(urgentie="acuut", ontvangen_op=ontvangen))
-    _bewaak(ontvangen)  # what intake does right after registering
+    _bewaak(ontvangen)  # the watch's first run after registration
     assert _stappen(engine, referentie) == ["acuut_gemeld"]
     _bewaak(ontvangen + dt.timedelta(minutes=30))
     _bewaak(ontvangen + dt.timedelta(minutes=60))
     assert _stappen(engine, referentie) == ["acuut_gemeld", "acuut_herinnering", "acuut_vervallen"]
     assert [n.ontvanger for n in _notificaties(engine)] == [
-        "rol:crisisdienst", "rol:crisisdienst", "rol:crisisdienst", "rol:teamleider", "rol:manager"]
+        "rol:teamleider", "rol:crisisdienst", "rol:crisisdienst", "rol:teamleider", "rol:manager"]
     assert "minder dan een werkdag" in _notificaties(engine)[-1].inhoud
 
 
