@@ -22,10 +22,9 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-POSTGRES_BEHEER = os.environ.get("VT_BENCHMARK_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from benchmarkdatabase import postgresql_database, sqlite_database
 
 
 def maak_bestand(map_: Path, aantal: int) -> Path:
@@ -36,30 +35,6 @@ def maak_bestand(map_: Path, aantal: int) -> Path:
 
     meldingen = demo_meldingen(instellingen(), aantal, nu=nu(), seed=10_000, weken=52)
     return schrijf_csv(meldingen, map_ / f"meldingen-{aantal}.csv")
-
-
-@contextlib.contextmanager
-def sqlite_database(map_: Path):
-    yield f"sqlite:///{map_ / f'benchmark-{uuid.uuid4().hex[:8]}.db'}"
-
-
-@contextlib.contextmanager
-def postgresql_database():
-    import psycopg
-    from psycopg import sql
-
-    naam = f"vt_benchmark_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_BEHEER, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(naam)))
-    try:
-        yield POSTGRES_BEHEER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{naam}"
-    finally:
-        from models.db import _normaliseer, engine_voor
-
-        engine_voor.cache_clear()
-        with psycopg.connect(POSTGRES_BEHEER, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(naam)))
-        _normaliseer  # noqa: B018 (imported for symmetry with the sqlite path)
 
 
 @contextlib.contextmanager

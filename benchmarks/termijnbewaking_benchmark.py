@@ -18,7 +18,6 @@ database with a fresh name that is dropped afterwards (VT_BENCHMARK_POSTGRES_URL
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
 import platform
@@ -30,7 +29,7 @@ import time
 import uuid
 from pathlib import Path
 
-POSTGRES_BEHEER = os.environ.get("VT_BENCHMARK_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from benchmarkdatabase import postgresql_database, sqlite_database
 UTC = dt.timezone.utc
 # A Monday, 11:00 in Amsterdam; repetition r looks at START + r hours (all on working days).
 START = dt.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -59,27 +58,6 @@ ORDER BY c.gemeente_code, t.vervalt_op, t.id
 """
 
 
-@contextlib.contextmanager
-def sqlite_database(map_: Path):
-    yield f"sqlite:///{map_ / f'benchmark-{uuid.uuid4().hex[:8]}.db'}"
-
-
-@contextlib.contextmanager
-def postgresql_database():
-    import psycopg
-    from psycopg import sql
-
-    naam = f"vt_benchmark_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_BEHEER, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(naam)))
-    try:
-        yield POSTGRES_BEHEER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{naam}"
-    finally:
-        from models.db import engine_voor
-
-        engine_voor.cache_clear()
-        with psycopg.connect(POSTGRES_BEHEER, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(naam)))
 
 
 # --- seeding --------------------------------------------------------------------------------------
