@@ -2,24 +2,28 @@
 municipalities, on SQLite and PostgreSQL, beside hand-written SQL GROUP BY queries for the same
 figures in the same run (which must give the same numbers).
 
-    .venv/bin/python benchmarks/rapportage_benchmark.py [--meldingen 1000000] [--gemeenten 342]
-                                                        [--alleen sqlite|postgresql] [--herhaal 3]
+    flock /tmp/vt-bench.lock .venv/bin/python benchmarks/rapportage_benchmark.py \
+        [--meldingen 1000000] [--gemeenten 342] [--alleen sqlite|postgresql] [--herhaal 5]
 
-Seeding uses bulk Core inserts of synthetic rows (no personal data: encrypted columns hold a
-dash), ~8 years of history: every casus goes through the lifecycle (closed after the
-veiligheidsbeoordeling, handed over, waiting list then onderzoek, V&V ...) with its status
-events, terms, handovers, escalations and out-of-sight events, truncated at "now". Then ANALYZE,
-as a production database has its statistics. PostgreSQL: a database with a fresh name on
+(`flock`: on a shared machine, so that no two benchmarks run at once.) Seeding uses bulk Core
+inserts of synthetic rows (no personal data: encrypted columns hold a dash), ~8 years of
+history: every casus goes through the lifecycle (closed after the veiligheidsbeoordeling,
+handed over, waiting list then onderzoek, V&V ...) with its status events, terms, handovers,
+escalations and out-of-sight events, truncated at "now". Then ANALYZE (SQLite) or VACUUM ANALYZE
+(PostgreSQL, what autovacuum does after a bulk load), as a production database has its
+statistics and visibility map. PostgreSQL: a database with a fresh name on
 postgresql+psycopg://postgres@127.0.0.1:5432, dropped afterwards (VT_BENCHMARK_POSTGRES_URL).
 
 Measured: `tasks.rapportage.rapportcijfers` (what the flow and `vt rapport` run: every grouped
-query and the suppression) against the bare queries; median of --herhaal runs each.
+query and the suppression) against the bare queries in one transaction, after one untimed round
+of each; median of --herhaal rounds. On PostgreSQL the bare queries run with JIT off like the
+model, and once more per round with the server's default (JIT on), for the record. The load
+average is printed at the start and around the measurements.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import itertools
 import json
@@ -30,12 +34,11 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+from benchmarkdatabase import postgresql_database, sqlite_database
 
-POSTGRES_BEHEER = os.environ.get("VT_BENCHMARK_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 UTC = dt.timezone.utc
 DAG = dt.timedelta(days=1)
 
@@ -250,7 +253,13 @@ def zaai(engine, instellingen, aantal_meldingen: int, jaren: int, nu: dt.datetim
         if postgres:  # our explicit ids: move the sequences past them
             for naam in ("casus", "melding", "termijn", "auditevent"):
                 verbinding.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{naam}', 'id'), max(id)) FROM {naam}"))
-        verbinding.execute(sa.text("ANALYZE"))
+        else:
+            verbinding.execute(sa.text("ANALYZE"))
+    if postgres:
+        # What autovacuum does soon after a bulk load in production: statistics, and the
+        # visibility map without which no index-only scan skips the table.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as verbinding:
+            verbinding.execute(sa.text("VACUUM (ANALYZE)"))
     return dict(zaaier.ids)
 
 
@@ -265,39 +274,49 @@ _DIENST = """CASE {k} WHEN 'ontvangen' THEN 'veiligheidsbeoordeling' WHEN 'veili
 
 def kale_queries(dialect: str) -> dict[str, str]:
     """The same figures as models/rapportage.py, written by hand per dialect (PostgreSQL with
-    GROUPING SETS and its own percentile_cont for the median). Parameters: :e0..:e5 period ends
-    (UTC), :d0 the report's last day, :begin/:eind the period, :gebruikelijk."""
-    eindes = " UNION ALL ".join(f"SELECT {k} AS k, :e{k} AS eind, :d{k} AS datum" for k in range(6))
+    GROUPING SETS and its own percentile_cont for the median), with the same strategy as the
+    model (window over the status events of the cases concerned, intervals counted per range of
+    period ends). Parameters: :e0..:e5 period ends (UTC, e0 newest), :d0 the report's last day,
+    :begin/:eind the period, :gebruikelijk."""
+    eindes = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(6))
+    van_k = " + ".join(f"CASE WHEN tot < :e{k} OR afgesloten_op < :e{k} THEN 1 ELSE 0 END" for k in range(6))
+    tot_k = " + ".join(f"CASE WHEN sinds < :e{k} AND geopend_op < :e{k} THEN 1 ELSE 0 END" for k in range(6))
     stand = f"""
       WITH eindes AS ({eindes}),
       kandidaat AS (
-        SELECT id, gemeente_code, geopend_op, afgesloten_op FROM casus WHERE afgesloten_op IS NULL AND geopend_op < :e0
+        SELECT id, geopend_op FROM casus WHERE afgesloten_op IS NULL AND geopend_op < :e0
         UNION ALL
-        SELECT id, gemeente_code, geopend_op, afgesloten_op FROM casus WHERE afgesloten_op >= :e5 AND geopend_op < :e0),
+        SELECT id, geopend_op FROM casus WHERE afgesloten_op >= :e5 AND geopend_op < :e0),
       wissels AS (
-        SELECT c.id, c.gemeente_code, c.geopend_op, c.afgesloten_op, a.tijdstip, a.id AS volgorde,
-               {_DIENST.format(k='a.naar_status')} AS dienst
+        SELECT c.id, a.tijdstip, a.id AS volgorde, {_DIENST.format(k='a.naar_status')} AS dienst
         FROM kandidaat c JOIN auditevent a ON a.casus_id = c.id
         WHERE a.actie = 'status' AND a.tijdstip < :e0
           AND {_DIENST.format(k='a.van_status')} <> {_DIENST.format(k='a.naar_status')}
-        UNION ALL SELECT id, gemeente_code, geopend_op, afgesloten_op, geopend_op, 0, 'veiligheidsbeoordeling'
-        FROM kandidaat),
-      intervallen AS (
-        SELECT gemeente_code, geopend_op, afgesloten_op, dienst, tijdstip AS sinds,
-               LEAD(tijdstip) OVER (PARTITION BY id ORDER BY tijdstip, volgorde) AS tot FROM wissels),
+        UNION ALL SELECT id, geopend_op, 0, 'veiligheidsbeoordeling' FROM kandidaat),
+      intervallen AS MATERIALIZED (
+        SELECT c.gemeente_code, c.geopend_op, c.afgesloten_op, i.dienst, i.sinds, i.tot
+        FROM (SELECT id, dienst, tijdstip AS sinds,
+                     LEAD(tijdstip) OVER (PARTITION BY id ORDER BY tijdstip, volgorde) AS tot FROM wissels) i
+        JOIN casus c ON c.id = i.id
+        WHERE i.dienst <> 'afgesloten' AND i.sinds < :e0 AND (i.tot IS NULL OR i.tot >= :e5)),
+      bereik AS (
+        SELECT gemeente_code, dienst, van_k, tot_k, count(*) AS n
+        FROM (SELECT gemeente_code, dienst, {van_k} AS van_k, {tot_k} AS tot_k FROM intervallen) r
+        GROUP BY gemeente_code, dienst, van_k, tot_k),
       stand AS (
-        SELECT e.k, e.datum, i.gemeente_code, i.dienst, i.sinds
-        FROM intervallen i JOIN eindes e ON i.sinds < e.eind AND (i.tot IS NULL OR i.tot >= e.eind)
-          AND i.geopend_op < e.eind AND (i.afgesloten_op IS NULL OR i.afgesloten_op >= e.eind)
-        WHERE i.dienst <> 'afgesloten'),
+        SELECT e.k, b.gemeente_code, b.dienst, sum(b.n) AS n
+        FROM bereik b JOIN eindes e ON e.k >= b.van_k AND e.k < b.tot_k
+        GROUP BY e.k, b.gemeente_code, b.dienst),
       wacht AS (
-        SELECT s.gemeente_code, s.dienst,
-               (SELECT volgnummer FROM werkdag WHERE datum = s.datum)
-               - (SELECT volgnummer FROM werkdag WHERE begin_utc <= s.sinds ORDER BY begin_utc DESC LIMIT 1) AS w
-        FROM stand s WHERE s.k = 0)"""
+        SELECT gemeente_code, dienst,
+               (SELECT volgnummer FROM werkdag WHERE datum = :d0)
+               - coalesce((SELECT volgnummer FROM werkdag WHERE begin_utc <= i.sinds ORDER BY begin_utc DESC LIMIT 1), 0) AS w
+        FROM intervallen i
+        WHERE sinds < :e0 AND (tot IS NULL OR tot >= :e0) AND geopend_op < :e0
+          AND (afgesloten_op IS NULL OR afgesloten_op >= :e0))"""
     if dialect == "postgresql":
         werkvoorraad = f"""{stand}
-          SELECT k, gemeente_code, dienst, count(*), NULL::float8, NULL::int, NULL::bigint FROM stand
+          SELECT k, gemeente_code, dienst, sum(n), NULL::float8, NULL::int, NULL::bigint FROM stand
           GROUP BY GROUPING SETS ((k, gemeente_code, dienst), (k, gemeente_code), (k, dienst), (k))
           UNION ALL
           SELECT -1, gemeente_code, dienst, count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY w), max(w),
@@ -305,7 +324,7 @@ def kale_queries(dialect: str) -> dict[str, str]:
           FROM wacht GROUP BY GROUPING SETS ((gemeente_code, dienst), (dienst))"""
     else:
         werkvoorraad = f"""{stand},
-          per_dienst AS (SELECT k, gemeente_code, dienst, count(*) AS n FROM stand GROUP BY k, gemeente_code, dienst),
+          per_dienst AS (SELECT k, gemeente_code, dienst, n FROM stand),
           alle AS (SELECT gemeente_code, dienst, w FROM wacht UNION ALL SELECT NULL, dienst, w FROM wacht),
           r AS (SELECT gemeente_code, dienst, w,
                        ROW_NUMBER() OVER (PARTITION BY gemeente_code, dienst ORDER BY w) AS rn,
@@ -359,10 +378,13 @@ def kale_queries(dialect: str) -> dict[str, str]:
     }
 
 
-def kaal(engine, instellingen, periode) -> dict[str, list]:
+def kaal(engine, instellingen, periode, jit: bool = False) -> dict[str, list]:
+    """The hand-written queries in one transaction. On PostgreSQL with JIT off like the model
+    (`models.rapportage.bereken`), unless `jit`: then with the server's default."""
     from models.rapportage import eerdere_perioden
 
     perioden = eerdere_perioden(instellingen.rapportage, periode, instellingen.rapportage.grafiek_perioden)
+    assert len(perioden) == 6, "de kale queries gaan uit van zes perioden (rapportage.grafiek_perioden)"
     postgres = engine.dialect.name == "postgresql"
 
     def moment(m):  # the stored representation, as UTCDateTime binds it
@@ -374,6 +396,8 @@ def kaal(engine, instellingen, periode) -> dict[str, list]:
                    gebruikelijk=instellingen.gebruikelijke_wachttijd_werkdagen)
     uitkomst = {}
     with engine.connect() as verbinding:
+        if postgres and not jit:
+            verbinding.execute(sa.text("SET LOCAL jit = off"))
         for naam, sql in kale_queries(engine.dialect.name).items():
             uitkomst[naam] = [tuple(r) for r in verbinding.execute(sa.text(sql), waarden)]
     return uitkomst
@@ -402,27 +426,9 @@ def vergelijk(ruw, kale) -> None:
 # --- running ---------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def sqlite_database(map_: Path):
-    yield f"sqlite:///{map_ / f'rapportage-{uuid.uuid4().hex[:8]}.db'}"
-
-
-@contextlib.contextmanager
-def postgresql_database():
-    import psycopg
-    from psycopg import sql
-
-    naam = f"vt_benchmark_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_BEHEER, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(naam)))
-    try:
-        yield POSTGRES_BEHEER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{naam}"
-    finally:
-        from models.db import engine_voor
-
-        engine_voor.cache_clear()
-        with psycopg.connect(POSTGRES_BEHEER, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(naam)))
+def _belasting() -> str:
+    een, vijf, vijftien = os.getloadavg()
+    return f"load average {een:.2f} / {vijf:.2f} / {vijftien:.2f} (1/5/15 min), {os.cpu_count()} cores"
 
 
 def meet(url: str, args, instellingen) -> None:
@@ -444,22 +450,38 @@ def meet(url: str, args, instellingen) -> None:
           f"{aantallen['melding']:,} meldingen, {aantallen['termijn']:,} termijnen, {aantallen['audit']:,} auditevents",
           flush=True)
     periode = laatste_periode(instellingen.rapportage, nu.astimezone(AMSTERDAM).date())
-    tijden_model, tijden_kaal = [], []
-    for _ in range(args.herhaal):
-        start = time.perf_counter()
+
+    def model():
         with Session(engine) as session:
-            cijfers = rapportcijfers(session, instellingen, periode, instellingen.capaciteit)
-        tijden_model.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        kale = kaal(engine, instellingen, periode)
-        tijden_kaal.append(time.perf_counter() - start)
+            return rapportcijfers(session, instellingen, periode, instellingen.capaciteit)
+
+    # One untimed round each first: the first reads the tables from disk into the caches.
+    cijfers, kale = model(), kaal(engine, instellingen, periode)
     with Session(engine) as session:
         vergelijk(bereken(session, instellingen, periode), kale)
+    print(f"{naam:<10} metingen beginnen; {_belasting()}", flush=True)
+    tijden_model, tijden_kaal, tijden_jit = [], [], []
+    for _ in range(args.herhaal):
+        start = time.perf_counter()
+        cijfers = model()
+        tijden_model.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        kaal(engine, instellingen, periode)
+        tijden_kaal.append(time.perf_counter() - start)
+        if naam == "postgresql":  # for the record: the bare queries with the server's default JIT
+            start = time.perf_counter()
+            kaal(engine, instellingen, periode, jit=True)
+            tijden_jit.append(time.perf_counter() - start)
     m, k = statistics.median(tijden_model), statistics.median(tijden_kaal)
     open_ = cijfers.regio.werkvoorraad[-1].aantal
-    print(f"{naam:<10} rapport t/m {periode.eind}: model {m:.2f} s (min {min(tijden_model):.2f}), "
-          f"kale SQL {k:.2f} s (min {min(tijden_kaal):.2f}), verhouding {m / k:.2f}; {open_:,} open casussen, "
-          f"{cijfers.regio.meldingen:,} meldingen in de periode; zelfde cijfers: ja", flush=True)
+    print(f"{naam:<10} rapport t/m {periode.eind}: model {m:.2f} s (min {min(tijden_model):.2f}, max "
+          f"{max(tijden_model):.2f}), kale SQL {k:.2f} s (min {min(tijden_kaal):.2f}, max {max(tijden_kaal):.2f}), "
+          f"verhouding {m / k:.2f}; {open_:,} open casussen, {cijfers.regio.meldingen:,} meldingen in de periode; "
+          f"zelfde cijfers: ja", flush=True)
+    if tijden_jit:
+        print(f"{naam:<10} kale SQL met JIT aan (standaard van de server): {statistics.median(tijden_jit):.2f} s "
+              f"(min {min(tijden_jit):.2f})", flush=True)
+    print(f"{naam:<10} metingen klaar; {_belasting()}", flush=True)
     if args.bestanden:
         from tasks.rapportage import schrijf_rapportbestanden
 
@@ -475,7 +497,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--meldingen", type=int, default=1_000_000)
     parser.add_argument("--gemeenten", type=int, default=342)
     parser.add_argument("--jaren", type=int, default=8)
-    parser.add_argument("--herhaal", type=int, default=3)
+    parser.add_argument("--herhaal", type=int, default=5)
     parser.add_argument("--alleen", choices=["sqlite", "postgresql"])
     parser.add_argument("--bestanden", action="store_true", help="Meet ook PDF, grafiek en CSV's (342 gemeenten).")
     args = parser.parse_args(argv)
@@ -484,6 +506,7 @@ def main(argv: list[str] | None = None) -> None:
 
         os.environ["VT_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
     instellingen = instellingen_voor(args.gemeenten)
+    print(f"start {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {_belasting()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="vt-rapportage-") as tmp:
         databases = {"sqlite": lambda: sqlite_database(Path(tmp)), "postgresql": postgresql_database}
         for naam, maak in databases.items():

@@ -107,26 +107,23 @@ def maak(
 ) -> None:
     """Maak een brief (één keer per casus, soort en aanleiding) en zet hem klaar voor bezorging."""
     from models.brieven import OngeldigeBriefgegevens
-    from models.db import sessie
-    from models.dossier import casus_op_referentie
-    from tasks.brieven import maak_brieven_voor, soort_van
+    from tasks.brieven import maak_brieven, soort_van
 
     try:
         feiten = json.loads(gegevens)
     except json.JSONDecodeError:
         raise Gebruikersfout("--gegevens is geen geldige JSON.") from None
+    referentie = referentie.strip().upper()
     try:
-        with sessie() as session:
-            casus = casus_op_referentie(session, referentie.strip().upper())
-            ids = maak_brieven_voor(session, casus, soort_van(soort), aanleiding, feiten, regio_instellingen())
+        ids = maak_brieven(referentie, soort_van(soort), aanleiding, feiten, regio_instellingen())
     except OngeldigeBriefgegevens as exc:
         raise Gebruikersfout(str(exc)) from None
     if als_json:
-        toon_json({"casus": casus.referentie, "brieven": ids})
+        toon_json({"casus": referentie, "brieven": ids})
     elif ids:
-        typer.echo(f"Brief/brieven {', '.join(map(str, ids))} staan klaar voor casus {casus.referentie}.")
+        typer.echo(f"Brief/brieven {', '.join(map(str, ids))} staan klaar voor casus {referentie}.")
     else:
-        typer.echo(f"Geen brief gemaakt: niemand in casus {casus.referentie} vroeg om deze terugkoppeling.")
+        typer.echo(f"Geen brief gemaakt: niemand in casus {referentie} vroeg om deze terugkoppeling.")
 
 
 @contact_app.command("registreren")

@@ -19,21 +19,28 @@ from cli.basis import app, JSON_OPTIE, Gebruikersfout, netjes, toon_json, amster
 @app.command()
 @netjes
 def migreer(als_json: bool = JSON_OPTIE) -> None:
-    """Breng het databaseschema bij en neem gemeenten en lokale teams over uit de instellingen."""
+    """Breng het databaseschema bij en neem gemeenten, lokale teams en de werkdagenkalender
+    (feestdagen en extra niet-werkdagen) over uit de instellingen."""
     from models.db import migreer as migreer_schema
     from models.db import sessie
+    from models.rapportage import synchroniseer_werkdagen
     from models.regio import synchroniseer
 
     regio = regio_instellingen()  # first: an invalid settings file should not leave a half-done job
     migreer_schema()
     with sessie() as session:
         synchroniseer(session, regio)
+        # The report counts waits in working days with this table; filled here so that it
+        # follows the settings' calendar from the start, not only once a report has run.
+        synchroniseer_werkdagen(session, regio)
     teams = sum(len(g.lokale_teams) for g in regio.gemeenten)
     if als_json:
         toon_json({"regio": regio.regio.code, "gemeenten": len(regio.gemeenten), "lokale_teams": teams})
     else:
+        r = regio.rapportage
         typer.echo(f"Database bijgewerkt; regio {regio.regio.code} met {len(regio.gemeenten)} gemeenten "
-                   f"en {teams} lokale teams overgenomen uit de instellingen.")
+                   f"en {teams} lokale teams overgenomen uit de instellingen; werkdagenkalender "
+                   f"{r.werkdagen_vanaf_jaar}-{r.werkdagen_tot_en_met_jaar} bijgewerkt.")
 
 
 # --- vt instellingen -----------------------------------------------------------------------------

@@ -478,8 +478,8 @@ def bestaande_brieven(session: Session, sleutels: list[str]) -> dict[str, int]:
 
 
 def reserveer(session: Session, verzoek: Briefverzoek, kanaal: BriefKanaal) -> tuple[Brief, bool]:
-    """Claim the letter's key before rendering, so concurrent runs never make it twice: a second
-    run waits on the unique key and gets the first one's letter. Returns (letter, newly made).
+    """Claim the letter's key before its PDF is made, so concurrent runs never make it twice: a
+    second run waits on the unique key and gets the first one's letter. Returns (letter, newly made).
     Not yet due: rond_af in tasks/brieven.py queues it once the PDF is archived."""
     return uitgaand.plaats_eenmalig(session, Brief(
         sleutel=sleutel_van(verzoek), casus_id=verzoek.casus.id, soort=verzoek.soort.value,

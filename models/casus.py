@@ -146,6 +146,14 @@ class Termijn(SQLModel, table=True):
             sqlite_where=text("voldaan_op IS NULL AND opgeschort_op IS NULL"),
             postgresql_where=text("voldaan_op IS NULL AND opgeschort_op IS NULL"),
         ),
+        # The overview of terms over time reads open terms by deadline only; met terms (most of
+        # history) stay out of this index.
+        Index(
+            "ix_termijn_open_vervalt_op",
+            "vervalt_op",
+            sqlite_where=text("voldaan_op IS NULL AND opgeschort_op IS NULL"),
+            postgresql_where=text("voldaan_op IS NULL AND opgeschort_op IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -53,9 +53,11 @@ def engine_voor(url: str) -> Engine:
 
 
 @contextmanager
-def sessie(url: str | None = None) -> Iterator[Session]:
-    """A unit of work: commits at the end, rolls back everything on any error."""
-    with Session(engine_voor(_normaliseer(url or Omgeving().database_url))) as session:
+def sessie(url: str | None = None, *, expire_on_commit: bool = True) -> Iterator[Session]:
+    """A unit of work: commits at the end, rolls back everything on any error.
+    expire_on_commit=False keeps what was read usable after the session (read-only work whose
+    results are carried into a later transaction)."""
+    with Session(engine_voor(_normaliseer(url or Omgeving().database_url)), expire_on_commit=expire_on_commit) as session:
         with session.begin():
             yield session
 

@@ -9,9 +9,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from models.casus import AuditEvent, Casus, Termijn
-from models.instellingen import TermijnSoort
+from models.instellingen import TermijnSoort, instellingen
 from models.levensloop import Status, controleer_overgang
-from models.termijnbeleid import TermijnBerekening
+from models.kalender import werkkalender
+from models.termijnbeleid import TermijnBerekening, eenheid_van, na_opschorting
 from models.typen import nu
 
 
@@ -188,16 +189,21 @@ def schort_op(session: Session, casus: Casus, termijn: Termijn, actor: str, rede
 
 def hervat(session: Session, casus: Casus, termijn: Termijn, actor: str,
            tijdstip: dt.datetime | None = None) -> None:
-    """End a suspension: the deadline, warning and next action move by the suspended time."""
+    """End a suspension: the deadline moves on the legal calendar by the suspended days
+    (`models.termijnbeleid.na_opschorting`), the warning with it; steps already fired stay fired."""
+    from models.termijnbewaking import herplan  # imported here: that module builds on this one
+
     if not termijn.opgeschort_op:
         raise OngeldigeTermijnwijziging(f"Casus {casus.referentie}: termijn {termijn.soort} is niet opgeschort.")
     tijdstip = tijdstip or nu()
+    regio = instellingen()
+    nieuw = na_opschorting(eenheid_van(TermijnSoort(termijn.soort), regio), termijn.vervalt_op,
+                           termijn.opgeschort_op, tijdstip, werkkalender(regio))
     duur = tijdstip - termijn.opgeschort_op
-    termijn.vervalt_op += duur
-    termijn.waarschuw_op += duur
-    if termijn.volgende_actie_op:
-        termijn.volgende_actie_op += duur
+    termijn.waarschuw_op += nieuw - termijn.vervalt_op
+    termijn.vervalt_op = nieuw
     termijn.opgeschort_op = None
+    herplan(termijn, tijdstip, opnieuw=False)
     session.add(termijn)
     audit(session, casus, actor, "termijn_hervat", tijdstip=tijdstip, termijn_id=termijn.id,
           soort=termijn.soort, opgeschort_seconden=int(duur.total_seconds()),

@@ -20,17 +20,20 @@ Definitions (the README section spells them out for staff):
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import reduce
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import (
-    Date, Float, Index, Integer, and_, case, cast, delete, func, insert, literal, literal_column, null, or_, select, union_all,
+    Float, Index, Integer, and_, case, cast, delete, func, insert, literal, literal_column, null, or_, select, text,
+    union_all,
 )
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Field, Session, SQLModel
 
 from models.casus import AuditEvent, Casus, Melding, Termijn
@@ -240,59 +243,63 @@ def _met_regio(gegroepeerd: Select) -> Select:
                                        *[func.coalesce(func.sum(c), 0).label(c.name) for c in tellers]))
 
 
-def _eindes(perioden: Sequence[Periode]):
-    """The period ends as a small table (k = 0 newest) the database can join on."""
-    rijen = [
-        select(literal(k, Integer).label("k"), literal(p.eind_utc, UTCDateTime()).label("eind"),
-               literal(p.eind, Date()).label("datum"))
-        for k, p in enumerate(perioden)
-    ]
-    return (union_all(*rijen) if len(rijen) > 1 else rijen[0]).cte("eindes")
+def _aantal_waar(voorwaarden) -> ColumnElement:
+    """How many of the conditions hold (a sum of CASEs)."""
+    return reduce(operator.add, [case((v, 1), else_=0) for v in voorwaarden])
 
 
-def _stand_op_eind(perioden: Sequence[Periode], codes: Sequence[str]):
-    """Per period end k and open casus: municipality, dienst at the end, and since when it has
-    been in that dienst.
+def _intervallen(perioden: Sequence[Periode], codes: Sequence[str]):
+    """The spells in which a casus stayed in one dienst, as far as they may reach a period end:
+    municipality, opening and closing of the casus, dienst, from (`sinds`) and until (`tot`,
+    NULL while it lasts).
 
     From the audit trail: each status event that changes the dienst starts an interval that
     lasts until the casus's next such event (LEAD, one window over the events of the cases
     concerned); a casus is at the veiligheidsbeoordeling from its opening until its first one.
     The interval that holds at a period end gives the dienst then."""
-    e = _eindes(perioden)
     vroegste = min(p.eind_utc for p in perioden)
     laatste = max(p.eind_utc for p in perioden)
     # Cases open at some period end: still open, or closed after the earliest end (two index
     # range scans rather than one OR over every casus).
     kandidaat = union_all(*[
-        select(Casus.id, Casus.gemeente_code, Casus.geopend_op, Casus.afgesloten_op)
+        select(Casus.id, Casus.geopend_op)
         .where(open_, Casus.geopend_op < laatste, Casus.gemeente_code.in_(codes))
         for open_ in (Casus.afgesloten_op.is_(None), Casus.afgesloten_op >= vroegste)
     ]).cte("kandidaat")
     k = kandidaat.c
+    # The window sorts every event of these cases: only the columns it needs (narrow rows sort
+    # faster); the casus's other columns are joined back on the intervals that remain.
     wissels = union_all(
-        select(k.id, k.gemeente_code, k.geopend_op, k.afgesloten_op, AuditEvent.tijdstip,
-               AuditEvent.id.label("volgorde"), _dienst_van(AuditEvent.naar_status).label("dienst"))
+        select(k.id, AuditEvent.tijdstip, AuditEvent.id.label("volgorde"),
+               _dienst_van(AuditEvent.naar_status).label("dienst"))
         .join_from(kandidaat, AuditEvent, AuditEvent.casus_id == k.id)
         .where(AuditEvent.actie == _STATUS, AuditEvent.tijdstip < laatste,
                _dienst_van(AuditEvent.van_status) != _dienst_van(AuditEvent.naar_status)),
         # Opening: id 0 sorts before a real event at the same moment.
-        select(k.id, k.gemeente_code, k.geopend_op, k.afgesloten_op, k.geopend_op, literal(0),
-               literal(Dienst.veiligheidsbeoordeling.value)),
+        select(k.id, k.geopend_op, literal(0), literal(Dienst.veiligheidsbeoordeling.value)),
     ).subquery("wissels")
     w = wissels.c
-    intervallen = select(
-        w.gemeente_code, w.geopend_op, w.afgesloten_op, w.dienst, w.tijdstip.label("sinds"),
-        func.lead(w.tijdstip).over(partition_by=w.id, order_by=(w.tijdstip, w.volgorde)).label("tot"),
-    ).cte("intervallen")
-    i = intervallen.c
+    alle_intervallen = select(
+        w.id, w.dienst, w.tijdstip.label("sinds"),
+        func.lead(w.tijdstip, type_=UTCDateTime())
+        .over(partition_by=w.id, order_by=(w.tijdstip, w.volgorde)).label("tot"),
+    ).subquery("alle_intervallen")
+    a = alle_intervallen.c
+    # Only intervals open at one of the ends are kept (most intervals of these cases ended long
+    # before). MATERIALIZED: the result is read twice, and SQLite would otherwise redo the window.
     return (
-        select(e.c.k, e.c.datum, i.gemeente_code, i.dienst, i.sinds)
-        .join_from(intervallen, e, and_(
-            i.sinds < e.c.eind, or_(i.tot.is_(None), i.tot >= e.c.eind), i.geopend_op < e.c.eind,
-            or_(i.afgesloten_op.is_(None), i.afgesloten_op >= e.c.eind),
-        ))
-        .cte("stand")
+        select(Casus.gemeente_code, Casus.geopend_op, Casus.afgesloten_op, a.dienst, a.sinds, a.tot)
+        .join_from(alle_intervallen, Casus, Casus.id == a.id)
+        .where(a.dienst != _AFGESLOTEN, a.sinds < laatste, or_(a.tot.is_(None), a.tot >= vroegste))
+        .cte("intervallen").prefix_with("MATERIALIZED")
     )
+
+
+def _open_op(i, eind: dt.datetime) -> ColumnElement:
+    """Interval `i` holds at moment `eind` (and its casus was open then)."""
+    eind = literal(eind, UTCDateTime())
+    return and_(i.sinds < eind, or_(i.tot.is_(None), i.tot >= eind), i.geopend_op < eind,
+                or_(i.afgesloten_op.is_(None), i.afgesloten_op >= eind))
 
 
 @dataclass(frozen=True)
@@ -304,15 +311,35 @@ class Wachttijd:
 
 
 def _werkvoorraad(session: Session, perioden: Sequence[Periode], codes: Sequence[str], gebruikelijk: int):
-    """One statement (the state at the period ends is computed once): the open casussen per
-    (period end, municipality, dienst) with totals and the region, and for the newest period the
-    median and longest wait in working days, with a window-function median that works on SQLite
-    and PostgreSQL alike."""
-    stand = _stand_op_eind(perioden, codes)
+    """One statement (the intervals are computed once): the open casussen per (period end k,
+    municipality, dienst) with totals and the region, and for the newest period the median and
+    longest wait in working days, with a window-function median that works on SQLite and
+    PostgreSQL alike."""
+    intervallen = _intervallen(perioden, codes)
+    i = intervallen.c
+    # An interval holds at a contiguous run of the period ends (k = 0 newest): van_k counts the
+    # ends it (or its casus) was already over by, which are the newest ones; tot_k the ends it had
+    # begun by. It holds at each k with van_k <= k < tot_k. Counting per (van_k, tot_k) and then
+    # per k avoids joining every interval with every end (a range join on timestamps, six rows
+    # out for each row in).
+    eindes = [literal(p.eind_utc, UTCDateTime()) for p in perioden]
+    per_interval = select(
+        i.gemeente_code, i.dienst,
+        _aantal_waar(or_(i.tot < e, i.afgesloten_op < e) for e in eindes).label("van_k"),
+        _aantal_waar(and_(i.sinds < e, i.geopend_op < e) for e in eindes).label("tot_k"),
+    ).subquery("per_interval")
+    r = per_interval.c
+    bereik = (
+        select(r.gemeente_code, r.dienst, r.van_k, r.tot_k, func.count().label("aantal"))
+        .group_by(r.gemeente_code, r.dienst, r.van_k, r.tot_k)
+        .cte("bereik")
+    )
+    ks = union_all(*[select(literal(k, Integer).label("k")) for k in range(len(perioden))]).cte("ks")
+    b = bereik.c
     per_dienst = (
-        select(stand.c.k, stand.c.gemeente_code, stand.c.dienst, func.count().label("aantal"))
-        .where(stand.c.dienst != _AFGESLOTEN)
-        .group_by(stand.c.k, stand.c.gemeente_code, stand.c.dienst)
+        select(ks.c.k, b.gemeente_code, b.dienst, func.sum(b.aantal).label("aantal"))
+        .join_from(bereik, ks, and_(ks.c.k >= b.van_k, ks.c.k < b.tot_k))
+        .group_by(ks.c.k, b.gemeente_code, b.dienst)
         .cte("per_dienst")
     )
     p = per_dienst.c
@@ -325,13 +352,13 @@ def _werkvoorraad(session: Session, perioden: Sequence[Periode], codes: Sequence
     ]
     # A casus in its dienst since before the werkdag table starts counts from the table's start.
     volgnummer_sinds = func.coalesce(
-        select(Werkdag.volgnummer).where(Werkdag.begin_utc <= stand.c.sinds)
+        select(Werkdag.volgnummer).where(Werkdag.begin_utc <= i.sinds)
         .order_by(Werkdag.begin_utc.desc()).limit(1).scalar_subquery(), 0,
     )
-    volgnummer_eind = select(Werkdag.volgnummer).where(Werkdag.datum == stand.c.datum).scalar_subquery()
+    volgnummer_eind = select(Werkdag.volgnummer).where(Werkdag.datum == perioden[0].eind).scalar_subquery()
     wacht = (
-        select(stand.c.gemeente_code, stand.c.dienst, (volgnummer_eind - volgnummer_sinds).label("wacht"))
-        .where(stand.c.k == 0, stand.c.dienst != _AFGESLOTEN)
+        select(i.gemeente_code, i.dienst, (volgnummer_eind - volgnummer_sinds).label("wacht"))
+        .where(_open_op(i, perioden[0].eind_utc))
         .cte("wacht")
     )
     met_regio = union_all(
@@ -477,6 +504,10 @@ class RuweCijfers:
 
 def bereken(session: Session, instellingen: Instellingen, huidig: Periode) -> RuweCijfers:
     """Every figure of the report for `huidig`, by grouped queries (a handful of statements)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL's JIT compiles these statements (a hundred-odd expressions) in 1 to 1.4 s at
+        # a million meldingen, longer than they then run: off, for this transaction only.
+        session.execute(text("SET LOCAL jit = off"))
     codes = [g.code for g in instellingen.gemeenten]
     perioden = eerdere_perioden(instellingen.rapportage, huidig, instellingen.rapportage.grafiek_perioden)
     werkvoorraad, wachttijden = _werkvoorraad(session, perioden, codes, instellingen.gebruikelijke_wachttijd_werkdagen)

@@ -21,7 +21,7 @@ from models.instellingen import (
 )
 from models.kalender import AMSTERDAM, Werkkalender, eis_tijdzone, werkkalender
 
-__all__ = ["TermijnBerekening", "bereken_termijn", "termijnen_bij_ontvangst", "werkkalender"]
+__all__ = ["TermijnBerekening", "bereken_termijn", "eenheid_van", "na_opschorting", "termijnen_bij_ontvangst", "werkkalender"]
 
 UTC = dt.timezone.utc
 
@@ -37,6 +37,15 @@ _VERSTREKEN_TIJD = {
     Eenheid.minuten: lambda n: dt.timedelta(minutes=n),
     Eenheid.uren: lambda n: dt.timedelta(hours=n),
 }
+
+# Monitoring moments are set in months (`monitoring_momenten_maanden`) and waiting-list contact
+# in working days per urgency (`contact_interval_werkdagen`), whatever unit their regel names.
+_VASTE_EENHEID = {TermijnSoort.monitoring: Eenheid.maanden, TermijnSoort.werkvoorraad_contact: Eenheid.werkdagen}
+
+
+def eenheid_van(soort: TermijnSoort, instellingen: Instellingen) -> Eenheid:
+    """The unit a term of `soort` is counted in."""
+    return _VASTE_EENHEID.get(soort, instellingen.termijnen[soort].eenheid)
 
 
 @dataclass(frozen=True)
@@ -78,17 +87,41 @@ def bereken_termijn(
     return TermijnBerekening(soort, start, vervalt_op, waarschuw_op, regel.omschrijving)
 
 
+def na_opschorting(
+    eenheid: Eenheid, vervalt_op: dt.datetime, opgeschort_op: dt.datetime, hervat_op: dt.datetime,
+    kalender: Werkkalender,
+) -> dt.datetime:
+    """The deadline after a suspension (opschorting) from `opgeschort_op` to `hervat_op`.
+
+    Terms in minutes or hours run day and night: they move by the elapsed time. Day terms move
+    by whole days, counted from the suspension day to the resumption day (Europe/Amsterdam), and
+    keep their time of day: a working-day term by the working days in that span (a weekend does
+    not lengthen it), a calendar term by the calendar days and then to the next working day if it
+    lands on a weekend or feestdag (Algemene termijnenwet art. 1)."""
+    for moment, naam in ((vervalt_op, "vervalt_op"), (opgeschort_op, "opgeschort_op"), (hervat_op, "hervat_op")):
+        eis_tijdzone(moment, naam)
+    if eenheid in _VERSTREKEN_TIJD:
+        return (vervalt_op + (hervat_op - opgeschort_op)).astimezone(UTC)
+    van, tot = opgeschort_op.astimezone(AMSTERDAM).date(), hervat_op.astimezone(AMSTERDAM).date()
+    lokaal = vervalt_op.astimezone(AMSTERDAM)
+    if eenheid == Eenheid.werkdagen:
+        dag = kalender.plus_werkdagen(lokaal.date(), kalender.werkdagen_tussen(van, tot))
+    else:
+        dag = kalender.werkdag_op_of_na(lokaal.date() + dt.timedelta(days=max((tot - van).days, 0)))
+    return dt.datetime.combine(dag, lokaal.time(), tzinfo=AMSTERDAM).astimezone(UTC)
+
+
 def _monitoringregel(regel: TermijnRegel, maanden: int) -> TermijnRegel:
     # The moments list sets the length; the regel keeps its warning share.
     label = f"Monitoring na {maanden} {'maand' if maanden == 1 else 'maanden'}"
     return regel.model_copy(
-        update={"aantal": maanden, "eenheid": Eenheid.maanden, "omschrijving": label}
+        update={"aantal": maanden, "eenheid": _VASTE_EENHEID[TermijnSoort.monitoring], "omschrijving": label}
     )
 
 
 def _contactregel(regel: TermijnRegel, werkdagen: int) -> TermijnRegel:
     # How often VT contacts a waiting family depends on the urgentie, not on the regel.
-    return regel.model_copy(update={"aantal": werkdagen, "eenheid": Eenheid.werkdagen})
+    return regel.model_copy(update={"aantal": werkdagen, "eenheid": _VASTE_EENHEID[TermijnSoort.werkvoorraad_contact]})
 
 
 def termijnen_bij_ontvangst(

@@ -101,6 +101,26 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
 
+    def result_processor(self, dialect, coltype):
+        if dialect.name == "sqlite":
+            # SQLite hands back the stored text (naive UTC): parsing it with the offset appended
+            # is several times faster than parsing and then replace(tzinfo=...), which the
+            # deadline watch and the reports do for thousands of timestamps per query.
+            return _utc_uit_sqlite_tekst
+        return super().result_processor(dialect, coltype)
+
+
+def _utc_uit_sqlite_tekst(waarde: str | None) -> dt.datetime | None:
+    if waarde is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(waarde + "+00:00")
+    except ValueError:  # written by other means, with an offset of its own
+        moment = dt.datetime.fromisoformat(waarde)
+    if moment.tzinfo is dt.timezone.utc:  # the stored form
+        return moment
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+
 
 def nu() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)

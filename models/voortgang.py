@@ -36,7 +36,6 @@ from models.casus import Casus, Melding, Termijn
 from models.dossier import audit, markeer_voldaan, open_termijnen, voeg_termijn_toe, wijzig_status
 from models.instellingen import (
     CapaciteitsModus,
-    Eenheid,
     Instellingen,
     OverdrachtType,
     TermijnSoort,
@@ -45,7 +44,7 @@ from models.instellingen import (
 )
 from models.levensloop import Status
 from models.overdracht import Beslissing, Overdracht, OverdrachtStatus, Veiligheidsvoorwaarden
-from models.termijnbeleid import bereken_termijn, werkkalender
+from models.termijnbeleid import bereken_termijn, eenheid_van, werkkalender
 from models.typen import nu
 
 S = Status
@@ -147,8 +146,8 @@ def _monitoringtermijn(session: Session, casus: Casus, instellingen: Instellinge
     if maanden is None:
         return None
     label = f"Monitoring na {maanden} {'maand' if maanden == 1 else 'maanden'}"
-    return _termijn(TermijnSoort.monitoring, basis, instellingen, aantal=maanden, eenheid=Eenheid.maanden,
-                    omschrijving=label)
+    return _termijn(TermijnSoort.monitoring, basis, instellingen, aantal=maanden,
+                    eenheid=eenheid_van(TermijnSoort.monitoring, instellingen), omschrijving=label)
 
 
 def _monitoringbasis(session: Session, casus: Casus) -> dt.datetime:
@@ -167,7 +166,7 @@ def start_termijnen_van_stap(session: Session, casus: Casus, instellingen: Inste
             berekening = _monitoringtermijn(session, casus, instellingen, _monitoringbasis(session, casus))
         elif soort is TermijnSoort.werkvoorraad_contact:
             interval = instellingen.urgenties[Urgentie(casus.urgentie)].contact_interval_werkdagen
-            berekening = _termijn(soort, start, instellingen, aantal=interval, eenheid=Eenheid.werkdagen)
+            berekening = _termijn(soort, start, instellingen, aantal=interval, eenheid=eenheid_van(soort, instellingen))
         else:
             # Onderzoek and V&V may count from the melding (settings); a re-assessment starts now.
             if soort is not TermijnSoort.veiligheidsbeoordeling and \

@@ -25,10 +25,10 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.casus import Casus, Termijn
 from models.dossier import audit, markeer_voldaan, voeg_termijn_toe
-from models.instellingen import Eenheid, Instellingen, TermijnSoort, Urgentie
+from models.instellingen import Instellingen, TermijnSoort, Urgentie
 from models.kalender import AMSTERDAM, Werkkalender
 from models.levensloop import Status
-from models.termijnbeleid import bereken_termijn, werkkalender
+from models.termijnbeleid import bereken_termijn, eenheid_van, werkkalender
 from models.typen import UTCDateTime, Versleuteld, nu
 
 
@@ -200,7 +200,7 @@ def registreer_contact(
 def _volgende_contacttermijn(session: Session, casus: Casus, vanaf: dt.datetime, actor: str, regio: Instellingen) -> Termijn:
     regel = regio.termijnen[TermijnSoort.werkvoorraad_contact].model_copy(
         update={"aantal": regio.urgenties[Urgentie(casus.urgentie)].contact_interval_werkdagen,
-                "eenheid": Eenheid.werkdagen}
+                "eenheid": eenheid_van(TermijnSoort.werkvoorraad_contact, regio)}
     )
     berekening = bereken_termijn(TermijnSoort.werkvoorraad_contact, regel, vanaf, werkkalender(regio),
                                  regio.kalender.termijn_eindigt_om)

@@ -126,11 +126,11 @@ def reserveer(session: Session, voorbereid: Voorbereid) -> bool:
     return nieuw
 
 
-def rond_af(session: Session, voorbereid: Voorbereid, pdf: bytes, regio: Instellingen, archief: Path) -> int:
+def rond_af(session: Session, voorbereid: Voorbereid, pdf: bytes, regio: Instellingen) -> int:
     """Archive the PDF with its checksum, audit it and queue it for delivery."""
     brief, verzoek = voorbereid.brief, voorbereid.verzoek
     relatief = b.archiefpad(brief.sleutel, verzoek.casus.referentie, verzoek.soort, verzoek.aanleiding)
-    schrijf_atomisch(archief / relatief, pdf)
+    schrijf_atomisch(b.archiefmap() / relatief, pdf)
     brief.pad, brief.checksum = relatief, b.checksum(pdf)
     session.add(brief)
     session.flush()
@@ -147,16 +147,32 @@ def rond_af(session: Session, voorbereid: Voorbereid, pdf: bytes, regio: Instell
     return brief.id
 
 
-def maak_brieven_voor(
-    session: Session, casus: Casus, soort: b.BriefSoort, aanleiding: str, gegevens: dict | None, regio: Instellingen
+def maak_brieven(
+    casus_referentie: str, soort: b.BriefSoort, aanleiding: str, gegevens: dict | None, regio: Instellingen
 ) -> list[int]:
-    """Every letter one occasion asks for, in the caller's transaction. Letters that exist are
-    returned as they are, without checking the facts again (the casus may have moved on since)."""
-    voorbereid, ids = bereid_voor(session, casus, soort, aanleiding, gegevens, regio)
-    archief = b.archiefmap()
-    for v in voorbereid:
-        ids.append(rond_af(session, v, b.render_pdf(v.html), regio, archief) if reserveer(session, v) else v.brief.id)
-    return sorted(ids)  # ids in creation order
+    """Every letter one occasion asks for. Letters that exist are returned as they are, without
+    checking the facts again (the casus may have moved on since). The PDFs are made between a
+    reading and a short writing transaction: on SQLite the case store has one writer, and a
+    first PDF in a fresh process takes seconds that would otherwise stall every intake and alert."""
+    with sessie(expire_on_commit=False) as session:
+        voorbereid, ids = bereid_voor(session, casus_op_referentie(session, casus_referentie), soort, aanleiding,
+                                      gegevens, regio)
+    nieuw, intussen = leg_vast(voorbereid, [b.render_pdf(v.html) for v in voorbereid], regio)
+    return sorted(ids + nieuw + intussen)  # ids in creation order
+
+
+def leg_vast(voorbereid: list[Voorbereid], pdfs: list[bytes], regio: Instellingen) -> tuple[list[int], list[int]]:
+    """Reserve, archive and queue rendered letters in one transaction: (ids of the letters made
+    now, ids of those a concurrent run made meanwhile)."""
+    nieuw, intussen = [], []
+    if voorbereid:
+        with sessie() as session:
+            for v, pdf in zip(voorbereid, pdfs):
+                if reserveer(session, v):
+                    nieuw.append(rond_af(session, v, pdf, regio))
+                else:
+                    intussen.append(v.brief.id)
+    return nieuw, intussen
 
 
 def nieuwe_verzoeken(
@@ -175,7 +191,7 @@ def nieuwe_verzoeken(
     return nieuw, list(bestaand.values())
 
 
-@dataclass(frozen=True)
+@dataclass
 class Brievenreeks:
     gemaakt: list[int]  # ids of letters made now
     al_gemaakt: int  # asked for, but an earlier run made them
@@ -187,39 +203,51 @@ def maak_reeks(
     parallel: int | None = None,
 ) -> Brievenreeks:
     """Many letters at once (casus id, soort, aanleiding, gegevens), e.g. the waiting-list round.
-    Per group: render the HTML and reserve the keys, archive the PDFs and commit once. The PDFs
-    are made on every core (WeasyPrint is CPU-bound), each handed to the pool as soon as its key
-    is reserved, so the pool keeps working while this process reads the case store and archives.
-    A letter whose facts are missing is skipped and named in `fouten`; the others go on."""
+    Per group: read the facts and render the HTML in one reading transaction, make the PDFs on
+    every core (WeasyPrint is CPU-bound) outside any transaction, then reserve, archive and commit
+    in one short writing transaction. The next group goes to the pool before a group is written,
+    so the pool keeps working. A letter whose facts are missing is skipped and named in
+    `fouten`; the others go on."""
     parallel = parallel or os.cpu_count() or 1
-    archief = b.archiefmap()
-    gemaakt, al_gemaakt, fouten = [], 0, []
+    reeks = Brievenreeks([], 0, [])
     pool = _pdf_pool(parallel) if parallel > 1 and len(verzoeken) > per_transactie // 2 else None
     try:
+        wachtend: list[tuple[Voorbereid, Future | None]] = []
         for start in range(0, len(verzoeken), per_transactie):
-            deel = verzoeken[start:start + per_transactie]
-            with sessie() as session:
-                casussen = {c.id: c for c in session.exec(select(Casus).where(Casus.id.in_({v[0] for v in deel})))}
-                klaar: list[tuple[Voorbereid, Future | None]] = []
-                for casus_id, soort, aanleiding, gegevens in deel:
-                    casus = casussen[casus_id]
-                    try:
-                        voorbereid, bestaand = bereid_voor(session, casus, soort, aanleiding, gegevens, regio)
-                    except (b.OngeldigeBriefgegevens, UndefinedError):
-                        fouten.append(casus.referentie)
-                        continue
-                    al_gemaakt += len(bestaand)
-                    for v in voorbereid:
-                        if reserveer(session, v):
-                            klaar.append((v, pool.submit(b.render_pdf, v.html) if pool else None))
-                        else:
-                            al_gemaakt += 1
-                for v, pdf in klaar:
-                    gemaakt.append(rond_af(session, v, pdf.result() if pdf else b.render_pdf(v.html), regio, archief))
+            volgende = _bereid_groep_voor(verzoeken[start:start + per_transactie], regio, pool, reeks)
+            _leg_groep_vast(wachtend, regio, reeks)
+            wachtend = volgende
+        _leg_groep_vast(wachtend, regio, reeks)
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
-    return Brievenreeks(gemaakt, al_gemaakt, fouten)
+    return reeks
+
+
+def _bereid_groep_voor(
+    deel: list[tuple[int, b.BriefSoort, str, dict | None]], regio: Instellingen, pool: ProcessPoolExecutor | None,
+    reeks: Brievenreeks,
+) -> list[tuple[Voorbereid, Future | None]]:
+    klaar = []
+    with sessie(expire_on_commit=False) as session:
+        casussen = {c.id: c for c in session.exec(select(Casus).where(Casus.id.in_({v[0] for v in deel})))}
+        for casus_id, soort, aanleiding, gegevens in deel:
+            casus = casussen[casus_id]
+            try:
+                voorbereid, bestaand = bereid_voor(session, casus, soort, aanleiding, gegevens, regio)
+            except (b.OngeldigeBriefgegevens, UndefinedError):
+                reeks.fouten.append(casus.referentie)
+                continue
+            reeks.al_gemaakt += len(bestaand)
+            klaar += [(v, pool.submit(b.render_pdf, v.html) if pool else None) for v in voorbereid]
+    return klaar
+
+
+def _leg_groep_vast(klaar: list[tuple[Voorbereid, Future | None]], regio: Instellingen, reeks: Brievenreeks) -> None:
+    pdfs = [pdf.result() if pdf else b.render_pdf(v.html) for v, pdf in klaar]
+    nieuw, intussen = leg_vast([v for v, _ in klaar], pdfs, regio)
+    reeks.gemaakt.extend(nieuw)
+    reeks.al_gemaakt += len(intussen)
 
 
 def _pdf_pool(processen: int) -> ProcessPoolExecutor:
@@ -231,9 +259,7 @@ def _pdf_pool(processen: int) -> ProcessPoolExecutor:
 def maak_brief(casus_referentie: str, soort: str, aanleiding: str, gegevens: dict | None = None) -> list[int]:
     """Make (once) the letter(s) for this occasion: see the module docstring."""
     regio = instellingen()
-    with sessie() as session:
-        casus = casus_op_referentie(session, casus_referentie)
-        ids = maak_brieven_voor(session, casus, soort_van(soort), aanleiding, gegevens, regio)
+    ids = maak_brieven(casus_referentie, soort_van(soort), aanleiding, gegevens, regio)
     get_run_logger().info("Brief %s voor casus %s (%s): %s", soort, casus_referentie, aanleiding, ids or "geen ontvanger")
     return ids
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sqlite3
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,7 @@ from models.dossier import casus_op_referentie
 from models.instellingen import instellingen
 from models.registratie import MelderInvoer, registreer_meldingen
 from models.regio import synchroniseer
-from tasks.brieven import bezorg_brieven, maak_brief, maak_brieven_voor
+from tasks.brieven import bezorg_brieven, maak_brief, maak_brieven
 from tests.helpers import (
     AMS, FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, gebruik_database, melding, regio_voor_test,
 )
@@ -76,9 +77,7 @@ def zet_casus(referentie: str, **velden) -> None:
 
 def maak(referentie: str, soort: str, aanleiding: str = "proef", gegevens: dict | None = None) -> list[int]:
     """The letter-making step without a Prefect task run around it (the task is a thin shell)."""
-    with sessie() as session:
-        casus = casus_op_referentie(session, referentie)
-        return maak_brieven_voor(session, casus, b.BriefSoort(soort), aanleiding, gegevens, instellingen())
+    return maak_brieven(referentie, b.BriefSoort(soort), aanleiding, gegevens, instellingen())
 
 
 def brief(engine, brief_id: int) -> Brief:
@@ -232,6 +231,52 @@ def test_asking_twice_gives_the_same_archived_letter_never_a_second_one(regio, e
         aangemaakt = session.exec(select(AuditEvent).where(AuditEvent.actie == "brief_aangemaakt")).all()
     assert [e.details["aanleiding"] for e in aangemaakt] == ["intake", "hermelding-2"]
     assert all(FICTIEVE_NAMEN[0] not in str(e.details) for e in aangemaakt)
+
+
+def test_a_letter_whose_archiving_fails_leaves_no_empty_letter_behind(regio, engine, monkeypatch):
+    # On SQLite a savepoint opened before the first write commits on release: the reserved key
+    # would survive the rollback and asking again would return a letter without a PDF.
+    [referentie] = registreer(melding_met())
+
+    def volle_schijf(pad, inhoud):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr("tasks.brieven.schrijf_atomisch", volle_schijf)
+        with pytest.raises(OSError):
+            maak(referentie, "afsluiting", "afsluiting")
+
+    with Session(engine) as session:
+        assert session.exec(select(Brief)).all() == []
+    [brief_id] = maak(referentie, "afsluiting", "afsluiting")
+    assert archief(brief(engine, brief_id)).is_file()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_while_a_letters_pdf_is_made_an_intake_or_alert_can_still_write_to_the_case_store(regio, engine, monkeypatch):
+    # SQLite has one writer at a time, and a first PDF in a fresh process takes seconds: holding
+    # the write lock meanwhile made a crisis alert wait behind other cases' letters.
+    [referentie] = registreer(melding_met())
+    schrijven_tijdens_pdf = []
+
+    def pdf_terwijl_een_ander_schrijft(html: str) -> bytes:
+        ander = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+        try:
+            ander.execute("BEGIN IMMEDIATE")  # takes the write lock at once, or fails at once
+            ander.execute("ROLLBACK")
+            schrijven_tijdens_pdf.append("gelukt")
+        except sqlite3.OperationalError as exc:
+            schrijven_tijdens_pdf.append(str(exc))
+        finally:
+            ander.close()
+        return echte_pdf(html)
+
+    echte_pdf = b.render_pdf
+    monkeypatch.setattr(b, "render_pdf", pdf_terwijl_een_ander_schrijft)
+    [brief_id] = maak(referentie, "afsluiting", "afsluiting")
+
+    assert schrijven_tijdens_pdf == ["gelukt"]
+    assert archief(brief(engine, brief_id)).is_file()
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

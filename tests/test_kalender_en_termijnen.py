@@ -23,7 +23,9 @@ from models.instellingen import (
     laad_instellingen,
 )
 from models.kalender import Werkkalender, werkkalender
-from models.termijnbeleid import TermijnBerekening, bereken_termijn, termijnen_bij_ontvangst
+from models.termijnbeleid import (
+    TermijnBerekening, bereken_termijn, eenheid_van, na_opschorting, termijnen_bij_ontvangst,
+)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 UTC = dt.timezone.utc
@@ -385,3 +387,53 @@ def test_werkkalender_wordt_per_instellingen_hergebruikt(instellingen):
     assert werkkalender(instellingen) is werkkalender(instellingen)
     anders = met_kalender(instellingen, na_kantoortijd_volgende_werkdag=False)
     assert werkkalender(anders) is not werkkalender(instellingen)
+
+
+# --- opschorten: the deadline after a suspension ---------------------------------------------------
+
+
+def test_een_weekend_in_de_opschorting_verlengt_een_werkdagentermijn_niet(kalender):
+    # Due Mon 23 Nov; suspended Fri 20 Nov 09:00 to Mon 23 Nov 09:00: one working day (Monday)
+    # in that span, so due Tue 24 Nov. Shifting by the 72 hours would have given Thu 26 Nov.
+    nieuw = na_opschorting(Eenheid.werkdagen, lokaal(2026, 11, 23, 23, 59), lokaal(2026, 11, 20, 9),
+                           lokaal(2026, 11, 23, 9), kalender)
+    assert nieuw == lokaal(2026, 11, 24, 23, 59)
+
+
+def test_een_opgeschorte_kalendertermijn_eindigt_niet_op_kerst_of_in_het_weekend(kalender):
+    # Onderzoek due Mon 21 Dec; suspended four days: Fri 25 Dec is Kerstmis, then Tweede
+    # Kerstdag and a Sunday, so the deadline is Mon 28 Dec (Algemene termijnenwet art. 1).
+    nieuw = na_opschorting(Eenheid.weken, lokaal(2026, 12, 21, 23, 59), lokaal(2026, 12, 14, 10),
+                           lokaal(2026, 12, 18, 10), kalender)
+    assert nieuw == lokaal(2026, 12, 28, 23, 59)
+
+
+def test_een_opgeschorte_werkdagentermijn_houdt_zijn_kloktijd_over_het_einde_van_de_zomertijd(kalender):
+    # Due Fri 23 Oct 23:59 CEST; suspended Thu 22 to Tue 27 Oct (Fri, Mon, Tue: three working
+    # days): due Wed 28 Oct 23:59 CET, one hour later in UTC than the same wall clock in CEST.
+    nieuw = na_opschorting(Eenheid.werkdagen, lokaal(2026, 10, 23, 23, 59), lokaal(2026, 10, 22, 14),
+                           lokaal(2026, 10, 27, 11), kalender)
+    assert nieuw == lokaal(2026, 10, 28, 23, 59)
+    assert nieuw.astimezone(UTC).time() == dt.time(22, 59)
+
+
+def test_een_opgeschorte_acute_termijn_schuift_met_de_echte_tijd(kalender):
+    nieuw = na_opschorting(Eenheid.minuten, lokaal(2026, 11, 21, 3, 30), lokaal(2026, 11, 21, 3, 5),
+                           lokaal(2026, 11, 21, 3, 20), kalender)
+    assert nieuw == lokaal(2026, 11, 21, 3, 45)
+
+
+def test_monitoring_telt_in_maanden_en_wachtlijstcontact_in_werkdagen_wat_hun_regel_ook_noemt(instellingen):
+    # Both are set elsewhere (monitoring_momenten_maanden, contact_interval_werkdagen): a
+    # suspension moves them by that unit, not by the unit their regel happens to name.
+    regels = {**instellingen.termijnen,
+              TermijnSoort.monitoring: instellingen.termijnen[TermijnSoort.monitoring].model_copy(
+                  update={"eenheid": Eenheid.werkdagen}),
+              TermijnSoort.werkvoorraad_contact: instellingen.termijnen[TermijnSoort.werkvoorraad_contact].model_copy(
+                  update={"eenheid": Eenheid.weken})}
+    anders = instellingen.model_copy(update={"termijnen": regels})
+    assert eenheid_van(TermijnSoort.monitoring, anders) is Eenheid.maanden
+    assert eenheid_van(TermijnSoort.werkvoorraad_contact, anders) is Eenheid.werkdagen
+    assert eenheid_van(TermijnSoort.veiligheidsbeoordeling, anders) is Eenheid.werkdagen
+    assert eenheid_van(TermijnSoort.acute_reactie, anders) is Eenheid.minuten
+

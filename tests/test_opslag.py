@@ -3,16 +3,18 @@ unreadable without the key, and case references are unique under concurrency."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import inspect, text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models.db import migreer
 from models.referenties import nieuwe_casusreferenties
 from models.regio import synchroniseer
 from models.registratie import registreer_meldingen
 from models.typen import SleutelOntbreekt
-from tests.helpers import FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, melding
+from tests.helpers import AMS, FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, melding
 
 
 def test_migrations_build_every_table_and_can_run_again(engine, database_url):
@@ -111,3 +113,34 @@ def test_the_migrations_describe_exactly_the_tables_the_code_uses(engine):
     with engine.connect() as verbinding:
         verschillen = compare_metadata(MigrationContext.configure(verbinding), SQLModel.metadata)
     assert verschillen == [], "een modelwijziging zonder migratie (of andersom)"
+
+
+@pytest.mark.parametrize("ontvangen_op", [
+    dt.datetime(2026, 3, 29, 3, 30, 0, 250_000, tzinfo=AMS),  # the first hour of summer time
+    dt.datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=AMS),  # the repeated hour, second time round
+    dt.datetime(2026, 11, 16, 10, 0, tzinfo=AMS),
+])
+def test_moments_come_back_as_the_same_instant_in_utc(engine, instellingen, ontvangen_op):
+    from models.casus import Melding
+
+    with Session(engine) as session, session.begin():
+        synchroniseer(session, instellingen)
+        registreer_meldingen(session, [melding(ontvangen_op=ontvangen_op)], instellingen, actor="test")
+    with Session(engine) as session:
+        [gelezen] = session.exec(select(Melding.ontvangen_op)).all()
+    # timestamp(): Python never calls a fold=1 moment equal to one in another zone (PEP 495)
+    assert gelezen.timestamp() == ontvangen_op.timestamp() and gelezen.utcoffset() == dt.timedelta(0)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_moment_written_by_another_tool_with_its_own_offset_reads_as_the_same_instant(engine, instellingen):
+    from models.casus import Melding
+
+    with Session(engine) as session, session.begin():
+        synchroniseer(session, instellingen)
+        registreer_meldingen(session, [melding()], instellingen, actor="test")
+    with engine.begin() as verbinding:  # e.g. a repair by hand in the sqlite3 shell
+        verbinding.execute(text("UPDATE melding SET ontvangen_op = '2026-11-16 11:00:00+01:00'"))
+    with Session(engine) as session:
+        [gelezen] = session.exec(select(Melding.ontvangen_op)).all()
+    assert gelezen == dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.timezone.utc)

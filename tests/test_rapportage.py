@@ -604,6 +604,40 @@ def test_vt_rapport_json_prints_the_published_figures_and_sends_nothing(engine, 
         assert session.exec(select(Notificatie)).all() == [] and session.exec(select(Rapport)).all() == []
 
 
+def test_vt_migreer_fills_the_werkdag_table_and_follows_a_changed_calendar(database_url, instellingen, tmp_path,
+                                                                           monkeypatch):
+    """start.sh runs `vt migreer`: the working days are there before any report runs, and a
+    region's new closing day reaches the table with the next `vt migreer`."""
+    import yaml
+
+    from models.db import maak_engine
+    from models.instellingen import DEMO_INSTELLINGEN
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    van, tot = dt.date(2026, 12, 21), dt.date(2027, 1, 4)
+
+    def werkdagen_tussen() -> int:
+        engine = maak_engine(database_url)
+        try:
+            with Session(engine) as session:
+                volgnummer = dict(session.exec(select(Werkdag.datum, Werkdag.volgnummer)
+                                               .where(Werkdag.datum.in_([van, tot]))).all())
+        finally:
+            engine.dispose()
+        return volgnummer[tot] - volgnummer[van]
+
+    assert vt("migreer").exit_code == 0
+    assert werkdagen_tussen() == werkkalender(instellingen).werkdagen_tussen(van, tot) == 8
+
+    regio = yaml.safe_load(DEMO_INSTELLINGEN.read_text(encoding="utf-8"))
+    regio["kalender"]["extra_niet_werkdagen"].append({"datum": dt.date(2026, 12, 28), "reden": "regionale sluitingsdag"})
+    gewijzigd = tmp_path / "regio.yaml"
+    gewijzigd.write_text(yaml.safe_dump(regio, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("VT_INSTELLINGEN", str(gewijzigd))
+    assert vt("migreer").exit_code == 0
+    assert werkdagen_tussen() == 7
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_vt_rapport_refuses_a_date_that_is_no_period_end_in_dutch(engine, database_url, instellingen, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
