@@ -478,9 +478,9 @@ def bestaande_brieven(session: Session, sleutels: list[str]) -> dict[str, int]:
 
 
 def reserveer(session: Session, verzoek: Briefverzoek, kanaal: BriefKanaal) -> tuple[Brief, bool]:
-    """Claim the letter's key before its PDF is made, so concurrent runs never make it twice: a
-    second run waits on the unique key and gets the first one's letter. Returns (letter, newly made).
-    Not yet due: rond_af in tasks/brieven.py queues it once the PDF is archived."""
+    """Claim the letter's key, so concurrent runs never make it twice: a second run waits on the
+    unique key and gets the first one's letter. Returns (letter, newly made). Not yet due:
+    rond_af in tasks/brieven.py queues it once the PDF is archived, in the same transaction."""
     return uitgaand.plaats_eenmalig(session, Brief(
         sleutel=sleutel_van(verzoek), casus_id=verzoek.casus.id, soort=verzoek.soort.value,
         aanleiding=verzoek.aanleiding, ontvanger=ontvanger_van(verzoek.soort).value,

@@ -114,12 +114,10 @@ def _utc_uit_sqlite_tekst(waarde: str | None) -> dt.datetime | None:
     if waarde is None:
         return None
     try:
-        moment = dt.datetime.fromisoformat(waarde + "+00:00")
-    except ValueError:  # written by other means, with an offset of its own
+        return dt.datetime.fromisoformat(waarde + "+00:00")  # the stored form
+    except ValueError:  # written by other means, e.g. with an offset of its own
         moment = dt.datetime.fromisoformat(waarde)
-    if moment.tzinfo is dt.timezone.utc:  # the stored form
-        return moment
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+        return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
 
 
 def nu() -> dt.datetime:

@@ -120,8 +120,8 @@ def bereid_voor(
 
 
 def reserveer(session: Session, voorbereid: Voorbereid) -> bool:
-    """Reserve the letter's key before its PDF is made. False if the key was taken meanwhile: a
-    concurrent run made this letter, and `voorbereid.brief` is that one."""
+    """Reserve the letter's key. False if the key was taken meanwhile: a concurrent run made
+    this letter, and `voorbereid.brief` is that one."""
     voorbereid.brief, nieuw = b.reserveer(session, voorbereid.verzoek, voorbereid.kanaal)
     return nieuw
 
