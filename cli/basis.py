@@ -65,6 +65,12 @@ def netjes(functie):
             fout(eerste, als_json, [r.strip() for r in rest])
         except (SleutelOntbreekt, OnbekendeCasus) as exc:
             fout(str(exc), als_json)
+        except (OverflowError, ValueError) as exc:
+            # Date arithmetic past year 1 or 9999 (e.g. a term counted from a typo like 0001 or 9999).
+            if not isinstance(exc, OverflowError) and "out of range" not in str(exc):
+                raise
+            fout("Een datum valt buiten het bereik waarmee gerekend kan worden (jaar 1 tot 9999); "
+                 "controleer de ingevoerde datums.", als_json)
         except (OperationalError, ProgrammingError) as exc:
             # Only the driver's first line: the rest repeats the SQL statement.
             oorzaak = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__

@@ -131,7 +131,11 @@ def termijnen(
     from models.termijnbeleid import termijnen_bij_ontvangst
 
     moment, soort = _tijdstip(ontvangen), _urgentie(urgentie)
-    berekend = termijnen_bij_ontvangst(regio_instellingen(), moment, soort)
+    regio = regio_instellingen()
+    if moment < dt.datetime.combine(regio.invoer.vroegste_ontvangst, dt.time(0), tzinfo=dt.timezone.utc):
+        raise Gebruikersfout(f"--ontvangen ligt vóór {regio.invoer.vroegste_ontvangst:%d-%m-%Y}; eerdere "
+                             "meldingen neemt het systeem niet aan.")
+    berekend = termijnen_bij_ontvangst(regio, moment, soort)
     if als_json:
         toon_json({
             "ontvangen_op": iso(moment),

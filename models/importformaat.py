@@ -193,7 +193,11 @@ def lees_importbestand(pad: Path | str, instellingen: Instellingen) -> GelezenIm
         return _bestandsfout("is geen UTF-8-tekst")
     if not tekst.strip():
         return _bestandsfout("het bestand is leeg")
-    gelezen = _lees_csv(tekst, instellingen) if soort == ".csv" else _lees_json(tekst, instellingen)
+    try:
+        gelezen = _lees_csv(tekst, instellingen) if soort == ".csv" else _lees_json(tekst, instellingen)
+    except RecursionError:  # e.g. a JSON file of 100,000 nested lists
+        return _bestandsfout("is te diep genest (lijsten of objecten in elkaar); een melding is hooguit een "
+                             "object met een lijst personen")
     if not gelezen.fouten and not gelezen.meldingen:
         return _bestandsfout("het bestand bevat geen meldingen")
     return gelezen
@@ -213,7 +217,7 @@ def _controleer_rijen(rijen: Iterable[tuple[int, object, list[str], object]], in
         fouten = list(fouten)
         melding = None
         try:
-            melding = MeldingInvoer.model_validate(ruw)
+            melding = MeldingInvoer.model_validate(ruw, context={"instellingen": instellingen})
         except ValidationError as exc:
             fouten.extend(_beschrijf(exc, plek))
             fouten.extend(_ook_tegen_instellingen(ruw, exc, instellingen))

@@ -325,6 +325,22 @@ class LevensloopInstellingen(_Strikt):
     )
 
 
+class InvoerInstellingen(_Strikt):
+    """Bounds on dates that staff type in or an import brings (issue 11): a year 1850 or 0001 is
+    a typing or export error, never a melding."""
+
+    vroegste_ontvangst: dt.date = Field(
+        dt.date(2000, 1, 1),
+        description="Een melding die eerder ontvangen zou zijn, wordt geweigerd (ook bij een import).",
+    )
+    geboortedatum_jaren_terug: int = Field(
+        120, ge=1, le=150, description="Een geboortedatum die langer geleden ligt, wordt geweigerd."
+    )
+    ontvangst_marge_minuten: int = Field(
+        5, ge=0, le=60, description="Zoveel minuten mag een ontvangstmoment in de toekomst liggen (klokverschil)."
+    )
+
+
 class Instellingen(_Strikt):
     regio: RegioInstellingen
     afzender: Afzender
@@ -346,6 +362,10 @@ class Instellingen(_Strikt):
     brieven: Brieven = Brieven()
     werkvoorraad: WerkvoorraadZorg = WerkvoorraadZorg()
     levensloop: LevensloopInstellingen = LevensloopInstellingen()
+    invoer: InvoerInstellingen = InvoerInstellingen()
+    beheer_rol: str = Field(
+        "beheer", description="Rol die hoort dat het instellingenbestand ongeldig werd terwijl het systeem draait."
+    )
 
     @model_validator(mode="after")
     def _volledig(self) -> Instellingen:
@@ -359,6 +379,8 @@ class Instellingen(_Strikt):
         dubbel = sorted({c for c in codes if codes.count(c) > 1})
         if dubbel:
             raise ValueError(f"gemeentecode komt dubbel voor: {', '.join(dubbel)}")
+        if self.beheer_rol not in self.escalatie.rollen:
+            raise ValueError(f"beheer_rol '{self.beheer_rol}' is geen rol in escalatie.rollen")
         for naam in ("crisisdienst_rol", "buiten_beeld_rol"):
             if getattr(self.levensloop, naam) not in self.escalatie.rollen:
                 raise ValueError(f"levensloop.{naam} '{getattr(self.levensloop, naam)}' is geen rol in escalatie.rollen")
@@ -395,11 +417,19 @@ class OngeldigeInstellingen(Exception):
 def laad_instellingen(pad: Path | str) -> Instellingen:
     pad = Path(pad)
     try:
-        ruw = yaml.safe_load(pad.read_text(encoding="utf-8"))
+        ruw = yaml.safe_load(pad.read_bytes().decode("utf-8"))
     except FileNotFoundError as exc:
         raise OngeldigeInstellingen(f"Instellingenbestand niet gevonden: {pad}") from exc
+    except (IsADirectoryError, PermissionError) as exc:
+        raise OngeldigeInstellingen(f"Instellingenbestand {pad} kan niet worden gelezen (map of geen leesrechten)") from exc
+    except UnicodeDecodeError as exc:
+        raise OngeldigeInstellingen(
+            f"Instellingenbestand {pad} is geen UTF-8-tekst (teken op positie {exc.start}); "
+            "sla het op als UTF-8") from exc
     except yaml.YAMLError as exc:
         raise OngeldigeInstellingen(f"{pad} is geen geldige YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise OngeldigeInstellingen(f"Instellingenbestand {pad} is te diep genest") from exc
     try:
         return Instellingen.model_validate(ruw)
     except ValidationError as exc:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from itertools import islice
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import insert, select, text, tuple_, update
 from sqlmodel import Session
 
@@ -21,7 +24,7 @@ from models.casus import (
     AuditEvent, Casus, Huishouden, Kanaal, Melder, MelderSoort, Melding, Persoon, Rol, Termijn,
 )
 from models.dossier import termijn_record
-from models.instellingen import Instellingen, Urgentie
+from models.instellingen import Instellingen, InvoerInstellingen, Urgentie
 from models.levensloop import OPEN_STATUSSEN, Status
 from models.referenties import meldingreferentie, nieuwe_casusreferenties
 from models.termijnbeleid import bereken_termijn, werkkalender
@@ -38,8 +41,73 @@ def is_geldig_bsn(bsn: str) -> bool:
     return som % 11 == 0
 
 
+# Fields where a person may type several lines; everywhere else a line break is refused too.
+_MEERREGELIG = frozenset({"omschrijving"})
+# Zero-width (non-)joiner: part of the correct spelling of e.g. Persian and Hindi names.
+_TOEGESTANE_OPMAAKTEKENS = frozenset({"\u200c", "\u200d"})
+
+
+@cache
+def _stuurteken() -> re.Pattern:
+    """Control characters (Unicode Cc), invisible format characters (Cf: bidi overrides, zero
+    width spaces, BOM) and lone surrogates (Cs, which cannot even be stored as UTF-8). Built
+    once from the Unicode tables of this Python."""
+    tekens = "".join(
+        re.escape(chr(c)) for c in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(c)) in ("Cc", "Cf", "Cs") and chr(c) not in _TOEGESTANE_OPMAAKTEKENS
+    )
+    return re.compile(f"[{tekens}]")
+
+
+def bevat_stuurtekens(tekst: str, meerregelig: bool = False) -> bool:
+    """A NUL byte, escape sequence or right-to-left override in a name ends up in letters,
+    e-mails and exports; only a multi-line field may hold line breaks and tabs."""
+    if tekst.isprintable():  # the usual case, at C speed: no character of Cc, Cf or Cs
+        return False
+    if meerregelig:
+        tekst = tekst.replace("\r\n", "").replace("\n", "").replace("\t", "")
+    return _stuurteken().search(tekst) is not None
+
+
+_STANDAARDGRENZEN = InvoerInstellingen()
+
+
+def invoergrenzen(info: ValidationInfo) -> InvoerInstellingen:
+    """The region's bounds when the caller passes its settings (`context={"instellingen": ...}`),
+    else the defaults."""
+    regio = (info.context or {}).get("instellingen")
+    return regio.invoer if regio is not None else _STANDAARDGRENZEN
+
+
+def reden_ontvangst_buiten_grenzen(moment: dt.datetime, grenzen: InvoerInstellingen) -> str | None:
+    """Why a moment of receipt cannot be right, or None. Compares aware datetimes without
+    converting them: year 1 minus an hour is no datetime at all (OverflowError)."""
+    vroegste = dt.datetime.combine(grenzen.vroegste_ontvangst, dt.time(0), tzinfo=dt.timezone.utc)
+    if moment < vroegste:
+        return f"ligt vóór {grenzen.vroegste_ontvangst:%d-%m-%Y}; eerdere meldingen neemt het systeem niet aan"
+    if moment > nu() + dt.timedelta(minutes=grenzen.ontvangst_marge_minuten):
+        return "ligt in de toekomst"
+    return None
+
+
+def _jaren_terug(vandaag: dt.date, jaren: int) -> dt.date:
+    try:
+        return vandaag.replace(year=vandaag.year - jaren)
+    except ValueError:  # 29 February
+        return vandaag.replace(year=vandaag.year - jaren, day=28)
+
+
 class _Invoer(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _geen_stuurtekens(cls, waarde, info: ValidationInfo):
+        if waarde.__class__ is str and not waarde.isprintable() and bevat_stuurtekens(
+                waarde, info.field_name in _MEERREGELIG):
+            toegestaan = " (regeleinden en tabs mogen wel)" if info.field_name in _MEERREGELIG else ""
+            raise ValueError(f"bevat een onzichtbaar stuurteken (bijvoorbeeld een NUL-teken){toegestaan}")
+        return waarde
 
 
 class PersoonInvoer(_Invoer):
@@ -59,9 +127,12 @@ class PersoonInvoer(_Invoer):
 
     @field_validator("geboortedatum")
     @classmethod
-    def _niet_in_toekomst(cls, datum: dt.date | None) -> dt.date | None:
+    def _niet_in_toekomst(cls, datum: dt.date | None, info: ValidationInfo) -> dt.date | None:
         if datum and datum > dt.date.today():
             raise ValueError("ligt in de toekomst")
+        jaren = invoergrenzen(info).geboortedatum_jaren_terug
+        if datum and datum < _jaren_terug(dt.date.today(), jaren):
+            raise ValueError(f"ligt meer dan {jaren} jaar terug")
         return datum
 
 
@@ -121,11 +192,11 @@ class MeldingInvoer(_Invoer):
 
     @field_validator("ontvangen_op")
     @classmethod
-    def _met_tijdzone_niet_in_toekomst(cls, moment: dt.datetime) -> dt.datetime:
+    def _met_tijdzone_binnen_grenzen(cls, moment: dt.datetime, info: ValidationInfo) -> dt.datetime:
         if moment.tzinfo is None:
             raise ValueError("mist een tijdzone (bijvoorbeeld +01:00)")
-        if moment > nu() + dt.timedelta(minutes=5):
-            raise ValueError("ligt in de toekomst")
+        if reden := reden_ontvangst_buiten_grenzen(moment, invoergrenzen(info)):
+            raise ValueError(reden)
         return moment
 
     @model_validator(mode="after")

@@ -96,7 +96,7 @@ def registreer_intake(pauzesleutel: str) -> IntakeUitkomst:
         door, gegevens = als_meldinginvoer(ruw, INTAKE, run_id)
         fouten = [] if len(door) >= 2 else ["door: vul uw naam in (komt in de audittrail)"]
         try:
-            invoer = MeldingInvoer.model_validate(gegevens)
+            invoer = MeldingInvoer.model_validate(gegevens, context={"instellingen": regio})
         except ValidationError as exc:
             return IntakeUitkomst(fouten=fouten + beschrijf_validatiefouten(exc))
         fouten += controleer_tegen_instellingen(invoer, regio)
