@@ -191,3 +191,47 @@ def over_tijd(
         typer.echo(f"  {r['casus']:<16} {r['termijn']:<24} vervallen {lokaal(r['vervallen_op'])}  "
                    f"{r['werkdagen_te_laat']} werkdagen / {r['uren_te_laat']} uur te laat  "
                    f"laatste stap: {r['laatste_stap'] or '-'}{verlengd}")
+
+
+def _peildatum(waarde: str) -> dt.datetime:
+    from models.kalender import AMSTERDAM
+
+    try:
+        if len(waarde.strip()) == 10:  # a date: the end of that day, when that day's terms expire
+            return dt.datetime.combine(dt.date.fromisoformat(waarde.strip()),
+                                       regio_instellingen().kalender.termijn_eindigt_om, tzinfo=AMSTERDAM)
+        moment = dt.datetime.fromisoformat(waarde.strip())
+    except ValueError:
+        raise Gebruikersfout(
+            f"--peildatum is geen geldige datum of geldig tijdstip. Gebruik bijvoorbeeld 2027-01-08 of "
+            f"2027-01-08T09:00 (zonder tijdzone geldt {TIJDZONE})."
+        ) from None
+    return moment.replace(tzinfo=AMSTERDAM) if moment.tzinfo is None else moment
+
+
+@termijn_app.command()
+@netjes
+def proefdraai(
+    peildatum: str = typer.Option(..., "--peildatum", help="Datum (2027-01-08) of tijdstip (2027-01-08T09:00)."),
+    als_json: bool = JSON_OPTIE,
+) -> None:
+    """Toon wat de termijnbewaking op een peildatum zou versturen, zonder iets te versturen of vast te leggen."""
+    from tasks.termijnbewaking import proefdraai as vooruitblik
+
+    moment = _peildatum(peildatum)
+    verslag = vooruitblik(moment, regio_instellingen())
+    if als_json:
+        toon_json({"peilmoment": iso(moment), "proefdraai": True, "verstuurd": 0, "stappen": [
+            {"moment": iso(s.stapmoment), "casus": s.casus_referentie, "termijn": s.termijn, "stap": s.stap,
+             "rollen": list(s.rollen), "onderwerp": s.onderwerp} for s in verslag.voorgenomen]})
+        return
+    typer.echo(f"Proefdraai voor {lokaal(moment)} ({TIJDZONE}): er is niets verstuurd of vastgelegd.")
+    if not verslag.voorgenomen:
+        typer.echo("Op dat moment zou geen enkele stap uitgaan.")
+        return
+    typer.echo(f"Zo zou de termijnbewaking dan handelen ({len(verslag.voorgenomen)} stappen), als tot dan "
+               "geen termijn wordt afgerond, verlengd of opgeschort:")
+    for s in verslag.voorgenomen:
+        typer.echo(f"  {lokaal(s.stapmoment)}  {s.casus_referentie:<16} {s.termijn:<24} {s.stap:<14} "
+                   f"aan {', '.join(s.rollen)}")
+        typer.echo(f"    {s.onderwerp}")

@@ -10,10 +10,10 @@ import datetime as dt
 
 from prefect import flow
 
-from models.termijnbewaking import Bewakingsverslag
+from models.termijnbewaking import Bewakingsverslag, is_proefdraai
 from models.typen import nu
 from tasks.bezorging import bezorg_notificaties
-from tasks.termijnbewaking import bewaak_termijnen, publiceer_termijnen_over_tijd
+from tasks.termijnbewaking import bewaak_termijnen, proefdraai_termijnen, publiceer_termijnen_over_tijd
 
 
 @flow(name="termijnbewaking", log_prints=False)
@@ -22,9 +22,13 @@ def termijnbewaking(peildatum: dt.datetime | None = None) -> Bewakingsverslag:
     elke stap één keer, en ververs het overzicht 'termijnen over tijd'.
 
     Args:
-        peildatum: het moment waarop de termijnen worden bekeken (met tijdzone); leeg = nu.
+        peildatum: het moment waarop de termijnen worden bekeken (met tijdzone); leeg = nu. Ligt
+            de peildatum in de toekomst, dan is het een proefdraai: het artefact
+            'termijnbewaking-proefdraai' toont wat er zou uitgaan; er wordt niets verstuurd of vastgelegd.
     """
     moment = peildatum or nu()
+    if is_proefdraai(moment):
+        return proefdraai_termijnen(moment)
     verslag = bewaak_termijnen(moment)
     if verslag.notificaties:
         bezorg_notificaties(alleen=verslag.notificaties)

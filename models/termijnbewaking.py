@@ -172,8 +172,9 @@ class TeBewaken(NamedTuple):
     flow_run_id: str | None
 
 
-def te_bewaken(session: Session, moment: dt.datetime, limiet: int) -> list[TeBewaken]:
-    """Open terms whose next action is due at `moment`, oldest first (index range scan)."""
+def te_bewaken(session: Session, moment: dt.datetime, limiet: int | None) -> list[TeBewaken]:
+    """Open terms whose next action is due at `moment`, oldest first (index range scan);
+    `limiet` None: all of them."""
     rijen = session.execute(
         select(Termijn.id, Termijn.casus_id, Termijn.soort, Termijn.start_op, Termijn.waarschuw_op,
                Termijn.vervalt_op, Termijn.oorspronkelijk_vervalt_op, Termijn.escalatie_stap,
@@ -215,14 +216,29 @@ def sleutel(termijn: TeBewaken, stap: EscalatieStap, rolnaam: str) -> str:
             f"{termijn.vervalt_op.astimezone(UTC):%Y%m%dT%H%M%SZ}")
 
 
+@dataclass(frozen=True)
+class VoorgenomenStap:
+    """A step a dry run found due: what would go out, to whom. References and codes only."""
+
+    casus_referentie: str
+    termijn: str
+    stap: str
+    rollen: tuple[str, ...]
+    stapmoment: dt.datetime
+    onderwerp: str
+
+
 @dataclass
 class Bewakingsverslag:
-    """What one watch run did. Counts and outbox ids only: safe to store in Prefect."""
+    """What one watch run did (or, as a dry run, would do). Counts, outbox ids and case
+    references only: safe to store in Prefect."""
 
     gevuurd: int = 0
     herpland: int = 0
     per_stap: dict[str, int] = field(default_factory=dict)
     notificaties: list[int] = field(default_factory=list)
+    proefdraai: bool = False
+    voorgenomen: list[VoorgenomenStap] = field(default_factory=list)
 
     def voeg_toe(self, ander: Bewakingsverslag) -> None:
         self.gevuurd += ander.gevuurd
@@ -361,6 +377,39 @@ def berichtcontext(besluit: Stapbesluit, regio: Instellingen, kalender: Werkkale
         ui_basis_url=regio.regio.ui_basis_url.rstrip("/"),
         flow_run_id=t.flow_run_id,
     )
+
+
+# --- a peildatum in the future: a dry run ---------------------------------------------------
+
+# A peildatum this little ahead is "now" on a scheduler whose clock runs slightly ahead.
+PROEF_MARGE = dt.timedelta(minutes=1)
+
+
+def is_proefdraai(moment: dt.datetime) -> bool:
+    """A watch run for a moment in the future only shows what would go out: the steps of that
+    day are not due yet, and sending them would tell a manager a term is overdue that is not."""
+    return moment > nu() + PROEF_MARGE
+
+
+def vooruitblik(session: Session, moment: dt.datetime, regio: Instellingen,
+                onderwerp: Callable[[Stapbesluit], str]) -> Bewakingsverslag:
+    """What a watch run at `moment` would fire, in the order it would, without writing anything:
+    a term several steps behind gets each missed step, as in the real run."""
+    kalender = werkkalender(regio)
+    verslag = Bewakingsverslag(proefdraai=True)
+    for termijn in te_bewaken(session, moment, None):
+        ladder = ladder_van(termijn.soort, regio)
+        while (besluit := beslis(termijn, ladder, kalender, moment)).stap is not None:
+            verslag.gevuurd += 1
+            verslag.per_stap[besluit.stap.naam] = verslag.per_stap.get(besluit.stap.naam, 0) + 1
+            verslag.voorgenomen.append(VoorgenomenStap(
+                termijn.casus_referentie, termijn.soort, besluit.stap.naam, tuple(besluit.stap.rollen),
+                stapmoment(besluit.stap, termijn, kalender), onderwerp(besluit)))
+            if besluit.volgende_actie_op is None or besluit.volgende_actie_op > moment:
+                break
+            termijn = termijn._replace(escalatie_stap=besluit.naar_stap)
+    verslag.voorgenomen.sort(key=lambda v: (v.stapmoment, v.casus_referentie))
+    return verslag
 
 
 # --- the overview of terms over time ---------------------------------------------------------

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import Counter
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from models import typen
@@ -19,11 +19,13 @@ from models.termijnbewaking import (
     Stapbesluit,
     berichtcontext,
     beslis,
+    is_proefdraai,
     ladder_van,
     over_tijd,
     overzichtsregels,
     te_bewaken,
     voer_uit,
+    vooruitblik,
 )
 from templates import render, render_onderwerp_en_inhoud
 from templates import tijdstip as lokaal_tijdstip
@@ -31,6 +33,7 @@ from templates import tijdstip as lokaal_tijdstip
 # Terms handled per transaction: short enough that a SQLite writer (the intake) never waits long.
 BATCH = 200
 ARTEFACT = "termijnen-over-tijd"
+PROEF_ARTEFACT = "termijnbewaking-proefdraai"
 TEMPLATE = "notificaties/escalatie.txt.j2"
 
 
@@ -73,6 +76,36 @@ def bewaak_termijnen(nu: dt.datetime | None = None) -> Bewakingsverslag:
         "Termijnbewaking op %s: %d stappen gevuurd%s, %d termijnen opnieuw ingepland, %d berichten klaargezet",
         lokaal_tijdstip(moment), verslag.gevuurd, f" ({per_stap})" if per_stap else "", verslag.herpland,
         len(verslag.notificaties),
+    )
+    return verslag
+
+
+def proefdraai(moment: dt.datetime, regio: Instellingen) -> Bewakingsverslag:
+    """What the watch would fire at `moment`, without Prefect and without writing anything."""
+    kalender = werkkalender(regio)
+
+    def onderwerp(besluit: Stapbesluit) -> str:
+        return render_onderwerp_en_inhoud(TEMPLATE, **berichtcontext(besluit, regio, kalender, moment))[0]
+
+    with sessie() as session:
+        return vooruitblik(session, moment, regio, onderwerp)
+
+
+def proefdraaiverslag(verslag: Bewakingsverslag, moment: dt.datetime) -> str:
+    return render("termijnbewaking/proefdraai.md.j2", peilmoment=moment, stappen=verslag.voorgenomen,
+                  berichten=sum(len(s.rollen) for s in verslag.voorgenomen))
+
+
+@task(name="termijnbewaking als proefdraai", cache_policy=NO_CACHE)
+def proefdraai_termijnen(nu: dt.datetime) -> Bewakingsverslag:
+    """A peildatum in the future: show what would go out, send and record nothing."""
+    moment = _peilmoment(nu)
+    verslag = proefdraai(moment, instellingen())
+    create_markdown_artifact(key=PROEF_ARTEFACT, markdown=proefdraaiverslag(verslag, moment),
+                             description="Proefdraai: wat de termijnbewaking op de peildatum zou versturen")
+    get_run_logger().info(
+        "Proefdraai voor %s (peildatum in de toekomst): niets verstuurd of vastgelegd; %d stappen zouden uitgaan.",
+        lokaal_tijdstip(moment), verslag.gevuurd,
     )
     return verslag
 

@@ -640,3 +640,61 @@ def test_bad_term_commands_get_a_dutch_error_and_exit_code_1(oude_casus, argumen
     assert resultaat.exit_code == 1
     assert fout in resultaat.output
     assert "Traceback" not in resultaat.output
+
+
+# --- a peildatum in the future is a dry run (issue 11, item 8) ------------------------------------
+
+
+def _alle_rijen(engine) -> dict[str, list[tuple]]:
+    """Every row of every table of the case store, to compare before and after."""
+    from sqlalchemy import inspect
+
+    with engine.connect() as conn:
+        return {tabel: [tuple(r) for r in conn.execute(text(f'SELECT * FROM "{tabel}" ORDER BY 1'))]
+                for tabel in inspect(conn).get_table_names()}
+
+
+def _proefdraai_artefact(flow_run_id) -> str:
+    with get_client(sync_client=True) as client:
+        [artefact] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+                                           key=ArtifactFilterKey(any_=["termijnbewaking-proefdraai"])),
+            flow_run_filter=FlowRunFilter(), task_run_filter=TaskRunFilter(),
+            sort=ArtifactSort.CREATED_DESC, limit=5, offset=0,
+        )
+    return artefact.data
+
+
+@pytest.mark.prefect
+def test_a_peildatum_40_days_ahead_sends_and_records_nothing_and_shows_what_would_go_out(
+        engine, regio, smtp_server):
+    from models.typen import nu
+
+    [referentie] = _registreer(engine, regio, melding(ontvangen_op=nu() - dt.timedelta(minutes=1)))
+    peildatum = nu() + dt.timedelta(days=40)
+    voor = _alle_rijen(engine)
+
+    state = _draai_flow(peildatum)
+
+    assert smtp_server.berichten == []
+    assert _alle_rijen(engine) == voor  # no step used up, no outbox row, no audit event
+    verslag = state.result()
+    assert verslag.proefdraai and verslag.notificaties == []
+    assert [(s.casus_referentie, s.stap, s.rollen) for s in verslag.voorgenomen] == [
+        (referentie, "waarschuwing", ("behandelteam",)), (referentie, "vervallen", ("teamleider",)),
+        (referentie, "overschreden", ("manager", "regiocoordinator"))]
+    assert verslag.voorgenomen[-1].onderwerp == (
+        f"[Veilig Thuis] Termijn overschreden: casus {referentie} (veiligheidsbeoordeling)")
+    artefact = _proefdraai_artefact(state.state_details.flow_run_id)
+    assert "niets verstuurd en niets" in artefact and "vastgelegd" in artefact
+    assert f"| {referentie} | veiligheidsbeoordeling | overschreden | manager, regiocoordinator |" in artefact
+
+    cli = vt("termijn", "proefdraai", "--peildatum", peildatum.astimezone(AMS).date().isoformat())
+    assert cli.exit_code == 0, cli.output
+    assert "er is niets verstuurd of vastgelegd" in cli.output
+    assert f"Termijn overschreden: casus {referentie}" in cli.output
+    assert _alle_rijen(engine) == voor and smtp_server.berichten == []
+
+    # Nothing was used up: when the warning is really due, the watch still sends it.
+    _bewaak(_termijn(engine, referentie).waarschuw_op)
+    assert _stappen(engine, referentie) == ["waarschuwing"]
