@@ -107,4 +107,4 @@ def iso(moment: dt.datetime | None) -> str | None:
 def regio_instellingen():
     from models.instellingen import instellingen
 
-    return instellingen()
+    return instellingen(streng=True)  # a broken settings file is shown, not papered over

@@ -2,7 +2,8 @@
 its escalation ladder is acted on once: a warning to the team, the team leader when it falls
 due, the manager and the regional coordinator when it is overdue (roles and moments from the
 settings). The e-mails go out in the same run; what fails is retried by `berichten-bezorgen`.
-Then the overview of terms over time is refreshed."""
+Then the overview of terms over time is refreshed. A settings file that became invalid does
+not stop the watch: it works with the last valid version and the beheer role hears of it once."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from prefect import flow
 from models.termijnbewaking import Bewakingsverslag, is_proefdraai
 from models.typen import nu
 from tasks.bezorging import bezorg_notificaties
-from tasks.termijnbewaking import bewaak_termijnen, proefdraai_termijnen, publiceer_termijnen_over_tijd
+from tasks.termijnbewaking import (
+    bewaak_termijnen,
+    meld_ongeldige_instellingen,
+    proefdraai_termijnen,
+    publiceer_termijnen_over_tijd,
+)
 
 
 @flow(name="termijnbewaking", log_prints=False)
@@ -29,8 +35,9 @@ def termijnbewaking(peildatum: dt.datetime | None = None) -> Bewakingsverslag:
     moment = peildatum or nu()
     if is_proefdraai(moment):
         return proefdraai_termijnen(moment)
+    voor_beheer = meld_ongeldige_instellingen()
     verslag = bewaak_termijnen(moment)
-    if verslag.notificaties:
-        bezorg_notificaties(alleen=verslag.notificaties)
+    if verslag.notificaties or voor_beheer:
+        bezorg_notificaties(alleen=[*verslag.notificaties, *voor_beheer])
     publiceer_termijnen_over_tijd(moment)
     return verslag

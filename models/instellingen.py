@@ -8,6 +8,9 @@ environment via `Omgeving`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -416,12 +419,21 @@ class OngeldigeInstellingen(Exception):
 
 def laad_instellingen(pad: Path | str) -> Instellingen:
     pad = Path(pad)
+    return _uit_bytes(pad, _lees(pad))
+
+
+def _lees(pad: Path) -> bytes:
     try:
-        ruw = yaml.safe_load(pad.read_bytes().decode("utf-8"))
+        return pad.read_bytes()
     except FileNotFoundError as exc:
         raise OngeldigeInstellingen(f"Instellingenbestand niet gevonden: {pad}") from exc
     except (IsADirectoryError, PermissionError) as exc:
         raise OngeldigeInstellingen(f"Instellingenbestand {pad} kan niet worden gelezen (map of geen leesrechten)") from exc
+
+
+def _uit_bytes(pad: Path, inhoud: bytes) -> Instellingen:
+    try:
+        ruw = yaml.safe_load(inhoud.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise OngeldigeInstellingen(
             f"Instellingenbestand {pad} is geen UTF-8-tekst (teken op positie {exc.start}); "
@@ -457,12 +469,95 @@ class Omgeving(BaseSettings):
     data_map: Path = Field(REPO_ROOT / ".vt", validation_alias="VT_DATA_MAP")
 
 
+@dataclass(frozen=True)
+class Instellingsstoring:
+    """The settings file became unusable while the system runs; the last valid version stays in
+    use. `versie` (a hash of the broken file) lets beheer hear of each broken version once."""
+
+    pad: Path
+    versie: str
+    melding: str
+
+
 _cache: dict[Path, Instellingen] = {}
+_stempels: dict[Path, tuple | None] = {}  # the file's stat when it was read into _cache
+_storingen: dict[Path, Instellingsstoring] = {}
+_LAATST_GELDIG = "instellingen-laatst-geldig.yaml"
 
 
-def instellingen(pad: Path | None = None) -> Instellingen:
-    """The region's settings, loaded once per process."""
+def _stempel(pad: Path) -> tuple | None:
+    try:
+        st = pad.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def instellingen(pad: Path | None = None, *, streng: bool = False) -> Instellingen:
+    """The region's settings, read again when the file changes (a stat per call). When the file
+    became invalid, the last valid version stays in use and `instellingsstoring()` says why:
+    a deadline watch must not stop over a typo. Also a new process (each served flow run) finds
+    that version, in <VT_DATA_MAP>/instellingen-laatst-geldig.yaml. `streng` (a `vt` command
+    that checks the settings) raises the Dutch error instead."""
     pad = (pad or Omgeving().instellingen_pad).resolve()
-    if pad not in _cache:
-        _cache[pad] = laad_instellingen(pad)
+    stempel = _stempel(pad)
+    if pad not in _cache or _stempels.get(pad) != stempel:
+        _herlaad(pad, stempel)
+    if streng and pad in _storingen:
+        raise OngeldigeInstellingen(_storingen[pad].melding)
     return _cache[pad]
+
+
+def _herlaad(pad: Path, stempel: tuple | None) -> None:
+    inhoud = b""
+    try:
+        inhoud = _lees(pad)
+        geladen = _uit_bytes(pad, inhoud)
+    except OngeldigeInstellingen as exc:
+        vorige = _cache.get(pad) or _laatst_geldige(pad)
+        if vorige is None:
+            raise
+        _storingen[pad] = Instellingsstoring(pad, hashlib.sha256(inhoud).hexdigest(), str(exc))
+        _cache[pad], _stempels[pad] = vorige, stempel
+        return
+    _cache[pad], _stempels[pad] = geladen, stempel
+    _storingen.pop(pad, None)
+    _bewaar_laatst_geldige(pad, inhoud)
+
+
+def instellingsstoring(pad: Path | None = None) -> Instellingsstoring | None:
+    """Why the settings file on disk is not in use (None when it is)."""
+    pad = (pad or Omgeving().instellingen_pad).resolve()
+    instellingen(pad)
+    return _storingen.get(pad)
+
+
+def _kopie() -> Path:
+    return Omgeving().data_map / _LAATST_GELDIG
+
+
+def _bewaar_laatst_geldige(pad: Path, inhoud: bytes) -> None:
+    """Keep a copy of a valid settings file (first line: where it came from). Readable by the
+    owner only: notification URLs may hold mail credentials."""
+    kopie = _kopie()
+    tekst = f"# bron: {pad}\n".encode() + inhoud
+    try:
+        if kopie.is_file() and kopie.read_bytes() == tekst:
+            return
+        kopie.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tijdelijk = kopie.with_name(f".{kopie.name}.{os.getpid()}")
+        tijdelijk.touch(mode=0o600)
+        tijdelijk.write_bytes(tekst)
+        os.replace(tijdelijk, kopie)
+    except OSError:
+        pass  # a read-only data folder: the process keeps its own copy in memory
+
+
+def _laatst_geldige(pad: Path) -> Instellingen | None:
+    try:
+        bron, _, inhoud = _kopie().read_bytes().partition(b"\n")
+        if bron.decode("utf-8") != f"# bron: {pad}":
+            return None  # a copy of another settings file
+        return _uit_bytes(pad, inhoud)
+    except (OSError, UnicodeDecodeError, OngeldigeInstellingen):
+        return None

@@ -10,10 +10,11 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from models import typen
+from models import typen, uitgaand
 from models.db import sessie
-from models.instellingen import Instellingen, instellingen
+from models.instellingen import Instellingen, instellingen, instellingsstoring
 from models.kalender import eis_tijdzone, werkkalender
+from models.ontvangers import rol
 from models.termijnbewaking import (
     Bewakingsverslag,
     Stapbesluit,
@@ -108,6 +109,27 @@ def proefdraai_termijnen(nu: dt.datetime) -> Bewakingsverslag:
         lokaal_tijdstip(moment), verslag.gevuurd,
     )
     return verslag
+
+
+@task(name="instellingen controleren", cache_policy=NO_CACHE)
+def meld_ongeldige_instellingen() -> list[int]:
+    """The settings file became invalid while the system runs: the watch works on with the last
+    valid version, and the beheer role hears of it once per broken version (a keyed message).
+    Returns the id of a message placed now, for delivery in this run."""
+    storing = instellingsstoring()
+    if storing is None:
+        return []
+    get_run_logger().warning("Het instellingenbestand is ongeldig; de termijnbewaking werkt met de laatste "
+                             "geldige versie. Controleer het met: vt instellingen")
+    onderwerp, inhoud = render_onderwerp_en_inhoud("notificaties/instellingen_ongeldig.txt.j2",
+                                                   melding=storing.melding)
+    with sessie() as session:
+        notificatie, nieuw = uitgaand.plaats(
+            session, sleutel=f"instellingen-ongeldig:{storing.versie}", soort="instellingen_ongeldig",
+            ontvanger=rol(instellingen().beheer_rol), onderwerp=onderwerp, inhoud=inhoud,
+        )
+        session.flush()
+        return [notificatie.id] if nieuw else []
 
 
 @task(name="overzicht termijnen over tijd", cache_policy=NO_CACHE)

@@ -698,3 +698,46 @@ def test_a_peildatum_40_days_ahead_sends_and_records_nothing_and_shows_what_woul
     # Nothing was used up: when the warning is really due, the watch still sends it.
     _bewaak(_termijn(engine, referentie).waarschuw_op)
     assert _stappen(engine, referentie) == ["waarschuwing"]
+
+
+# --- a settings file broken while the system runs (issue 11, item 7) ------------------------------
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_settings_file_broken_while_running_keeps_the_watch_going_and_tells_beheer_once_per_version(
+        engine, vb_casus, smtp_server, tmp_path, monkeypatch):
+    from models import instellingen as instellingen_module
+    from models.instellingen import Omgeving, instellingen
+
+    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "data"))
+    assert instellingen().regio.code == "VT-DEMO"  # the running system read the valid file
+    pad = Omgeving().instellingen_pad
+    geldig = pad.read_text(encoding="utf-8")
+    pad.write_bytes(geldig.replace("Demo-regio (fictief)", "Demo-regio (één)").encode("latin-1"))
+
+    def aan_beheer():
+        return [b for b in smtp_server.berichten if b["To"] == "beheer@vt-test.example.org"]
+
+    _draai_flow(_lokaal(2026, 11, 26, 10, 0, 0))
+    assert _stappen(engine, vb_casus) == LADDER  # escalated with the last valid settings
+    smtp_server.wacht_op_berichten(5)
+    [bericht] = aan_beheer()
+    assert bericht["Subject"] == ("[Veilig Thuis] Instellingenbestand ongeldig: het systeem werkt met de "
+                                  "vorige versie")
+    assert f"Instellingenbestand {pad} is geen UTF-8-tekst" in _tekst(bericht)
+
+    instellingen_module._cache.clear()  # a new process (each served flow run is one) ...
+    _draai_flow(_lokaal(2026, 11, 26, 11, 0, 0))  # ... finds the last valid version on disk
+    assert len(aan_beheer()) == 1  # the same broken version: not told again
+
+    pad.write_text("regio: [\n", encoding="utf-8")  # another broken version
+    _draai_flow(_lokaal(2026, 11, 26, 12, 0, 0))
+    assert len(aan_beheer()) == 2 and "geen geldige YAML" in _tekst(aan_beheer()[-1])
+
+    uitvoer = vt("instellingen")  # a command that checks the file shows the error itself
+    assert uitvoer.exit_code == 1 and "geen geldige YAML" in uitvoer.output and "Traceback" not in uitvoer.output
+
+    pad.write_text(geldig.replace("Demo-regio (fictief)", "Demo-regio (hersteld)"), encoding="utf-8")
+    assert instellingen().regio.naam == "Veilig Thuis Demo-regio (hersteld)"  # a valid file is used at once
+    assert vt("instellingen").exit_code == 0
