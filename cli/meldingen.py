@@ -128,11 +128,12 @@ def termijnen(
     als_json: bool = JSON_OPTIE,
 ) -> None:
     """Toon alle termijnen van een melding die op dit moment binnenkomt."""
+    from models.registratie import vroegste_ontvangstmoment
     from models.termijnbeleid import termijnen_bij_ontvangst
 
     moment, soort = _tijdstip(ontvangen), _urgentie(urgentie)
     regio = regio_instellingen()
-    if moment < dt.datetime.combine(regio.invoer.vroegste_ontvangst, dt.time(0), tzinfo=dt.timezone.utc):
+    if moment < vroegste_ontvangstmoment(regio.invoer):
         raise Gebruikersfout(f"--ontvangen ligt vóór {regio.invoer.vroegste_ontvangst:%d-%m-%Y}; eerdere "
                              "meldingen neemt het systeem niet aan.")
     berekend = termijnen_bij_ontvangst(regio, moment, soort)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from models.instellingen import (
     CapaciteitsModus,
@@ -28,6 +28,7 @@ from models.instellingen import (
     Urgentie,
 )
 from models.levensloop import Status
+from models.tekst import controleer_tekstveld
 
 S = Status
 
@@ -283,6 +284,11 @@ class BeslissingInvoer(BaseModel):
     door: str = _veld(
         "Uw naam", 0, "Wie neemt dit besluit? Komt in de audittrail van de casus.", min_length=2, max_length=120
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _geen_stuurtekens(cls, waarde, info: ValidationInfo):
+        return controleer_tekstveld(waarde, info.field_name, frozenset({"veiligheidsvoorwaarden"}))
 
     @property
     def keuze(self) -> str:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
 from itertools import islice
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import insert, select, text, tuple_, update
@@ -24,10 +22,11 @@ from models.casus import (
     AuditEvent, Casus, Huishouden, Kanaal, Melder, MelderSoort, Melding, Persoon, Rol, Termijn,
 )
 from models.dossier import termijn_record
-from models.instellingen import Instellingen, InvoerInstellingen, Urgentie
+from models.instellingen import TIJDZONE, Instellingen, InvoerInstellingen, Urgentie
 from models.levensloop import OPEN_STATUSSEN, Status
 from models.referenties import meldingreferentie, nieuwe_casusreferenties
 from models.termijnbeleid import bereken_termijn, werkkalender
+from models.tekst import controleer_tekstveld
 from models.typen import nu, zoeksleutel
 
 _POSTCODE = re.compile(r"^\d{4} ?[A-Z]{2}$")
@@ -43,32 +42,6 @@ def is_geldig_bsn(bsn: str) -> bool:
 
 # Fields where a person may type several lines; everywhere else a line break is refused too.
 _MEERREGELIG = frozenset({"omschrijving"})
-# Zero-width (non-)joiner: part of the correct spelling of e.g. Persian and Hindi names.
-_TOEGESTANE_OPMAAKTEKENS = frozenset({"\u200c", "\u200d"})
-
-
-@cache
-def _stuurteken() -> re.Pattern:
-    """Control characters (Unicode Cc), invisible format characters (Cf: bidi overrides, zero
-    width spaces, BOM) and lone surrogates (Cs, which cannot even be stored as UTF-8). Built
-    once from the Unicode tables of this Python."""
-    tekens = "".join(
-        re.escape(chr(c)) for c in range(sys.maxunicode + 1)
-        if unicodedata.category(chr(c)) in ("Cc", "Cf", "Cs") and chr(c) not in _TOEGESTANE_OPMAAKTEKENS
-    )
-    return re.compile(f"[{tekens}]")
-
-
-def bevat_stuurtekens(tekst: str, meerregelig: bool = False) -> bool:
-    """A NUL byte, escape sequence or right-to-left override in a name ends up in letters,
-    e-mails and exports; only a multi-line field may hold line breaks and tabs."""
-    if tekst.isprintable():  # the usual case, at C speed: no character of Cc, Cf or Cs
-        return False
-    if meerregelig:
-        tekst = tekst.replace("\r\n", "").replace("\n", "").replace("\t", "")
-    return _stuurteken().search(tekst) is not None
-
-
 _STANDAARDGRENZEN = InvoerInstellingen()
 
 
@@ -79,11 +52,14 @@ def invoergrenzen(info: ValidationInfo) -> InvoerInstellingen:
     return regio.invoer if regio is not None else _STANDAARDGRENZEN
 
 
+def vroegste_ontvangstmoment(grenzen: InvoerInstellingen) -> dt.datetime:
+    return dt.datetime.combine(grenzen.vroegste_ontvangst, dt.time(0), tzinfo=ZoneInfo(TIJDZONE))
+
+
 def reden_ontvangst_buiten_grenzen(moment: dt.datetime, grenzen: InvoerInstellingen) -> str | None:
     """Why a moment of receipt cannot be right, or None. Compares aware datetimes without
     converting them: year 1 minus an hour is no datetime at all (OverflowError)."""
-    vroegste = dt.datetime.combine(grenzen.vroegste_ontvangst, dt.time(0), tzinfo=dt.timezone.utc)
-    if moment < vroegste:
+    if moment < vroegste_ontvangstmoment(grenzen):
         return f"ligt vóór {grenzen.vroegste_ontvangst:%d-%m-%Y}; eerdere meldingen neemt het systeem niet aan"
     if moment > nu() + dt.timedelta(minutes=grenzen.ontvangst_marge_minuten):
         return "ligt in de toekomst"
@@ -103,11 +79,7 @@ class _Invoer(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _geen_stuurtekens(cls, waarde, info: ValidationInfo):
-        if waarde.__class__ is str and not waarde.isprintable() and bevat_stuurtekens(
-                waarde, info.field_name in _MEERREGELIG):
-            toegestaan = " (regeleinden en tabs mogen wel)" if info.field_name in _MEERREGELIG else ""
-            raise ValueError(f"bevat een onzichtbaar stuurteken (bijvoorbeeld een NUL-teken){toegestaan}")
-        return waarde
+        return controleer_tekstveld(waarde, info.field_name, _MEERREGELIG)
 
 
 class PersoonInvoer(_Invoer):

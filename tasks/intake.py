@@ -23,6 +23,8 @@ from models.kalender import AMSTERDAM
 from models.ontvangers import rol
 from models.regio import synchroniseer
 from models.registratie import MeldingInvoer, controleer_tegen_instellingen, registreer_meldingen
+from models.tekst import REDEN as STUURTEKEN
+from models.tekst import bevat_stuurtekens
 from tasks.invoer import lees_invoer, verwijder_invoer
 from tasks.levensloop import met_herhaling, runlink
 from templates import render
@@ -95,6 +97,8 @@ def registreer_intake(pauzesleutel: str) -> IntakeUitkomst:
             return IntakeUitkomst(fouten=["Er kwam geen ingevuld formulier binnen."])
         door, gegevens = als_meldinginvoer(ruw, INTAKE, run_id)
         fouten = [] if len(door) >= 2 else ["door: vul uw naam in (komt in de audittrail)"]
+        if bevat_stuurtekens(door):
+            fouten.append(f"door: {STUURTEKEN}")
         try:
             invoer = MeldingInvoer.model_validate(gegevens, context={"instellingen": regio})
         except ValidationError as exc:

@@ -154,3 +154,19 @@ def test_a_settings_file_in_latin1_gives_a_dutch_error(tmp_path, monkeypatch):
     assert resultaat.exit_code == 1
     assert f"Fout: Instellingenbestand {pad} is geen UTF-8-tekst" in resultaat.output
     assert "Traceback" not in resultaat.output
+
+
+def test_a_decision_form_refuses_control_characters_but_keeps_the_lines_of_its_safety_conditions():
+    from models.besluiten import BesluitNaVeiligheidsbeoordeling
+
+    velden = {"door": "Teamleider\x00Een", "besluit": "afsluiten",
+              "veiligheidsvoorwaarden": "Eerste voorwaarde\nTweede voorwaarde\x1b"}
+    with pytest.raises(ValidationError) as fout:
+        BesluitNaVeiligheidsbeoordeling.model_validate(velden)
+    assert beschrijf_validatiefouten(fout.value) == [
+        "door: bevat een onzichtbaar stuurteken (bijvoorbeeld een NUL-teken)",
+        "veiligheidsvoorwaarden: bevat een onzichtbaar stuurteken (bijvoorbeeld een NUL-teken) "
+        "(regeleinden en tabs mogen wel)"]
+    besluit = BesluitNaVeiligheidsbeoordeling.model_validate(
+        {**velden, "door": "Teamleider Een", "veiligheidsvoorwaarden": "Eerste voorwaarde\nTweede voorwaarde"})
+    assert besluit.veiligheidsvoorwaarden.splitlines() == ["Eerste voorwaarde", "Tweede voorwaarde"]
