@@ -17,6 +17,7 @@ from models import rapportage
 from models.db import sessie
 from models.instellingen import Instellingen, Omgeving, instellingen
 from models.kalender import AMSTERDAM
+from models.pdf import maak_pdf
 from models.knelpunt import KnelpuntInvoer, voeg_toe, voor_periode
 from models.rapportage import MedewerkerKnelpunt, Periode, Rapportcijfers, Rapportversie
 from models.typen import nu
@@ -104,14 +105,13 @@ def teken_grafiek(cijfers: Rapportcijfers, pad: Path) -> Path:
 def schrijf_rapportbestanden(cijfers: Rapportcijfers, versie: int, map_: Path) -> dict[str, str]:
     """The PDF report, the chart and one CSV per municipality and for the region, in `map_`.
     Returns file name -> sha256, the PDF first."""
-    from weasyprint import HTML
-
     map_.mkdir(parents=True, exist_ok=True)
     eind = cijfers.periode_eind.isoformat()
     grafiek = teken_grafiek(cijfers, map_ / f"werkvoorraad-{eind}.png")
     pdf = map_ / f"rapportage-{_slug(cijfers.regio_code)}-{eind}.pdf"
     html = render("rapport/rapport.html.j2", c=cijfers, versie=versie, grafiek=grafiek.name)
-    HTML(string=html, base_url=str(map_)).write_pdf(pdf)
+    # The PDF may load its own chart and nothing else (models/pdf.py).
+    pdf.write_bytes(maak_pdf(html, basis=map_, eigen_bestanden=[grafiek]))
     csv = []
     for gebied in cijfers.gebieden:
         pad = map_ / f"rapportage-{eind}-{gebied.code.lower()}-{_slug(gebied.naam)}.csv"
