@@ -14,6 +14,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from models import rapportage
+from models.bestanden import PRIVE, maak_map
 from models.db import sessie
 from models.instellingen import Instellingen, Omgeving, instellingen
 from models.kalender import AMSTERDAM
@@ -102,10 +103,13 @@ def teken_grafiek(cijfers: Rapportcijfers, pad: Path) -> Path:
     return pad
 
 
-def schrijf_rapportbestanden(cijfers: Rapportcijfers, versie: int, map_: Path) -> dict[str, str]:
-    """The PDF report, the chart and one CSV per municipality and for the region, in `map_`.
-    Returns file name -> sha256, the PDF first."""
-    map_.mkdir(parents=True, exist_ok=True)
+def schrijf_rapportbestanden(
+    cijfers: Rapportcijfers, versie: int, map_: Path, basis: Path | None = None
+) -> dict[str, str]:
+    """The PDF report, the chart and one CSV per municipality and for the region, in `map_`
+    (it and the folders from `basis` down: the system's user only). Returns file name -> sha256,
+    the PDF first."""
+    maak_map(map_, PRIVE, basis)
     eind = cijfers.periode_eind.isoformat()
     grafiek = teken_grafiek(cijfers, map_ / f"werkvoorraad-{eind}.png")
     pdf = map_ / f"rapportage-{_slug(cijfers.regio_code)}-{eind}.pdf"
@@ -123,8 +127,9 @@ def schrijf_rapportbestanden(cijfers: Rapportcijfers, versie: int, map_: Path) -
 @task(name="rapportbestanden maken", cache_policy=NO_CACHE)
 def maak_rapportbestanden(cijfers: Rapportcijfers, versie: int) -> dict[str, str]:
     """Write this version's files under the data folder (rapporten/<period end>/v<version>)."""
-    map_ = Omgeving().data_map / RAPPORTMAP / cijfers.periode_eind.isoformat() / f"v{versie}"
-    return schrijf_rapportbestanden(cijfers, versie, map_)
+    archief = Omgeving().data_map / RAPPORTMAP
+    map_ = archief / cijfers.periode_eind.isoformat() / f"v{versie}"
+    return schrijf_rapportbestanden(cijfers, versie, map_, basis=archief)
 
 
 @task(name="rapport archiveren", cache_policy=NO_CACHE)
