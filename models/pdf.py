@@ -2,9 +2,9 @@
 
 WeasyPrint fetches every URL an HTML names: images, stylesheets, and `rel="attachment"` links,
 which it embeds in the PDF. The values in our HTML are escaped (templates/__init__.py), and
-behind that this fetcher is a second wall: it serves files under `templates/` (the letters'
-stylesheet) and the exact files a caller names (the report's chart), and refuses everything
-else: other files, http(s), ftp and data: URLs. We produce no data: URLs ourselves, so refusing
+behind that this fetcher is a second wall: it serves stylesheets, images and fonts under
+`templates/` and the exact files a caller names (the report's chart), and refuses everything
+else: other files (templates' source too), http(s), ftp and data: URLs. We produce no data: URLs ourselves, so refusing
 them costs nothing and closes the route where an SVG in a data: URL names further resources.
 Fonts do not pass here: WeasyPrint reads the system fonts (DejaVu Sans) through fontconfig.
 A refused fetch raises; WeasyPrint then leaves the resource out and logs a warning.
@@ -13,40 +13,41 @@ A refused fetch raises; WeasyPrint then leaves the resource out and logs a warni
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 TEMPLATE_MAP = Path(__file__).resolve().parent.parent / "templates"
+BRONSOORTEN = frozenset({".css", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ttf", ".otf", ".woff", ".woff2"})
 
 
 class GeweigerdeBron(ValueError):
     """A PDF asked for a resource that is not one of our own files."""
 
 
-def eigen_bestand(url: str, mappen: Iterable[Path], bestanden: Iterable[Path]) -> Path:
-    """The local file `url` names, if it lies under one of `mappen` or is one of `bestanden`
-    (both after resolving symlinks and '..'); else GeweigerdeBron."""
+def eigen_bestand(url: str, bestanden: Iterable[Path] = ()) -> Path:
+    """The local file `url` names, if it is a stylesheet, image or font under templates/ or one
+    of `bestanden` (after resolving symlinks and '..'); else GeweigerdeBron."""
     delen = urlsplit(url)
     if delen.scheme != "file" or delen.netloc not in ("", "localhost"):
         raise GeweigerdeBron(f"alleen eigen bestanden, geen {delen.scheme or 'relatieve'}-adressen")
     pad = Path(url2pathname(delen.path)).resolve()
-    if pad.is_file() and (pad in {b.resolve() for b in bestanden}
-                          or any(pad.is_relative_to(m.resolve()) for m in mappen)):
+    sjabloonbron = pad.is_relative_to(TEMPLATE_MAP) and pad.suffix.lower() in BRONSOORTEN
+    if pad.is_file() and (sjabloonbron or pad in {b.resolve() for b in bestanden}):
         return pad
     raise GeweigerdeBron("dit bestand hoort niet bij de eigen sjablonen")
 
 
-def url_fetcher(eigen_bestanden: Iterable[Path] = ()):
-    """A WeasyPrint URL fetcher that serves templates/ and `eigen_bestanden`, nothing else."""
+@lru_cache(maxsize=8)
+def url_fetcher(eigen_bestanden: tuple[Path, ...] = ()):
+    """A WeasyPrint URL fetcher that serves our template resources and `eigen_bestanden`, nothing
+    else. Cached: letters share one (it keeps no state per fetch: no redirects)."""
     from weasyprint.urls import URLFetcher
-
-    bestanden = tuple(eigen_bestanden)
 
     class EigenBestanden(URLFetcher):
         def fetch(self, url, headers=None):
-            pad = eigen_bestand(url, [TEMPLATE_MAP], bestanden)
-            return super().fetch(pad.as_uri(), headers)
+            return super().fetch(eigen_bestand(url, eigen_bestanden).as_uri(), headers)
 
     return EigenBestanden(allowed_protocols=("file",), allow_redirects=False)
 
@@ -55,4 +56,5 @@ def maak_pdf(html: str, basis: Path, eigen_bestanden: Iterable[Path] = (), **opt
     """Render `html` (relative URLs resolve against the folder `basis`) to PDF bytes."""
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=str(basis), url_fetcher=url_fetcher(eigen_bestanden)).write_pdf(**opties)
+    fetcher = url_fetcher(tuple(eigen_bestanden))
+    return HTML(string=html, base_url=str(basis), url_fetcher=fetcher).write_pdf(**opties)
