@@ -33,19 +33,32 @@ def printwachtrij_toegang(groep: str | None) -> Toegang:
 
 
 def maak_map(map_: Path, toegang: Toegang, basis: Path | None = None) -> None:
-    """Create `map_` and give it and every folder from `basis` down to it the access of `toegang`,
-    also when they exist already (a folder made before this rule is closed on the next write).
-    A folder of another user (e.g. a print queue the mail room owns) is left as its owner set it."""
-    map_.mkdir(parents=True, exist_ok=True)
+    """Create `map_` and the folders from `basis` down to it. A new folder gets exactly the mode
+    of `toegang`; an existing one loses what `toegang` gives nobody (others, and for the archive
+    the group too), so a folder left world-readable by an earlier version is closed on the next
+    write, while a group-write bit the administrator gave the mail room (to delete printed
+    letters) stays. A folder of another user is left as its owner set it."""
     basis = basis or map_
-    for niveau in [map_, *(p for p in map_.parents if p.is_relative_to(basis))]:
-        stat = niveau.stat()
-        if stat.st_uid != os.geteuid():
-            continue
-        if stat.st_mode & 0o7777 != toegang.map:
-            os.chmod(niveau, toegang.map)
-        if toegang.groep is not None and stat.st_gid != toegang.gid:
-            os.chown(niveau, -1, toegang.gid)
+    basis.parent.mkdir(parents=True, exist_ok=True)
+    for niveau in [*reversed([p for p in map_.parents if p.is_relative_to(basis)]), map_]:
+        try:
+            niveau.mkdir()
+            nieuw = True
+        except FileExistsError:
+            nieuw = False
+        _beperk_map(niveau, toegang, nieuw)
+
+
+def _beperk_map(map_: Path, toegang: Toegang, nieuw: bool) -> None:
+    stat = map_.stat()
+    if stat.st_uid != os.geteuid():
+        return
+    niemand = (0o070 if not toegang.map & 0o070 else 0) | (0o007 if not toegang.map & 0o007 else 0)
+    modus = toegang.map if nieuw else stat.st_mode & 0o7777 & ~niemand
+    if stat.st_mode & 0o7777 != modus:
+        os.chmod(map_, modus)
+    if toegang.groep is not None and stat.st_gid != toegang.gid:
+        os.chown(map_, -1, toegang.gid)
 
 
 def beperk_bestand(fd: int, toegang: Toegang) -> None:

@@ -91,6 +91,21 @@ def test_without_a_mail_room_group_the_print_queue_keeps_the_users_own_group(reg
     assert geprint.stat().st_gid == os.getgid()
 
 
+@SQLITE
+@pytest.mark.parametrize(("voor", "na"), [(0o755, 0o750), (0o770, 0o770)])
+def test_an_existing_print_queue_is_closed_to_others_but_keeps_what_the_mail_room_was_given(regio, engine, voor, na):
+    # 0755: left world-readable by an earlier version. 0770: the administrator let the mail room
+    # delete printed letters; that stays.
+    b.printwachtrij(regio).mkdir(parents=True)
+    b.printwachtrij(regio).chmod(voor)
+    [referentie] = registreer(melding_met())
+    [brief_id] = maak(referentie, "afsluiting", "afsluiting")
+
+    naar_printwachtrij(brief(engine, brief_id), referentie, regio)
+
+    assert modus(b.printwachtrij(regio)) == na
+
+
 def test_a_mail_room_group_that_does_not_exist_is_refused_in_dutch(tmp_path, monkeypatch):
     with pytest.raises(OngeldigeInstellingen, match="de groep 'postkamer-bestaat-niet' bestaat niet op deze machine"):
         regio_voor_test(tmp_path, monkeypatch, brieven={"printwachtrij_groep": "postkamer-bestaat-niet"})
