@@ -435,8 +435,8 @@ def _stijl():
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
-    stijl = CSS(filename=str(TEMPLATE_MAP / "brieven" / "stijl.css"), font_config=fonts, url_fetcher=pdf.url_fetcher())
-    return stijl, fonts
+    stijl = TEMPLATE_MAP / "brieven" / "stijl.css"
+    return CSS(filename=str(stijl), font_config=fonts, url_fetcher=pdf.url_fetcher()), fonts
 
 
 def render_pdf(html: str) -> bytes:

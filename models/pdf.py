@@ -4,8 +4,9 @@ WeasyPrint fetches every URL an HTML names: images, stylesheets, and `rel="attac
 which it embeds in the PDF. The values in our HTML are escaped (templates/__init__.py), and
 behind that this fetcher is a second wall: it serves stylesheets, images and fonts under
 `templates/` and the exact files a caller names (the report's chart), and refuses everything
-else: other files (templates' source too), http(s), ftp and data: URLs. We produce no data: URLs ourselves, so refusing
-them costs nothing and closes the route where an SVG in a data: URL names further resources.
+else: other files (the templates' source too), http(s), ftp and data: URLs. We produce no data:
+URLs ourselves, so refusing them costs nothing and closes the route where an SVG in a data: URL
+names further resources.
 Fonts do not pass here: WeasyPrint reads the system fonts (DejaVu Sans) through fontconfig.
 A refused fetch raises; WeasyPrint then leaves the resource out and logs a warning.
 """

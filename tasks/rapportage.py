@@ -18,8 +18,8 @@ from models.bestanden import PRIVE, maak_map
 from models.db import sessie
 from models.instellingen import Instellingen, Omgeving, instellingen
 from models.kalender import AMSTERDAM
-from models.pdf import maak_pdf
 from models.knelpunt import KnelpuntInvoer, voeg_toe, voor_periode
+from models.pdf import maak_pdf
 from models.rapportage import MedewerkerKnelpunt, Periode, Rapportcijfers, Rapportversie
 from models.typen import nu
 from tasks.capaciteit import capaciteitsmodus

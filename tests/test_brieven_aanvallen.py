@@ -166,8 +166,10 @@ def test_the_letter_pdf_maker_refuses_every_file_and_url_that_is_not_ours(tmp_pa
     adres, verzoeken = webserver
     plaatje = tmp_path / "ergens.png"
     plaatje.write_bytes(PNG)
+    data_url = f"data:image/png;base64,{base64.b64encode(PNG).decode()}"
     html = (f'<link rel="attachment" href="{geheim}"><link rel="attachment" href="../../pyproject.toml">'
-            f'<img src="{adres}/x"><img src="file://{plaatje}"><img src="data:image/png;base64,{base64.b64encode(PNG).decode()}">'
+            f'<link rel="attachment" href="../__init__.py">'
+            f'<img src="{adres}/x"><img src="file://{plaatje}"><img src="{data_url}">'
             f'<link rel="stylesheet" href="{adres}/stijl.css"><p>Tekst</p>')
 
     pdf = tmp_path / "brief.pdf"
