@@ -124,6 +124,9 @@ export PREFECT_RUNNER_POLL_FREQUENCY=2 # staff wait on results
 export PREFECT_RESULTS_PERSIST_BY_DEFAULT=true
 export PREFECT_LOCAL_STORAGE_PATH="$VT/prefect/storage"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false # no network here; and nothing of ours leaves the machine
+# The API answers cross-origin requests from the UI's own origin only (Prefect's default is `*`:
+# any web page the user opens could read and drive the API through the browser).
+export PREFECT_SERVER_CORS_ALLOWED_ORIGINS="http://127.0.0.1:$PREFECT_POORT"
 
 SLEUTEL="$VT/encryption.key"
 if [[ ! -s "$SLEUTEL" ]]; then

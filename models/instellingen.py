@@ -273,11 +273,29 @@ class Bezorging(_Strikt):
 
 
 class Brieven(_Strikt):
-    """Letters to families and melders (issue 5): where printed letters go."""
+    """Letters to families and melders (issue 5): where printed letters go, and who may read them."""
 
     printwachtrij: Path | None = Field(
         None, description="Map die de postkamer leegt; standaard <VT_DATA_MAP>/printwachtrij."
     )
+    printwachtrij_groep: str | None = Field(
+        None,
+        description="Groep van de postkamer: die mag de printwachtrij lezen (map 0750, brieven 0640). "
+                    "Leeg: alleen de gebruiker van het systeem zelf.",
+    )
+
+    @field_validator("printwachtrij_groep")
+    @classmethod
+    def _groep_bestaat(cls, groep: str | None) -> str | None:
+        import grp
+
+        if groep is None:
+            return None
+        try:
+            grp.getgrnam(groep)
+        except KeyError:
+            raise ValueError(f"de groep '{groep}' bestaat niet op deze machine") from None
+        return groep
 
 
 class WerkvoorraadZorg(_Strikt):

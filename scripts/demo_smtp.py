@@ -1,7 +1,8 @@
 """Local demo SMTP sink: accepts every message on 127.0.0.1:8025 and stores it as an .eml file.
 
 Started by ./start.sh; the demo settings (config/demo-regio.yaml) send all e-mail here.
-Nothing leaves the machine. Open a stored mail with any mail client, or read it as text.
+Nothing leaves the machine. The folder is 0700 and each mail 0600: only this user reads them.
+Open a stored mail with any mail client, or read it as text.
 
     .venv/bin/python scripts/demo_smtp.py [--map .vt/mail] [--host 127.0.0.1] [--port 8025]
 """
@@ -12,6 +13,7 @@ import argparse
 import datetime as dt
 import email
 import email.policy
+import os
 import signal
 import sys
 import threading
@@ -27,8 +29,10 @@ class OpslaanHandler:
     """aiosmtpd handler: write each received message to `<map>/<timestamp>-<id>.eml`."""
 
     def __init__(self, map_: Path) -> None:
+        # The demo mail holds letters (PDFs with names and addresses): for this user only.
         self.map = map_
         self.map.mkdir(parents=True, exist_ok=True)
+        self.map.chmod(0o700)
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
         nu = dt.datetime.now()
@@ -36,7 +40,8 @@ class OpslaanHandler:
         inhoud = envelope.content
         if isinstance(inhoud, str):
             inhoud = inhoud.encode("utf-8")
-        bestand.write_bytes(inhoud)
+        with open(os.open(bestand, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+            f.write(inhoud)
         bericht = email.message_from_bytes(inhoud, policy=email.policy.default)
         onderwerp = bericht.get("Subject", "(geen onderwerp)")
         aan = ", ".join(envelope.rcpt_tos)

@@ -55,6 +55,7 @@ from sqlmodel import Session, select
 
 from models import brieven as b
 from models import uitgaand
+from models.bestanden import PRIVE, Toegang, beperk_bestand, maak_map, printwachtrij_toegang
 from models.casus import Casus
 from models.communicatie import Brief
 from models.db import sessie
@@ -81,12 +82,14 @@ def soort_van(soort: str) -> b.BriefSoort:
         ) from None
 
 
-def schrijf_atomisch(pad: Path, inhoud: bytes) -> None:
-    """Write via a temporary file and rename: a reader (the mail room) never sees half a PDF."""
-    pad.parent.mkdir(parents=True, exist_ok=True)
+def schrijf_atomisch(pad: Path, inhoud: bytes, toegang: Toegang = PRIVE, basis: Path | None = None) -> None:
+    """Write via a temporary file and rename: a reader (the mail room) never sees half a PDF.
+    The folders from `basis` down and the file get `toegang` (models/bestanden.py)."""
+    maak_map(pad.parent, toegang, basis)
     fd, tijdelijk = tempfile.mkstemp(dir=pad.parent, prefix=".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
+            beperk_bestand(f.fileno(), toegang)
             f.write(inhoud)
         os.replace(tijdelijk, pad)
     except BaseException:
@@ -130,7 +133,7 @@ def rond_af(session: Session, voorbereid: Voorbereid, pdf: bytes, regio: Instell
     """Archive the PDF with its checksum, audit it and queue it for delivery."""
     brief, verzoek = voorbereid.brief, voorbereid.verzoek
     relatief = b.archiefpad(brief.sleutel, verzoek.casus.referentie, verzoek.soort, verzoek.aanleiding)
-    schrijf_atomisch(b.archiefmap() / relatief, pdf)
+    schrijf_atomisch(b.archiefmap() / relatief, pdf, PRIVE, b.archiefmap())
     brief.pad, brief.checksum = relatief, b.checksum(pdf)
     session.add(brief)
     session.flush()
@@ -275,8 +278,10 @@ def _zonder_adres(fout: str, email: str | None) -> str:
 
 
 def naar_printwachtrij(brief: Brief, casus_referentie: str, regio: Instellingen) -> None:
-    doel = b.printwachtrij(regio) / f"{brief.id:08d}-{casus_referentie}-{brief.soort}.pdf"
-    schrijf_atomisch(doel, (b.archiefmap() / brief.pad).read_bytes())
+    map_ = b.printwachtrij(regio)
+    doel = map_ / f"{brief.id:08d}-{casus_referentie}-{brief.soort}.pdf"
+    schrijf_atomisch(doel, (b.archiefmap() / brief.pad).read_bytes(),
+                     printwachtrij_toegang(regio.brieven.printwachtrij_groep), map_)
 
 
 def per_email(brief: Brief, email: str, kenmerk: str, regio: Instellingen) -> str | None:

@@ -14,10 +14,12 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from models import rapportage
+from models.bestanden import PRIVE, maak_map
 from models.db import sessie
 from models.instellingen import Instellingen, Omgeving, instellingen
 from models.kalender import AMSTERDAM
 from models.knelpunt import KnelpuntInvoer, voeg_toe, voor_periode
+from models.pdf import maak_pdf
 from models.rapportage import MedewerkerKnelpunt, Periode, Rapportcijfers, Rapportversie
 from models.typen import nu
 from tasks.capaciteit import capaciteitsmodus
@@ -101,17 +103,19 @@ def teken_grafiek(cijfers: Rapportcijfers, pad: Path) -> Path:
     return pad
 
 
-def schrijf_rapportbestanden(cijfers: Rapportcijfers, versie: int, map_: Path) -> dict[str, str]:
-    """The PDF report, the chart and one CSV per municipality and for the region, in `map_`.
-    Returns file name -> sha256, the PDF first."""
-    from weasyprint import HTML
-
-    map_.mkdir(parents=True, exist_ok=True)
+def schrijf_rapportbestanden(
+    cijfers: Rapportcijfers, versie: int, map_: Path, basis: Path | None = None
+) -> dict[str, str]:
+    """The PDF report, the chart and one CSV per municipality and for the region, in `map_`
+    (it and the folders from `basis` down: the system's user only). Returns file name -> sha256,
+    the PDF first."""
+    maak_map(map_, PRIVE, basis)
     eind = cijfers.periode_eind.isoformat()
     grafiek = teken_grafiek(cijfers, map_ / f"werkvoorraad-{eind}.png")
     pdf = map_ / f"rapportage-{_slug(cijfers.regio_code)}-{eind}.pdf"
     html = render("rapport/rapport.html.j2", c=cijfers, versie=versie, grafiek=grafiek.name)
-    HTML(string=html, base_url=str(map_)).write_pdf(pdf)
+    # The PDF may load its own chart and nothing else (models/pdf.py).
+    pdf.write_bytes(maak_pdf(html, basis=map_, eigen_bestanden=[grafiek]))
     csv = []
     for gebied in cijfers.gebieden:
         pad = map_ / f"rapportage-{eind}-{gebied.code.lower()}-{_slug(gebied.naam)}.csv"
@@ -123,8 +127,9 @@ def schrijf_rapportbestanden(cijfers: Rapportcijfers, versie: int, map_: Path) -
 @task(name="rapportbestanden maken", cache_policy=NO_CACHE)
 def maak_rapportbestanden(cijfers: Rapportcijfers, versie: int) -> dict[str, str]:
     """Write this version's files under the data folder (rapporten/<period end>/v<version>)."""
-    map_ = Omgeving().data_map / RAPPORTMAP / cijfers.periode_eind.isoformat() / f"v{versie}"
-    return schrijf_rapportbestanden(cijfers, versie, map_)
+    archief = Omgeving().data_map / RAPPORTMAP
+    map_ = archief / cijfers.periode_eind.isoformat() / f"v{versie}"
+    return schrijf_rapportbestanden(cijfers, versie, map_, basis=archief)
 
 
 @task(name="rapport archiveren", cache_policy=NO_CACHE)

@@ -1,6 +1,9 @@
 """Every text a person reads lives in this folder as a Jinja2 template.
 
 StrictUndefined: a template that misses a value fails loudly instead of printing an empty field.
+Every HTML template (`*.html.j2`) escapes every value: a name holding markup is printed as text,
+never interpreted (letters become PDFs that load what the HTML names). Text, markdown and CSV
+templates are not HTML and are not escaped.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ def omgeving() -> Environment:
     env = Environment(
         loader=FileSystemLoader(MAP),
         undefined=StrictUndefined,
-        autoescape=select_autoescape(["html", "htm", "xml"]),
+        autoescape=select_autoescape(["html", "htm", "xml", "html.j2", "htm.j2", "xml.j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -238,7 +238,7 @@ def test_a_letter_whose_archiving_fails_leaves_no_empty_letter_behind(regio, eng
     # would survive the rollback and asking again would return a letter without a PDF.
     [referentie] = registreer(melding_met())
 
-    def volle_schijf(pad, inhoud):
+    def volle_schijf(pad, inhoud, *toegang):
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as m:
