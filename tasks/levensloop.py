@@ -258,11 +258,15 @@ def _bericht(soort: Bericht, beslissing: Beslissing, casus: Casus, regio: Instel
 
 @task(name="nazorg bepalen", cache_policy=NO_CACHE)
 def open_nazorg(casus_referentie: str) -> list[NazorgOpdracht]:
-    """The letters and e-mails of stored decisions whose follow-up is not done yet."""
+    """The letters and e-mails of stored decisions whose follow-up is not done yet. A decision
+    that never took effect (possible in stores of older versions) is withdrawn first."""
     regio = instellingen()
     opdrachten = []
     with sessie() as session:
         casus = casus_op_referentie(session, casus_referentie)
+        for weg in voortgang.trek_onuitgevoerde_in(session, casus):
+            get_run_logger().warning("Casus %s: besluit %s (%s) was door een storing niet uitgevoerd; het wordt "
+                                     "opnieuw gevraagd.", casus_referentie, weg.sleutel, weg.keuze)
         for beslissing in voortgang.open_nazorg(session, casus):
             overdracht = _overdracht_feiten(_overdracht_van(session, casus))
             gevolg = nazorg(Gevolgd(
