@@ -370,6 +370,25 @@ def _monitoring(session, casus, invoer: MonitoringBeslissing, ctx, instellingen,
     return naar
 
 
+def formulier_is_verouderd(formulier_voor: str | None, sleutel: str) -> bool:
+    """A form made for another decision occurrence than the one the casus waits for now."""
+    return formulier_voor is not None and formulier_voor != sleutel
+
+
+def wat_veranderde(session: Session, casus: Casus, formulier_voor: str) -> tuple[Beslissing | None, AuditEvent | None]:
+    """Why a form for occurrence `formulier_voor` is out of date: the decision taken for that
+    occurrence (who, what, when), and the casus's latest decision or step change."""
+    beslissing = session.exec(
+        select(Beslissing).where(Beslissing.casus_id == casus.id, Beslissing.sleutel == formulier_voor)
+    ).first()
+    laatste = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.casus_id == casus.id, AuditEvent.actie.in_(["besluit", "status"]))
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    return beslissing, laatste
+
+
 def markeer_nazorg_klaar(session: Session, beslissing_id: int) -> None:
     beslissing = session.get(Beslissing, beslissing_id)
     beslissing.nazorg_klaar_op = nu()

@@ -23,6 +23,7 @@ from models.casus import AuditEvent, Casus
 from models.instellingen import CapaciteitsModus
 from models.levensloop import Status
 from models.overdracht import Beslissing
+from tests.test_levensloop_flows import systeem  # noqa: F401 (the served system, a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
 DOOR = "Medewerker Testbeslisser"
@@ -183,3 +184,115 @@ def test_a_decision_stored_without_its_effect_by_an_older_version_is_asked_again
         [event] = session.exec(select(AuditEvent).where(AuditEvent.actie == "besluit_niet_uitgevoerd")).all()
         assert event.details["genomen_door"] == COLLEGA and event.details["beslissing"] == halve
         assert casus.status == "veiligheidsbeoordeling"
+
+
+# --- item: a stale form is refused --------------------------------------------------------------
+
+
+def test_a_monitoring_form_for_a_moment_a_colleague_already_decided_is_refused_naming_who_and_what(
+        engine, instellingen, casus_bij_besluit):
+    """The store side of a form left open in a second tab: the form carries the occurrence it
+    was made for; once a colleague decided that occurrence, the form is out of date, and the
+    refusal names the decision, the colleague, the choice and when."""
+    from models import besluiten as b
+    from models import voortgang
+    from models.dossier import casus_op_referentie
+    from tasks.levensloop import _verouderd_formulier
+
+    referentie = casus_bij_besluit.lower()
+    _beslis(engine, instellingen, casus_bij_besluit,
+            b.BesluitNaVeiligheidsbeoordeling(door=DOOR, besluit="overdracht", lokaal_team="GEN-SD",
+                                              overdracht_type="telefonisch", regie="lokaal_team"),
+            f"{referentie}-besluit-1")
+    _beslis(engine, instellingen, casus_bij_besluit, b.OverdrachtAfronden(door=DOOR, regie="lokaal_team"),
+            f"{referentie}-overdracht-afronden-1")
+    eerste = f"{referentie}-monitoring-1"
+    _beslis(engine, instellingen, casus_bij_besluit, b.MonitoringBeslissing(door=COLLEGA, uitkomst="veilig"), eerste)
+
+    with Session(engine) as session:
+        casus = casus_op_referentie(session, casus_bij_besluit)
+        nu = b.sleutel(casus.referentie, b.Beslismoment.monitoring,
+                       voortgang.volgnummer(session, casus, b.Beslismoment.monitoring))
+        assert nu == f"{referentie}-monitoring-2" and casus.status == "monitoring"
+        assert voortgang.formulier_is_verouderd(eerste, nu)
+        assert not voortgang.formulier_is_verouderd(nu, nu)
+        assert not voortgang.formulier_is_verouderd(None, nu)  # a form from before this check
+        melding = _verouderd_formulier(session, casus, eerste)
+    assert melding.startswith(f"Dit formulier was voor een eerder besluit: 'Controlemoment monitoring' ({eerste}). "
+                              f"Intussen heeft {COLLEGA} op ")
+    assert "'veilig' besloten; uw formulier is daarom niet verwerkt." in melding
+    assert melding.endswith("Bekijk de casus hierboven en vul zo nodig dit nieuwe formulier in.")
+
+
+def test_every_decision_form_carries_the_occurrence_it_was_made_for_in_a_dutch_labelled_field():
+    from flows.formulieren import beslisformulier
+    from models.besluiten import Beslismoment
+
+    for moment in Beslismoment:
+        formulier = beslisformulier(moment, ["GEN-SD"], {"formulier_voor": "vt-2026-000001-monitoring-2"})
+        veld = formulier.model_json_schema()["properties"]["formulier_voor"]
+        assert veld["default"] == "vt-2026-000001-monitoring-2" and veld["type"] == "string", moment
+        assert veld["title"] == "Formulier voor (niet wijzigen)"
+
+
+def _formulier_zoals_getoond(api_url: str, run_id) -> dict:
+    """The values a form shows when it is opened (its defaults), as a second tab keeps them."""
+    import json
+    from uuid import UUID
+
+    from prefect.client.orchestration import SyncPrefectClient
+
+    with SyncPrefectClient(api_url) as client:
+        run = client.read_flow_run(UUID(str(run_id)))
+        schema = json.loads(client.read_flow_run_input(run.id, run.state.state_details.run_input_keyset["schema"]))
+    return {naam: veld["default"] for naam, veld in schema["properties"].items() if "default" in veld}
+
+
+@pytest.mark.prefect
+def test_a_form_left_open_in_a_second_tab_is_refused_after_a_colleague_decided_and_the_casus_stays_open(systeem):
+    """Two tabs show the first monitoring form. A colleague decides 'veilig' in one; the run
+    waits at the next monitoring moment. The other tab's form, sent afterwards, is accepted by
+    Prefect (same form) but refused by the lifecycle with a Dutch message naming the colleague,
+    and the casus is not closed (with two moments, a second 'veilig' would close it)."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import SyncPrefectClient
+
+    from tests.served import hervat, wacht_op_run
+    from tests.test_levensloop_flows import (
+        beschrijving_van_formulier,
+        beslis,
+        casus_van_intake,
+        formulier,
+        start_intake,
+        vul_intake_in,
+        wacht_op_status,
+    )
+
+    run_id = start_intake(systeem)
+    vul_intake_in(systeem, run_id, formulier(31, "GM0983"))
+    referentie = casus_van_intake(systeem, run_id)
+    beslis(systeem, referentie, {"besluit": "overdracht", "overdracht_type": "telefonisch"})
+    beslis(systeem, referentie, {"regie": "lokaal_team"})
+    wacht_op_status(systeem, referentie, "monitoring")
+    levensloop = systeem.casus(referentie).flow_run_id
+    wacht_op_run(systeem.api_url, levensloop, "PAUSED", served=systeem.served)
+    tweede_tab = _formulier_zoals_getoond(systeem.api_url, levensloop)
+    assert tweede_tab["formulier_voor"] == f"{referentie.lower()}-monitoring-1"
+
+    hervat(systeem.api_url, levensloop, {"door": COLLEGA, "uitkomst": "veilig"})
+    wacht_op_run(systeem.api_url, levensloop, "PAUSED", served=systeem.served)
+    assert _formulier_zoals_getoond(systeem.api_url, levensloop)["formulier_voor"] == f"{referentie.lower()}-monitoring-2"
+
+    with SyncPrefectClient(systeem.api_url) as client:
+        antwoord = client.resume_flow_run(UUID(levensloop), run_input={**tweede_tab, "door": DOOR, "uitkomst": "veilig"})
+    assert antwoord.status.value == "ACCEPT"  # Prefect cannot tell: the form is the same
+    wacht_op_run(systeem.api_url, levensloop, "PAUSED", served=systeem.served)
+
+    uitleg = beschrijving_van_formulier(systeem, levensloop)
+    assert "Niet verwerkt" in uitleg
+    assert f"Dit formulier was voor een eerder besluit: 'Controlemoment monitoring' ({referentie.lower()}-monitoring-1)" in uitleg
+    assert f"Intussen heeft {COLLEGA} op " in uitleg and "'veilig' besloten" in uitleg
+    assert systeem.casus(referentie).status == "monitoring"
+    besluiten = [e for e in systeem.audit(referentie) if e.actie == "besluit" and e.details["moment"] == "monitoring"]
+    assert [e.actor for e in besluiten] == [COLLEGA]
