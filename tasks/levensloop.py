@@ -188,8 +188,9 @@ def zet_automatische_stap(casus_referentie: str) -> str:
 @task(name="beslissing verwerken", cache_policy=NO_CACHE)
 def verwerk_beslissing(casus_referentie: str, moment: str, beslissleutel: str, pauzesleutel: str) -> list[str]:
     """Read the form staff submitted, check it, and carry it out in one transaction. Returns
-    the Dutch reasons it was refused (empty: done). The form's content is deleted from Prefect
-    whatever happens."""
+    the Dutch reasons it was refused (empty: done). A form made for another occurrence than
+    `beslissleutel` (a second tab, answered after a colleague decided) is refused, naming
+    what changed and who changed it. The form's content is deleted from Prefect whatever happens."""
     run_id = flow_run.id
     model = BESLISSINGEN[Beslismoment(moment)]
     try:

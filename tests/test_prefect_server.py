@@ -1,4 +1,4 @@
-"""The Prefect server as start.sh runs it (`python -m deployments.prefect_server`): the reason the
+"""The Prefect server as start.sh runs it (`python scripts/prefect_server.py`): the reason the
 API gives for refusing a Resume, which the UI shows to staff as it is, is Dutch."""
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import httpx
 import pytest
 from prefect import flow
 
-from deployments.prefect_server import AL_VERWERKT, PAST_NIET
 from tests.conftest import vrije_poort
 from tests.served import REPO
 
@@ -27,17 +26,17 @@ def formulier_wacht() -> None:
 
 @pytest.fixture(scope="module")
 def prefect_api(tmp_path_factory):
-    """`python -m deployments.prefect_server` on a free port with its own home and database."""
+    """`python scripts/prefect_server.py` on a free port with its own home and database."""
     thuis = tmp_path_factory.mktemp("prefect-server")
     poort = vrije_poort()
     api = f"http://127.0.0.1:{poort}/api"
-    env = {**os.environ, "PREFECT_HOME": str(thuis), "PREFECT_API_URL": api, "PYTHONPATH": str(REPO),
+    env = {**os.environ, "PREFECT_HOME": str(thuis), "PREFECT_API_URL": api,
            "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{thuis}/prefect.db",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     with open(thuis / "server.log", "wb") as log:
         proces = subprocess.Popen(
-            [sys.executable, "-m", "deployments.prefect_server", "--host", "127.0.0.1", "--port", str(poort)],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, str(REPO / "scripts" / "prefect_server.py"), "--host", "127.0.0.1", "--port", str(poort)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
         einde = time.monotonic() + 120
@@ -84,8 +83,9 @@ def test_the_second_of_two_resumes_of_one_paused_run_is_refused_in_dutch(prefect
     tweede = _hervat(prefect_api, run_id, {})
     assert eerste["status"] == "ACCEPT"
     assert tweede["status"] == "ABORT"
-    assert tweede["details"]["reason"] == AL_VERWERKT
-    assert AL_VERWERKT.startswith("Deze casus wordt al verwerkt: een collega heeft dit formulier net verstuurd")
+    assert tweede["details"]["reason"] == (
+        "Deze casus wordt al verwerkt: een collega heeft dit formulier net verstuurd, of de casus wacht niet "
+        "meer op dit formulier. Ververs de pagina en bekijk de casus opnieuw.")
 
 
 def test_a_form_that_no_longer_fits_the_current_pause_is_refused_in_dutch(prefect_api):
@@ -96,7 +96,9 @@ def test_a_form_that_no_longer_fits_the_current_pause_is_refused_in_dutch(prefec
               "required": ["besluit"]}
     run_id = _gepauzeerde_run(prefect_api, keyset, schema)
     geweigerd = _hervat(prefect_api, run_id, {"uitkomst": "veilig"})  # a monitoring form from another tab
-    assert geweigerd["status"] == "REJECT" and geweigerd["details"]["reason"] == PAST_NIET
+    assert geweigerd["status"] == "REJECT" and geweigerd["details"]["reason"] == (
+        "Dit formulier past niet bij de stap waar de casus nu op wacht: de casus is intussen verder gegaan. "
+        "Ververs de pagina en vul het formulier dat dan verschijnt opnieuw in.")
     assert _hervat(prefect_api, run_id, {"besluit": "afsluiten"})["status"] == "ACCEPT"
 
 

@@ -3,7 +3,7 @@ when the API refuses a *Resume*, the reason is in Dutch. The UI shows that reaso
 it is, e.g. Prefect's "Cannot resume a flow run that is not paused." when two colleagues send
 the same form at once.
 
-    python -m deployments.prefect_server --host 127.0.0.1 --port 4200      (start.sh does this)
+    python scripts/prefect_server.py --host 127.0.0.1 --port 4200      (start.sh does this)
 
 Same app, settings and uvicorn options as the foreground `prefect server start` of Prefect 3.8
 (`prefect.cli._server_utils._run_in_foreground`): `create_app(final=True)`, so migrations on
@@ -17,26 +17,27 @@ import gzip
 import json
 import logging
 import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the repo's templates
+
+from templates import render  # noqa: E402
 
 logger = logging.getLogger("vt.prefect_server")
 
 _HERVATTEN = re.compile(r"/flow_runs/[^/]+/resume/?$")
 
-AL_VERWERKT = ("Deze casus wordt al verwerkt: een collega heeft dit formulier net verstuurd, of de casus "
-               "wacht niet meer op dit formulier. Ververs de pagina en bekijk de casus opnieuw.")
-PAST_NIET = ("Dit formulier past niet bij de stap waar de casus nu op wacht: de casus is intussen verder "
-             "gegaan. Ververs de pagina en vul het formulier dat dan verschijnt opnieuw in.")
-ANDERS = ("Het formulier kon niet worden verwerkt. Ververs de pagina en probeer het opnieuw; lukt het "
-          "dan nog niet, meld het aan beheer.")
-
 
 def nederlandse_reden(reden: str) -> str:
     """Prefect's refusal of a resume (`prefect.server.api.flow_runs.resume_flow_run`), in Dutch."""
     if reden.startswith("Cannot resume a flow run that is not paused"):
-        return AL_VERWERKT
-    if reden.startswith("Reason: "):  # the form does not match the schema of the current pause
-        return PAST_NIET
-    return ANDERS
+        soort = "al_verwerkt"
+    elif reden.startswith("Reason: "):  # the form does not match the schema of the current pause
+        soort = "past_niet"
+    else:
+        soort = "anders"
+    return render("prefect/hervatten_geweigerd.txt.j2", soort=soort).strip()
 
 
 class NederlandseHervatting:
@@ -88,7 +89,7 @@ def _vertaal(kopregels: list[tuple[bytes, bytes]], inhoud: bytes) -> tuple[list[
 
 
 def maak_app():
-    """The app factory (also usable as `uvicorn --factory deployments.prefect_server:maak_app`)."""
+    """The app factory (also: `uvicorn --app-dir scripts --factory prefect_server:maak_app`)."""
     from prefect.server.api.server import create_app
 
     return NederlandseHervatting(create_app(final=True))
