@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -258,6 +259,7 @@ def test_a_form_left_open_in_a_second_tab_is_refused_after_a_colleague_decided_a
 
     from prefect.client.orchestration import SyncPrefectClient
 
+    from models.referenties import nieuwe_casusreferenties
     from tests.served import hervat, wacht_op_run
     from tests.test_levensloop_flows import (
         beschrijving_van_formulier,
@@ -269,6 +271,10 @@ def test_a_form_left_open_in_a_second_tab_is_refused_after_a_colleague_decided_a
         wacht_op_status,
     )
 
+    # The Prefect server is shared by the test session, and a lifecycle run is started with an
+    # idempotency key per casus reference: skip the references other modules' stores hand out.
+    with Session(systeem.engine) as session, session.begin():
+        nieuwe_casusreferenties(session, dt.datetime.now(dt.timezone.utc).year, 900)
     run_id = start_intake(systeem)
     vul_intake_in(systeem, run_id, formulier(31, "GM0983"))
     referentie = casus_van_intake(systeem, run_id)
