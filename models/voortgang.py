@@ -261,13 +261,14 @@ def onuitgevoerde_beslissingen(session: Session, casus: Casus) -> list[Beslissin
 def trek_onuitgevoerde_in(session: Session, casus: Casus) -> list[Beslissing]:
     """Remove decisions that never took effect, so the casus is asked that decision again
     instead of carrying out the follow-ups of a change that never happened. The audit trail
-    keeps who took it and when."""
+    keeps who took it (in `reden`: the details show up in the casus artifact, which holds no
+    names) and when."""
     weg = onuitgevoerde_beslissingen(session, casus)
     for beslissing in weg:
         audit(session, casus, ORKESTRATIE, "besluit_niet_uitgevoerd",
-              reden="Door een storing niet uitgevoerd; het besluit wordt opnieuw gevraagd",
+              reden=f"Besluit van {beslissing.door} door een storing niet uitgevoerd; het wordt opnieuw gevraagd",
               beslissing=beslissing.sleutel, moment=beslissing.moment, besluit=beslissing.keuze,
-              genomen_door=beslissing.door, genomen_op=beslissing.genomen_op.isoformat())
+              genomen_op=beslissing.genomen_op.isoformat())
     if weg:
         session.execute(delete(Beslissing).where(Beslissing.id.in_([b.id for b in weg])))
     return weg
