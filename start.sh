@@ -145,8 +145,10 @@ export VT_ENCRYPTION_KEY
 PREFECT_LOG="$LOGS/prefect-server.log"
 log "Prefect-server starten (log: $PREFECT_LOG)"
 echo "=== $(date '+%F %T') ./start.sh ===" >>"$PREFECT_LOG"
+# `prefect server start` as it runs in the foreground, plus Dutch reasons when a Resume is refused
+# (two colleagues sending one form): scripts/prefect_server.py.
 start_kind "Prefect-server" "$PREFECT_LOG" \
-    .venv/bin/prefect server start --host 127.0.0.1 --port "$PREFECT_POORT"
+    .venv/bin/python scripts/prefect_server.py --host 127.0.0.1 --port "$PREFECT_POORT"
 PREFECT_PID=$!
 wacht_op "$PREFECT_PID" "$PREFECT_LOG" 120 "de Prefect-server" "
 import json, sys, urllib.request

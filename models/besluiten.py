@@ -284,6 +284,17 @@ class BeslissingInvoer(BaseModel):
     door: str = _veld(
         "Uw naam", 0, "Wie neemt dit besluit? Komt in de audittrail van de casus.", min_length=2, max_length=120
     )
+    # Which decision occurrence (`sleutel`) the form was made for, filled in by the form. A form
+    # from a second browser tab, submitted after the casus moved on, is then refused instead of
+    # taken as the answer to the next occurrence (Prefect accepts any input for the current
+    # pause). A plain field, not a Literal: Prefect would refuse a Literal in English; the
+    # lifecycle task refuses it in Dutch, naming who decided meanwhile. None: a form made
+    # before this field existed.
+    formulier_voor: str | None = _veld(
+        "Formulier voor (niet wijzigen)", 99,
+        "Vult het systeem in: het besluit waarvoor dit formulier is gemaakt. Is de casus intussen verder, "
+        "dan wordt dit formulier geweigerd en niet als nieuw besluit verwerkt.", default=None, max_length=120,
+    )
 
     @field_validator("*", mode="after")
     @classmethod

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from models.besluiten import (
@@ -32,7 +32,7 @@ from models.besluiten import (
     UitkomstOnderzoekBeslissing,
     volgend_monitoringmoment,
 )
-from models.casus import Casus, Melding, Termijn
+from models.casus import AuditEvent, Casus, Melding, Termijn
 from models.dossier import audit, markeer_voldaan, open_termijnen, voeg_termijn_toe, wijzig_status
 from models.instellingen import (
     CapaciteitsModus,
@@ -44,6 +44,7 @@ from models.instellingen import (
 )
 from models.levensloop import Status
 from models.overdracht import Beslissing, Overdracht, OverdrachtStatus, Veiligheidsvoorwaarden
+from models.storingspunt import storingspunt
 from models.termijnbeleid import bereken_termijn, eenheid_van, werkkalender
 from models.typen import nu
 
@@ -213,18 +214,19 @@ def leg_beslissing_vast(
     instellingen: Instellingen,
 ) -> Beslissing:
     """Carry out a decision that passed `invoer.fouten(ctx)`: store it once, audit who took it,
-    and move the casus. Raises BeslissingAlVastgelegd when this occurrence was stored before."""
+    and move the casus, all in the caller's one transaction: a crash or a concurrent change
+    (GelijktijdigeWijziging) leaves none of it. Raises BeslissingAlVastgelegd when this
+    occurrence was stored before."""
     if session.exec(select(Beslissing.id).where(Beslissing.sleutel == sleutel)).first() is not None:
         raise BeslissingAlVastgelegd(sleutel)
     moment = nu()
     van = Status(casus.status)
-    record = Beslissing(sleutel=sleutel, casus_id=casus.id, moment=invoer.moment.value, keuze=invoer.keuze,
-                        van_status=van.value, details=_codes(invoer.details()), door=invoer.door, genomen_op=moment)
-    try:
-        with session.begin_nested():
-            session.add(record)
-    except IntegrityError as exc:  # stored concurrently by another run of the same flow
-        raise BeslissingAlVastgelegd(sleutel) from exc
+    record = _plaats_beslissing(session, Beslissing(
+        sleutel=sleutel, casus_id=casus.id, moment=invoer.moment.value, keuze=invoer.keuze, van_status=van.value,
+        details=_codes(invoer.details()), door=invoer.door, genomen_op=moment))
+    if record is None:  # stored concurrently by another run of the same flow
+        raise BeslissingAlVastgelegd(sleutel)
+    storingspunt("beslissing_half_vastgelegd")
 
     naar = _voer_uit(session, casus, record, invoer, ctx, instellingen, moment)
     record.naar_status = naar.value if naar else None
@@ -233,6 +235,43 @@ def leg_beslissing_vast(
           moment=invoer.moment.value, beslissing=sleutel, **record.details)
     session.flush()
     return record
+
+
+def _plaats_beslissing(session: Session, record: Beslissing) -> Beslissing | None:
+    """INSERT ... ON CONFLICT DO NOTHING on the unique key: None when the key exists. Not a
+    savepoint: on SQLite a savepoint opened before the transaction's first write commits on
+    release, which stored the decision without its effect (see models.uitgaand.plaats_eenmalig)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return session.scalars(
+        dialect.insert(Beslissing).values(**record.model_dump(exclude={"id"}))
+        .on_conflict_do_nothing(index_elements=["sleutel"]).returning(Beslissing)
+    ).one_or_none()
+
+
+def onuitgevoerde_beslissingen(session: Session, casus: Casus) -> list[Beslissing]:
+    """Decisions stored without their effect: no 'besluit' event in the audit trail. Impossible
+    since a decision is one transaction; a SQLite store written by an older version may hold
+    them (a crash between the two steps)."""
+    uitgevoerd = {details.get("beslissing") for details in session.exec(
+        select(AuditEvent.details).where(AuditEvent.casus_id == casus.id, AuditEvent.actie == "besluit"))}
+    return [b for b in session.exec(select(Beslissing).where(Beslissing.casus_id == casus.id).order_by(Beslissing.id))
+            if b.sleutel not in uitgevoerd]
+
+
+def trek_onuitgevoerde_in(session: Session, casus: Casus) -> list[Beslissing]:
+    """Remove decisions that never took effect, so the casus is asked that decision again
+    instead of carrying out the follow-ups of a change that never happened. The audit trail
+    keeps who took it (in `reden`: the details show up in the casus artifact, which holds no
+    names) and when."""
+    weg = onuitgevoerde_beslissingen(session, casus)
+    for beslissing in weg:
+        audit(session, casus, ORKESTRATIE, "besluit_niet_uitgevoerd",
+              reden=f"Besluit van {beslissing.door} door een storing niet uitgevoerd; het wordt opnieuw gevraagd",
+              beslissing=beslissing.sleutel, moment=beslissing.moment, besluit=beslissing.keuze,
+              genomen_op=beslissing.genomen_op.isoformat())
+    if weg:
+        session.execute(delete(Beslissing).where(Beslissing.id.in_([b.id for b in weg])))
+    return weg
 
 
 def _codes(details: dict) -> dict:
@@ -330,6 +369,25 @@ def _monitoring(session, casus, invoer: MonitoringBeslissing, ctx, instellingen,
         naar = invoer.naar(ctx)
     ga_naar(session, casus, naar, door, instellingen, reden=f"Monitoring: {invoer.uitkomst.value}", tijdstip=moment)
     return naar
+
+
+def formulier_is_verouderd(formulier_voor: str | None, sleutel: str) -> bool:
+    """A form made for another decision occurrence than the one the casus waits for now."""
+    return formulier_voor is not None and formulier_voor != sleutel
+
+
+def wat_veranderde(session: Session, casus: Casus, formulier_voor: str) -> tuple[Beslissing | None, AuditEvent | None]:
+    """Why a form for occurrence `formulier_voor` is out of date: the decision taken for that
+    occurrence (who, what, when), and the casus's latest decision or step change."""
+    beslissing = session.exec(
+        select(Beslissing).where(Beslissing.casus_id == casus.id, Beslissing.sleutel == formulier_voor)
+    ).first()
+    laatste = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.casus_id == casus.id, AuditEvent.actie.in_(["besluit", "status"]))
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    return beslissing, laatste
 
 
 def markeer_nazorg_klaar(session: Session, beslissing_id: int) -> None:

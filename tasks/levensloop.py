@@ -154,12 +154,14 @@ def lees_stap(casus_referentie: str, fouten: list[str] | None = None) -> Stap:
             return Stap(**basis, automatisch=naar.value)
         moment = volgend_beslismoment(stand)
         overdracht = voortgang.open_overdracht(session, casus)
+        sleutel_nu = sleutel(casus.referentie, moment, voortgang.volgnummer(session, casus, moment))
         return Stap(
             **basis,
             moment=moment.value,
-            sleutel=sleutel(casus.referentie, moment, voortgang.volgnummer(session, casus, moment)),
+            sleutel=sleutel_nu,
             beschrijving=_beschrijving(session, casus, moment, regio, modus, overdracht, fouten or []),
-            beginwaarden=_beginwaarden(moment, casus, regio, overdracht),
+            # The form says which occurrence it is for: a stale form is refused (verwerk_beslissing).
+            beginwaarden=_beginwaarden(moment, casus, regio, overdracht) | {"formulier_voor": sleutel_nu},
             teams=[t.code for t in regio.gemeente(casus.gemeente_code).lokale_teams],
         )
 
@@ -186,8 +188,9 @@ def zet_automatische_stap(casus_referentie: str) -> str:
 @task(name="beslissing verwerken", cache_policy=NO_CACHE)
 def verwerk_beslissing(casus_referentie: str, moment: str, beslissleutel: str, pauzesleutel: str) -> list[str]:
     """Read the form staff submitted, check it, and carry it out in one transaction. Returns
-    the Dutch reasons it was refused (empty: done). The form's content is deleted from Prefect
-    whatever happens."""
+    the Dutch reasons it was refused (empty: done). A form made for another occurrence than
+    `beslissleutel` (a second tab, answered after a colleague decided) is refused, naming
+    what changed and who changed it. The form's content is deleted from Prefect whatever happens."""
     run_id = flow_run.id
     model = BESLISSINGEN[Beslismoment(moment)]
     try:
@@ -204,6 +207,8 @@ def verwerk_beslissing(casus_referentie: str, moment: str, beslissleutel: str, p
         def werk() -> list[str]:
             with sessie() as session:
                 casus = casus_op_referentie(session, casus_referentie)
+                if voortgang.formulier_is_verouderd(invoer.formulier_voor, beslissleutel):
+                    return [_verouderd_formulier(session, casus, invoer.formulier_voor)]
                 if volgend_beslismoment(voortgang.stand(session, casus)) is not invoer.moment:
                     return []  # the casus moved on meanwhile (a rerun): nothing left to decide here
                 ctx = voortgang.context(session, casus, regio, modus)
@@ -221,6 +226,16 @@ def verwerk_beslissing(casus_referentie: str, moment: str, beslissleutel: str, p
         return fouten
     finally:
         verwijder_invoer(run_id, pauzesleutel)
+
+
+def _verouderd_formulier(session: Session, casus: Casus, formulier_voor: str) -> str:
+    """Dutch: this form was for an earlier occurrence; what changed since, and who changed it."""
+    beslissing, laatste = voortgang.wat_veranderde(session, casus, formulier_voor)
+    return render(
+        "casus/verouderd_formulier.md.j2", formulier_voor=formulier_voor,
+        vraag=VRAGEN[Beslismoment(beslissing.moment)] if beslissing else None, beslissing=beslissing,
+        laatste=laatste, status=casus.status,
+    ).strip().replace("\n", " ")
 
 
 # --- follow-ups: letters and e-mails ------------------------------------------------------------
@@ -258,11 +273,15 @@ def _bericht(soort: Bericht, beslissing: Beslissing, casus: Casus, regio: Instel
 
 @task(name="nazorg bepalen", cache_policy=NO_CACHE)
 def open_nazorg(casus_referentie: str) -> list[NazorgOpdracht]:
-    """The letters and e-mails of stored decisions whose follow-up is not done yet."""
+    """The letters and e-mails of stored decisions whose follow-up is not done yet. A decision
+    that never took effect (possible in stores of older versions) is withdrawn first."""
     regio = instellingen()
     opdrachten = []
     with sessie() as session:
         casus = casus_op_referentie(session, casus_referentie)
+        for weg in voortgang.trek_onuitgevoerde_in(session, casus):
+            get_run_logger().warning("Casus %s: besluit %s (%s) was door een storing niet uitgevoerd; het wordt "
+                                     "opnieuw gevraagd.", casus_referentie, weg.sleutel, weg.keuze)
         for beslissing in voortgang.open_nazorg(session, casus):
             overdracht = _overdracht_feiten(_overdracht_van(session, casus))
             gevolg = nazorg(Gevolgd(

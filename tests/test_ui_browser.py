@@ -1,7 +1,7 @@
 """The Prefect UI as staff use it, in headless Chromium: the deployments are there, the intake
 form shows, and a casus waiting for its besluit is decided through the form in the UI.
 
-Runs against a real `prefect server start` (the test harness serves no UI) with every
+Runs against a real Prefect server as start.sh starts it (the test harness serves no UI) with every
 deployment served. Screenshots of the intake form and the decision form go to a temporary
 folder, or, to refresh the ones in the README, to the folder in VT_SCHERMAFDRUKKEN:
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -45,7 +46,7 @@ def prefect_ui(tmp_path_factory):
            "PREFECT_UI_API_URL": api, "PREFECT_API_URL": api}
     with open(thuis / "server.log", "wb") as log:
         proces = subprocess.Popen(
-            [str(REPO / ".venv" / "bin" / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(poort)],
+            [sys.executable, str(REPO / "scripts" / "prefect_server.py"), "--host", "127.0.0.1", "--port", str(poort)],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
@@ -196,6 +197,9 @@ def test_staff_find_the_deployments_see_the_intake_form_and_decide_a_case_in_the
     dialoog = open_formulier(browser, ui, casus.flow_run_id)
     wacht_op(browser, lambda b: "Besluit na de veiligheidsbeoordeling" in tekst(dialoog), wat="besluitformulier")
     veld(dialoog, "Uw naam").find_element(By.CSS_SELECTOR, "textarea, input").send_keys("Medewerker in de UI")
+    # The form says which decision it was made for: a copy left open in another tab is refused later.
+    voor = veld(dialoog, "Formulier voor").find_element(By.CSS_SELECTOR, "textarea, input")
+    assert voor.get_attribute("value") == f"{casus.referentie.lower()}-besluit-1"
     keuze = veld(dialoog, "Besluit")
     keuze.find_element(By.CSS_SELECTOR, "button, [role=combobox], select").click()
     optie = wacht_op(browser, lambda b: next(o for o in b.find_elements(By.XPATH, "//*[normalize-space(text())='afsluiten']")

@@ -1,0 +1,127 @@
+"""The Prefect server (API, UI, services) as `prefect server start` runs it, with one addition:
+when the API refuses a *Resume*, the reason is in Dutch. The UI shows that reason to staff as
+it is, e.g. Prefect's "Cannot resume a flow run that is not paused." when two colleagues send
+the same form at once.
+
+    python scripts/prefect_server.py --host 127.0.0.1 --port 4200      (start.sh does this)
+
+Same app, settings and uvicorn options as the foreground `prefect server start` of Prefect 3.8
+(`prefect.cli._server_utils._run_in_foreground`): `create_app(final=True)`, so migrations on
+start, the UI and the background services behave exactly as before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the repo's templates
+
+from templates import render  # noqa: E402
+
+logger = logging.getLogger("vt.prefect_server")
+
+_HERVATTEN = re.compile(r"/flow_runs/[^/]+/resume/?$")
+
+
+def nederlandse_reden(reden: str) -> str:
+    """Prefect's refusal of a resume (`prefect.server.api.flow_runs.resume_flow_run`), in Dutch."""
+    if reden.startswith("Cannot resume a flow run that is not paused"):
+        soort = "al_verwerkt"
+    elif reden.startswith("Reason: "):  # the form does not match the schema of the current pause
+        soort = "past_niet"
+    else:
+        soort = "anders"
+    return render("prefect/hervatten_geweigerd.txt.j2", soort=soort).strip()
+
+
+class NederlandseHervatting:
+    """ASGI middleware: rewrites `details.reason` in the JSON answer to POST .../flow_runs/{id}/resume.
+    Every other request, and lifespan events, pass through untouched."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not _HERVATTEN.search(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        begin: dict = {}
+        delen: list[bytes] = []
+
+        async def vertaald_verzenden(bericht) -> None:
+            if bericht["type"] == "http.response.start":
+                begin.update(bericht)
+                return
+            if bericht["type"] != "http.response.body":
+                await send(bericht)
+                return
+            delen.append(bericht.get("body", b""))
+            if bericht.get("more_body"):
+                return
+            kopregels, inhoud = _vertaal(begin["headers"], b"".join(delen))
+            await send({**begin, "headers": kopregels})
+            await send({"type": "http.response.body", "body": inhoud})
+
+        await self.app(scope, receive, vertaald_verzenden)
+
+
+def _vertaal(kopregels: list[tuple[bytes, bytes]], inhoud: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    kop = {k.lower(): v for k, v in kopregels}
+    if kop.get(b"content-encoding") == b"gzip":  # Prefect's GZipMiddleware: answer uncompressed
+        inhoud = gzip.decompress(inhoud)
+    try:
+        antwoord = json.loads(inhoud)
+        reden = antwoord["details"]["reason"]
+    except (ValueError, KeyError, TypeError):
+        reden = None
+    if isinstance(reden, str) and antwoord.get("status") != "ACCEPT":
+        logger.info("Hervatten geweigerd door Prefect: %s", reden)
+        antwoord["details"]["reason"] = nederlandse_reden(reden)
+        inhoud = json.dumps(antwoord).encode()
+    overig = [(k, v) for k, v in kopregels if k.lower() not in (b"content-length", b"content-encoding")]
+    return overig + [(b"content-length", str(len(inhoud)).encode())], inhoud
+
+
+def maak_app():
+    """The app factory (also: `uvicorn --app-dir scripts --factory prefect_server:maak_app`)."""
+    from prefect.server.api.server import create_app
+
+    return NederlandseHervatting(create_app(final=True))
+
+
+def main(argv: list[str] | None = None) -> None:
+    import prefect
+    import uvicorn
+    from prefect.settings import (
+        PREFECT_SERVER_API_HOST,
+        PREFECT_SERVER_API_KEEPALIVE_TIMEOUT,
+        PREFECT_SERVER_API_PORT,
+        PREFECT_SERVER_API_WEBSOCKET_PING_INTERVAL,
+        PREFECT_SERVER_API_WEBSOCKET_PING_TIMEOUT,
+        PREFECT_SERVER_LOGGING_LEVEL,
+    )
+
+    parser = argparse.ArgumentParser(description="Prefect-server met Nederlandse meldingen bij hervatten.")
+    parser.add_argument("--host", default=PREFECT_SERVER_API_HOST.value())
+    parser.add_argument("--port", type=int, default=PREFECT_SERVER_API_PORT.value())
+    argumenten = parser.parse_args(argv)
+    uvicorn.run(
+        app=maak_app(),
+        app_dir=str(prefect.__module_path__.parent),
+        host=argumenten.host,
+        port=argumenten.port,
+        timeout_keep_alive=PREFECT_SERVER_API_KEEPALIVE_TIMEOUT.value(),
+        ws_ping_interval=PREFECT_SERVER_API_WEBSOCKET_PING_INTERVAL.value(),
+        ws_ping_timeout=PREFECT_SERVER_API_WEBSOCKET_PING_TIMEOUT.value(),
+        log_level=PREFECT_SERVER_LOGGING_LEVEL.value().lower(),
+    )
+
+
+if __name__ == "__main__":
+    main()
