@@ -1,0 +1,87 @@
+"""'Every open casus is in sight': the sentinel's rules (pure), and bringing casussen back."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from models.in_beeld import Bevinding, CasusStand, RunStand, beoordeel, te_vaak_hersteld, wacht_bij
+
+NU = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+STAP_MAX = dt.timedelta(minutes=10)
+SLEUTEL = "vt-2026-000001-besluit-1"
+
+
+def casus(run_id="run-1", wacht_op=SLEUTEL, nazorg_open_sinds=None) -> CasusStand:
+    return CasusStand("VT-2026-000001", run_id, wacht_op, nazorg_open_sinds)
+
+
+def run(staat, minuten_geleden=0, pauzesleutel=None) -> RunStand:
+    return RunStand(staat, NU - dt.timedelta(minutes=minuten_geleden), pauzesleutel)
+
+
+def test_a_casus_whose_run_waits_at_its_decision_is_in_sight():
+    assert beoordeel(casus(), run("PAUSED", 600, SLEUTEL), NU, STAP_MAX) is None
+    # A refused form is asked again under the same decision.
+    assert beoordeel(casus(), run("PAUSED", 1, f"{SLEUTEL}-poging-2"), NU, STAP_MAX) is None
+
+
+def test_a_run_busy_for_a_moment_between_two_forms_is_left_alone():
+    for staat in ("RUNNING", "PENDING", "SCHEDULED", "CANCELLING"):
+        assert beoordeel(casus(), run(staat, 9), NU, STAP_MAX) is None
+
+
+@pytest.mark.parametrize("staat, bevinding", [
+    ("RUNNING", Bevinding.loopt_te_lang),  # its process was killed: Prefect keeps it Running
+    ("PENDING", Bevinding.start_hangt),
+    ("SCHEDULED", Bevinding.start_hangt),
+    ("CANCELLING", Bevinding.annuleren_hangt),
+])
+def test_a_run_busy_longer_than_a_step_takes_has_stopped(staat, bevinding):
+    assert beoordeel(casus(), run(staat, 11), NU, STAP_MAX) is bevinding
+
+
+@pytest.mark.parametrize("staat, bevinding", [
+    ("CRASHED", Bevinding.gecrasht), ("FAILED", Bevinding.mislukt), ("CANCELLED", Bevinding.geannuleerd),
+    ("COMPLETED", Bevinding.voltooid_terwijl_open),
+])
+def test_an_ended_run_of_an_open_casus_is_out_of_sight_at_once(staat, bevinding):
+    assert beoordeel(casus(), run(staat, 0), NU, STAP_MAX) is bevinding
+
+
+def test_a_casus_without_a_run_or_with_a_run_prefect_does_not_know_is_out_of_sight():
+    assert beoordeel(casus(run_id=None), None, NU, STAP_MAX) is Bevinding.geen_run
+    assert beoordeel(casus(), None, NU, STAP_MAX) is Bevinding.run_onbekend
+
+
+def test_an_intake_that_just_registered_its_melding_gets_time_to_start_the_run():
+    net = casus(run_id=None, nazorg_open_sinds=NU - dt.timedelta(seconds=5))
+    assert beoordeel(net, None, NU, STAP_MAX) is None
+    lang = casus(run_id=None, nazorg_open_sinds=NU - dt.timedelta(minutes=11))
+    assert beoordeel(lang, None, NU, STAP_MAX) is Bevinding.geen_run
+
+
+def test_a_run_waiting_at_another_decision_than_the_casus_is_out_of_sight():
+    assert beoordeel(casus(), run("PAUSED", 1, "vt-2026-000001-besluit-2"), NU, STAP_MAX) \
+        is Bevinding.wacht_bij_ander_besluit
+    # The casus needs no person (an automatic step) but the run waits for one.
+    assert beoordeel(casus(wacht_op=None), run("PAUSED", 1, SLEUTEL), NU, STAP_MAX) \
+        is Bevinding.wacht_bij_ander_besluit
+    assert not wacht_bij(f"{SLEUTEL}0", SLEUTEL)
+
+
+def test_a_waiting_run_whose_decision_left_letters_undone_is_out_of_sight():
+    lang = casus(nazorg_open_sinds=NU - dt.timedelta(minutes=11))
+    assert beoordeel(lang, run("PAUSED", 1, SLEUTEL), NU, STAP_MAX) is Bevinding.nazorg_blijft_liggen
+    # A hermelding registered a moment ago: its intake is still sending them.
+    net = casus(nazorg_open_sinds=NU - dt.timedelta(seconds=20))
+    assert beoordeel(net, run("PAUSED", 1, SLEUTEL), NU, STAP_MAX) is None
+
+
+def test_a_casus_restarted_too_often_in_the_window_is_not_restarted_again():
+    venster = dt.timedelta(hours=1)
+    recent = [NU - dt.timedelta(minutes=m) for m in (5, 20)]
+    assert not te_vaak_hersteld(recent, NU, 3, venster)
+    assert te_vaak_hersteld([*recent, NU - dt.timedelta(minutes=50)], NU, 3, venster)
+    assert not te_vaak_hersteld([*recent, NU - dt.timedelta(minutes=70)], NU, 3, venster)
