@@ -124,6 +124,9 @@ export PREFECT_RUNNER_POLL_FREQUENCY=2 # staff wait on results
 export PREFECT_RESULTS_PERSIST_BY_DEFAULT=true
 export PREFECT_LOCAL_STORAGE_PATH="$VT/prefect/storage"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false # no network here; and nothing of ours leaves the machine
+# Every flow run reports a heartbeat; the automation "vt: run zonder hartslag is gecrasht" (made by
+# deployments.serve) marks a run Crashed after three missed ones, e.g. when this machine died.
+export PREFECT_FLOWS_HEARTBEAT_FREQUENCY=30
 
 SLEUTEL="$VT/encryption.key"
 if [[ ! -s "$SLEUTEL" ]]; then

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from models.instellingen import instellingen
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
 from tasks.in_beeld import breng_terug_in_beeld, zoek_casussen_buiten_beeld
 
@@ -17,8 +18,14 @@ from tasks.in_beeld import breng_terug_in_beeld, zoek_casussen_buiten_beeld
 @flow(name="casussen-in-beeld", log_prints=False)
 def casussen_in_beeld() -> dict[str, int]:
     """Breng elke open casus die niet bij zijn besluit wacht terug in beeld. Geeft tellingen terug."""
+    # At most this many new runs per pass (the rest the next pass): a fresh Prefect database
+    # must not start every casus of the region at once.
+    ruimte = instellingen().levensloop.gelijktijdige_starts
     tellingen: dict[str, int] = {}
     for geval in zoek_casussen_buiten_beeld():
+        if tellingen.get("hersteld", 0) >= ruimte:
+            tellingen["volgende_ronde"] = tellingen.get("volgende_ronde", 0) + 1
+            continue
         herstel = breng_terug_in_beeld(geval)
         if herstel.bericht is not None:
             bezorg_notificaties(alleen=[plaats_notificatie(**herstel.bericht)])

@@ -43,6 +43,7 @@ from tasks.levensloop import nieuwe_levensloop_run, runlink
 
 ACTOR = "bewaking"
 HERSTELD = "levensloop_hersteld"
+GESTART = "levensloop_gestart"
 NIET_HERSTELD = "levensloop_niet_hersteld"
 _PAGINA = 200  # run ids per API call
 
@@ -251,7 +252,9 @@ def herstel(geval: Geval) -> Herstel:
         return _meld(geval, "herstarten_mislukt", "opnieuw starten lukte niet", regio)
     with sessie() as session:
         casus = session.exec(select(Casus).where(Casus.referentie == geval.referentie)).one()
-        audit(session, casus, ACTOR, HERSTELD, bevinding=geval.bevinding, oude_staat=geval.oude_staat,
+        # A casus that never had a run (demo data, an import) is started, not restored.
+        actie = GESTART if geval.bevinding == Bevinding.geen_run else HERSTELD
+        audit(session, casus, ACTOR, actie, bevinding=geval.bevinding, oude_staat=geval.oude_staat,
               oude_run=geval.oude_run, nieuwe_run=nieuwe_run)
     _logger().warning("Casus %s was buiten beeld (%s); levensloop opnieuw gestart: run %s.", geval.referentie,
                       geval.bevinding, nieuwe_run)

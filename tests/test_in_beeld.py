@@ -85,3 +85,81 @@ def test_a_casus_restarted_too_often_in_the_window_is_not_restarted_again():
     assert not te_vaak_hersteld(recent, NU, 3, venster)
     assert te_vaak_hersteld([*recent, NU - dt.timedelta(minutes=50)], NU, 3, venster)
     assert not te_vaak_hersteld([*recent, NU - dt.timedelta(minutes=70)], NU, 3, venster)
+
+
+# --- in the store: which meldingen owe an intake's follow-ups -------------------------------------
+
+
+def _registreer(engine, instellingen, straat: str, **extra) -> str:
+    from sqlmodel import Session
+
+    from models.regio import synchroniseer
+    from models.registratie import registreer_meldingen
+    from tests.helpers import melding
+
+    with Session(engine) as session, session.begin():
+        synchroniseer(session, instellingen)
+        [geregistreerd] = registreer_meldingen(session, [melding(straat_huisnummer=straat, **extra)], instellingen,
+                                               actor="test")
+    return geregistreerd.melding_referentie
+
+
+def test_only_a_melding_from_the_intake_form_owes_a_crisis_alert_and_a_letter(engine, instellingen):
+    from sqlmodel import Session, select
+
+    from models.casus import INTAKE_BRON, Melding
+
+    via_formulier = _registreer(engine, instellingen, "Formulierstraat 1", bron=INTAKE_BRON, extern_id="run-1")
+    geimporteerd = _registreer(engine, instellingen, "Importstraat 2", bron="oud-systeem", extern_id="42")
+    demo = _registreer(engine, instellingen, "Demostraat 3")
+    with Session(engine) as session:
+        klaar = {m.referentie: m.intake_nazorg_klaar_op for m in session.exec(select(Melding))}
+    assert klaar[via_formulier] is None
+    assert klaar[geimporteerd] is not None and klaar[demo] is not None
+
+
+# --- the sentinel against a real Prefect server, store and SMTP server ----------------------------
+
+
+@pytest.mark.prefect
+def test_the_team_leader_hears_at_once_when_a_casus_cannot_be_brought_back(
+        engine, database_url, tmp_path, monkeypatch, smtp_server):
+    """No lifecycle deployment is served, so starting a run fails; another casus was restarted
+    too often already. Each gives one e-mail to the team leader (reference, no personal data)
+    and a line in the casus's timeline; the next pass sends nothing again."""
+    import uuid
+
+    from sqlmodel import Session, select
+
+    from flows.in_beeld import casussen_in_beeld
+    from models.casus import AuditEvent, Casus
+    from models.dossier import audit
+    from tests.helpers import FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, gebruik_database, regio_voor_test
+
+    regio = regio_voor_test(tmp_path, monkeypatch, smtp_server)
+    gebruik_database(monkeypatch, database_url)
+    _registreer(engine, regio, "Zonderrunstraat 1")
+    _registreer(engine, regio, "Vastloopstraat 2")
+    with Session(engine) as session, session.begin():
+        zonder_run, vastgelopen = session.exec(select(Casus).order_by(Casus.id)).all()
+        vastgelopen.flow_run_id = str(uuid.uuid4())  # a run Prefect does not know
+        session.add(vastgelopen)
+        for _ in range(regio.levensloop.max_herstarts):
+            audit(session, vastgelopen, "bewaking", "levensloop_hersteld", bevinding="gecrasht")
+        referenties = (zonder_run.referentie, vastgelopen.referentie)
+
+    assert casussen_in_beeld() == {"gemeld": 2}
+    assert casussen_in_beeld() == {"al_gemeld": 2}
+
+    mails = smtp_server.berichten
+    assert sorted(m["To"] for m in mails) == ["teamleider@vt-test.example.org"] * 2
+    teksten = {ref: next(m.get_body(preferencelist=("plain",)).get_content() for m in mails if ref in m["Subject"])
+               for ref in referenties}
+    assert "geen levensloop-run" in teksten[referenties[0]] and "opnieuw starten lukte niet" in teksten[referenties[0]]
+    assert "bestaat niet (meer) in Prefect" in teksten[referenties[1]]
+    assert "3 keer opnieuw gestart" in teksten[referenties[1]]
+    for tekst in teksten.values():
+        assert not any(geheim in tekst for geheim in [*FICTIEVE_NAMEN, FICTIEF_BSN, FICTIEF_ADRES])
+    with Session(engine) as session:
+        gemeld = session.exec(select(AuditEvent.details).where(AuditEvent.actie == "levensloop_niet_hersteld")).all()
+    assert sorted(d["bevinding"] for d in gemeld) == ["geen_run", "run_onbekend"]
