@@ -61,6 +61,7 @@ class CasusStand:
     flow_run_id: str | None
     wacht_op: str | None = None  # the pause key of the decision it waits for (None: no person needed)
     nazorg_open_sinds: dt.datetime | None = None  # oldest decision or intake whose follow-up is not done
+    afgesloten: bool = False  # closed: only its follow-ups (the closing letter) still matter
 
 
 @dataclass(frozen=True)
@@ -82,23 +83,27 @@ def wacht_bij(pauzesleutel: str | None, besluitsleutel: str | None) -> bool:
 
 def beoordeel(casus: CasusStand, run: RunStand | None, nu: dt.datetime, stap_max: dt.timedelta) -> Bevinding | None:
     """Why this open casus is out of sight, or None when its run waits at its decision (or is
-    busy for less than `stap_max`). `run` is None when Prefect does not know the run."""
+    busy for less than `stap_max`). `run` is None when Prefect does not know the run. A closed
+    casus is out of sight only while a decision's follow-ups (its closing letter) are not done."""
+    nazorg_ligt = casus.nazorg_open_sinds is not None and nu - casus.nazorg_open_sinds > stap_max
+    if casus.afgesloten and casus.nazorg_open_sinds is None:
+        return None
     if casus.flow_run_id is None:
         # An intake registers its melding a moment before it starts the run (follow-ups open since then).
         bezig = casus.nazorg_open_sinds is not None and nu - casus.nazorg_open_sinds <= stap_max
         return None if bezig else Bevinding.geen_run
     if run is None:
         return Bevinding.run_onbekend
+    if run.staat == "COMPLETED" and casus.afgesloten:
+        return Bevinding.nazorg_blijft_liggen  # it ended without finishing the follow-ups
     if run.staat in _EINDE:
         return _EINDE[run.staat]
     if run.staat in _BEZIG:
         return _BEZIG[run.staat] if nu - run.sinds > stap_max else None
     # PAUSED: a run only pauses after finishing every follow-up, at the decision the casus waits for.
-    if not wacht_bij(run.pauzesleutel, casus.wacht_op):
+    if not casus.afgesloten and not wacht_bij(run.pauzesleutel, casus.wacht_op):
         return Bevinding.wacht_bij_ander_besluit
-    if casus.nazorg_open_sinds is not None and nu - casus.nazorg_open_sinds > stap_max:
-        return Bevinding.nazorg_blijft_liggen
-    return None
+    return Bevinding.nazorg_blijft_liggen if nazorg_ligt else None
 
 
 def te_vaak_hersteld(herstarts: list[dt.datetime], nu: dt.datetime, maximum: int, venster: dt.timedelta) -> bool:

@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Crashed
-from sqlalchemy import func
+from sqlalchemy import exists, func, or_
 from sqlmodel import Session, select
 
 from models import voortgang
@@ -135,7 +135,18 @@ def _nazorg_open_sinds(session: Session, casus_ids: list[int]) -> dict[int, dt.d
 def _casusstand(session: Session, casus: Casus, run: RunStand | None, nazorg: dt.datetime | None) -> CasusStand:
     # The decision key only matters for a paused run: skip those queries for the others.
     wacht_op = _wacht_op(session, casus) if run is not None and run.staat == "PAUSED" else None
-    return CasusStand(casus.referentie, casus.flow_run_id, wacht_op, nazorg)
+    return CasusStand(casus.referentie, casus.flow_run_id, wacht_op, nazorg,
+                      afgesloten=Status(casus.status) is Status.afgesloten)
+
+
+def _te_bewaken():
+    """Open casussen, and closed ones whose follow-ups are not done (a crash right after the
+    decision 'afsluiten' must still send the closing letter)."""
+    nazorg_open = or_(
+        exists().where(Beslissing.casus_id == Casus.id, Beslissing.nazorg_klaar_op.is_(None)),
+        exists().where(Melding.casus_id == Casus.id, Melding.intake_nazorg_klaar_op.is_(None)),
+    )
+    return or_(Casus.status.in_([s.value for s in OPEN_STATUSSEN]), nazorg_open)
 
 
 def _stap_max(regio: Instellingen) -> dt.timedelta:
@@ -146,14 +157,12 @@ def zoek_buiten_beeld() -> list[Geval]:
     """Every open casus whose lifecycle run is not waiting at its decision, oldest casus first."""
     regio = instellingen()
     with sessie() as session:
-        run_ids = session.exec(select(Casus.flow_run_id).where(
-            Casus.status.in_([s.value for s in OPEN_STATUSSEN]), Casus.flow_run_id.is_not(None))).all()
+        run_ids = session.exec(select(Casus.flow_run_id).where(_te_bewaken(), Casus.flow_run_id.is_not(None))).all()
     standen = runstanden(list(run_ids))  # Prefect first: a casus closed meanwhile is then read as closed
     moment = nu()
     gevallen = []
     with sessie() as session:
-        casussen = session.exec(select(Casus).where(Casus.status.in_([s.value for s in OPEN_STATUSSEN]))
-                                .order_by(Casus.id)).all()
+        casussen = session.exec(select(Casus).where(_te_bewaken()).order_by(Casus.id)).all()
         nazorg = _nazorg_open_sinds(session, [c.id for c in casussen])
         for casus in casussen:
             run = standen.get(casus.flow_run_id)
@@ -175,8 +184,8 @@ def _opnieuw_beoordeeld(referentie: str, regio: Instellingen) -> Geval | None:
     run = _runstand_nu(run_id)
     with sessie() as session:
         casus = session.exec(select(Casus).where(Casus.referentie == referentie)).one()
-        if Status(casus.status) is Status.afgesloten or casus.flow_run_id != run_id:
-            return None
+        if casus.flow_run_id != run_id:
+            return None  # someone else (another pass, the intake) gave it a run meanwhile
         stand = _casusstand(session, casus, run, _nazorg_open_sinds(session, [casus.id]).get(casus.id))
         bevinding = beoordeel(stand, run, nu(), _stap_max(regio))
     return Geval(referentie, bevinding.value, run_id, run.staat if run else None) if bevinding else None
@@ -246,10 +255,12 @@ def herstel(geval: Geval) -> Herstel:
                      "loopt steeds weer vast", regio)
     try:
         _beeindig(geval.oude_run, geval.oude_staat)
-        nieuwe_run = nieuwe_levensloop_run(geval.referentie, _idempotentiesleutel(geval), geval.oude_run)
+        nieuwe_run, vastgelegd = nieuwe_levensloop_run(geval.referentie, _idempotentiesleutel(geval), geval.oude_run)
     except Exception as exc:  # noqa: BLE001 - whatever failed, a person must hear of it now
         _logger().warning("Herstarten van casus %s mislukt: %s", geval.referentie, type(exc).__name__)
         return _meld(geval, "herstarten_mislukt", "opnieuw starten lukte niet", regio)
+    if not vastgelegd:
+        return Herstel("in_orde")  # another pass (or the intake) recorded this same run first
     with sessie() as session:
         casus = session.exec(select(Casus).where(Casus.referentie == geval.referentie)).one()
         # A casus that never had a run (demo data, an import) is started, not restored.

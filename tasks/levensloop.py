@@ -379,12 +379,14 @@ def start_levensloop_run(casus_referentie: str) -> tuple[str, bool]:
     with get_client(sync_client=True) as client:
         if _run_bestaat(client, bekend):
             return bekend, False
-    return nieuwe_levensloop_run(casus_referentie, f"levensloop-{casus_referentie}-{bekend or 'eerste'}", bekend), True
+    run_id, _ = nieuwe_levensloop_run(casus_referentie, f"levensloop-{casus_referentie}-{bekend or 'eerste'}", bekend)
+    return run_id, True
 
 
-def nieuwe_levensloop_run(casus_referentie: str, idempotentiesleutel: str, vorige: str | None) -> str:
-    """Start a lifecycle run under this key and record it on the casus, unless the casus got
-    another run than `vorige` meanwhile. Returns the run id."""
+def nieuwe_levensloop_run(casus_referentie: str, idempotentiesleutel: str, vorige: str | None) -> tuple[str, bool]:
+    """Start a lifecycle run under this key and record it on the casus in place of `vorige`.
+    Returns (run id, recorded here): False when another caller recorded a run meanwhile (with
+    the same key Prefect hands back the same run, so nothing runs twice)."""
     from prefect.deployments import run_deployment
 
     with sessie() as session:
@@ -398,9 +400,9 @@ def nieuwe_levensloop_run(casus_referentie: str, idempotentiesleutel: str, vorig
         # A pointer to the orchestration, not a change of the casus: no version bump, no race
         # with the run that starts right now.
         vorig = Casus.flow_run_id.is_(None) if vorige is None else Casus.flow_run_id == vorige
-        session.execute(update(Casus).where(Casus.referentie == casus_referentie, vorig | (Casus.flow_run_id == str(run.id)))
-                        .values(flow_run_id=str(run.id)).execution_options(synchronize_session=False))
-    return str(run.id)
+        resultaat = session.execute(update(Casus).where(Casus.referentie == casus_referentie, vorig)
+                                    .values(flow_run_id=str(run.id)).execution_options(synchronize_session=False))
+    return str(run.id), resultaat.rowcount == 1
 
 
 @task(name="levensloop starten", cache_policy=NO_CACHE)

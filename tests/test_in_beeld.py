@@ -79,6 +79,19 @@ def test_a_waiting_run_whose_decision_left_letters_undone_is_out_of_sight():
     assert beoordeel(net, run("PAUSED", 1, SLEUTEL), NU, STAP_MAX) is None
 
 
+def test_a_closed_casus_is_out_of_sight_only_while_its_closing_letters_are_not_done():
+    def gesloten(nazorg_open_sinds=None):
+        return CasusStand("VT-2026-000001", "run-1", None, nazorg_open_sinds, afgesloten=True)
+
+    assert beoordeel(gesloten(), run("COMPLETED"), NU, STAP_MAX) is None
+    assert beoordeel(gesloten(), run("CRASHED"), NU, STAP_MAX) is None
+    # Killed after the decision 'afsluiten' was stored, before its letters were made.
+    open_ = gesloten(NU - dt.timedelta(minutes=11))
+    assert beoordeel(open_, run("RUNNING", 11), NU, STAP_MAX) is Bevinding.loopt_te_lang
+    assert beoordeel(open_, run("CRASHED"), NU, STAP_MAX) is Bevinding.gecrasht
+    assert beoordeel(open_, run("COMPLETED"), NU, STAP_MAX) is Bevinding.nazorg_blijft_liggen
+
+
 def test_a_casus_restarted_too_often_in_the_window_is_not_restarted_again():
     venster = dt.timedelta(hours=1)
     recent = [NU - dt.timedelta(minutes=m) for m in (5, 20)]
