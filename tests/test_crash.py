@@ -118,7 +118,6 @@ def test_a_kill_at_any_moment_of_a_decision_or_an_acute_intake_loses_no_step_and
             run_id = start_intake(systeem)
             vul_intake_in(systeem, run_id, _formulier(n))
             beslissers[punt] = casus_van_intake(systeem, run_id)
-        print(f"{time.strftime('%T')} casussen klaar")
         for punt, invoer in BESLISPUNTEN.items():
             _bevries(punten, punt, served, lambda: beslis(systeem, beslissers[punt], invoer))
         intakes = {}
@@ -126,19 +125,17 @@ def test_a_kill_at_any_moment_of_a_decision_or_an_acute_intake_loses_no_step_and
             intakes[punt] = start_intake(systeem)
             _bevries(punten, punt, served, lambda: vul_intake_in(
                 systeem, intakes[punt], _formulier(n, urgentie="acuut")))
-        print(f"{time.strftime('%T')} alles bevroren")
         os.killpg(served.proces.pid, signal.SIGKILL)  # the serving process and every run it started
         served.proces.wait(timeout=30)
     acuut = {punt: _casus_van_run(systeem, run_id) for punt, run_id in intakes.items()}
 
     # Restart without fault points; a run that has not moved for longer than a step is stuck.
     monkeypatch.delenv("VT_STORINGSPUNTEN")
-    regio_voor_test(tmp_path, monkeypatch, smtp_server, levensloop={"stap_max_seconden": 5})
+    regio_voor_test(tmp_path, monkeypatch, smtp_server, levensloop={"stap_max_seconden": 5, "gelijktijdige_starts": 10})
     time.sleep(6)
     (tmp_path / "daarna").mkdir()
     with serveer(api_url, database_url, tmp_path / "daarna") as served:
         systeem.served = served
-        print(f"{time.strftime('%T')} herstart")
         uitkomst = casussen_in_beeld()
 
         verwacht = {
@@ -150,9 +147,8 @@ def test_a_kill_at_any_moment_of_a_decision_or_an_acute_intake_loses_no_step_and
         for ref, moment in verwacht.items():
             _wacht_op_besluit(systeem, ref, f"{ref.lower()}-{moment}" if moment else None)
         antwoorden = _formulierantwoorden(api_url)
-        print(f"{time.strftime('%T')} terug in beeld: {uitkomst}")
 
-    assert uitkomst.get("hersteld", 0) >= 3, uitkomst  # at least the decision that was stored, and two intakes
+    assert uitkomst.get("volgende_ronde") is None and uitkomst.get("gemeld") is None, uitkomst
     assert systeem.casus(beslissers["nazorg_brieven_gemaakt"]).status == "afgesloten"
 
     with Session(engine) as session:
