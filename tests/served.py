@@ -50,7 +50,6 @@ def omgeving(api_url: str, database_url: str, opslag: Path) -> dict[str, str]:
         PREFECT_RESULTS_PERSIST_BY_DEFAULT="true",
         PREFECT_LOCAL_STORAGE_PATH=str(opslag),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30",  # as start.sh: Prefect's zombie detection needs heartbeats
         DATABASE_URL=database_url,
         PYTHONPATH=str(REPO),
     )
