@@ -1,5 +1,6 @@
-"""`vt levensloop start-open`: a lifecycle run for every open casus that has none (after demo
-data, an import, or a fresh Prefect database); `vt capaciteit`: show or switch the
+"""`vt levensloop start-open`: a lifecycle run for every open casus that does not wait at its
+decision (after demo data, an import, a fresh Prefect database or a crash); `vt levensloop
+herstel`: one pass of the sentinel "casussen in beeld"; `vt capaciteit`: show or switch the
 continuity-plan mode without a restart."""
 
 from __future__ import annotations
@@ -50,29 +51,55 @@ def _wacht_tot_ze_wachten(run_ids: list[str], seconden: float) -> None:
             time.sleep(1)
 
 
+def _herstel_alles(groep: int, wacht_per_groep: float) -> dict[str, int]:
+    """One pass of the sentinel "casussen in beeld" from the command line, in groups."""
+    from tasks.bezorging import bezorg_notificaties, plaats_notificatie
+    from tasks.in_beeld import herstel, zoek_buiten_beeld
+
+    gevallen = zoek_buiten_beeld()
+    tellingen = {"buiten_beeld": len(gevallen)}
+    for begin in range(0, len(gevallen), groep):
+        uitkomsten = [herstel(geval) for geval in gevallen[begin:begin + groep]]
+        for uitkomst in uitkomsten:
+            tellingen[uitkomst.uitkomst] = tellingen.get(uitkomst.uitkomst, 0) + 1
+            if uitkomst.bericht is not None:
+                bezorg_notificaties(alleen=[plaats_notificatie(**uitkomst.bericht)])
+        if wacht_per_groep:
+            _wacht_tot_ze_wachten([u.nieuwe_run for u in uitkomsten if u.nieuwe_run], seconden=wacht_per_groep)
+    return tellingen
+
+
+def _toon(tellingen: dict[str, int], als_json: bool) -> None:
+    if als_json:
+        toon_json({"gestart": tellingen.get("hersteld", 0), **tellingen})
+        return
+    typer.echo(f"{tellingen['buiten_beeld']} open casus(sen) wachtte(n) niet bij hun besluit; "
+               f"{tellingen.get('hersteld', 0)} levensloop-run(s) (opnieuw) gestart.")
+    if gemeld := tellingen.get("gemeld", 0) + tellingen.get("al_gemeld", 0):
+        typer.echo(f"{gemeld} casus(sen) konden niet worden hersteld; de teamleider heeft een e-mail.")
+
+
 @levensloop_app.command("start-open")
 @netjes
 def start_open(
     wacht: float = typer.Option(120, help="Zo lang (seconden) wachten tot de deployments er zijn."),
     als_json: bool = JSON_OPTIE,
 ) -> None:
-    """Start de levensloop-run van elke open casus die er nog geen heeft (idempotent). Ze starten
-    in groepjes (levensloop.gelijktijdige_starts), zodat de machine niet vastloopt; daarna wacht
-    elke casus in de Prefect UI op het besluit van zijn stap."""
-    from tasks.levensloop import open_casussen_zonder_run, start_levensloop_run
-
-    groep = regio_instellingen().levensloop.gelijktijdige_starts
+    """Start de levensloop-run van elke open casus die niet bij zijn besluit wacht: zonder run,
+    of met een run die gecrasht, mislukt, geannuleerd, klaar of vastgelopen is (idempotent). Ze
+    starten in groepjes (levensloop.gelijktijdige_starts), zodat de machine niet vastloopt; daarna
+    wacht elke casus in de Prefect UI op het besluit van zijn stap."""
     _wacht_op_deployment(wacht)
-    referenties = open_casussen_zonder_run()
-    gestart = []
-    for begin in range(0, len(referenties), groep):
-        runs = [start_levensloop_run(ref) for ref in referenties[begin:begin + groep]]
-        gestart.extend(run_id for run_id, nieuw in runs if nieuw)
-        _wacht_tot_ze_wachten([run_id for run_id, _ in runs], seconden=120)
-    if als_json:
-        toon_json({"gestart": len(gestart), "open_zonder_run": len(referenties)})
-    else:
-        typer.echo(f"{len(gestart)} levensloop-run(s) gestart; elke open casus heeft nu een run.")
+    _toon(_herstel_alles(regio_instellingen().levensloop.gelijktijdige_starts, wacht_per_groep=120), als_json)
+
+
+@levensloop_app.command("herstel")
+@netjes
+def herstel(als_json: bool = JSON_OPTIE) -> None:
+    """Doe nu één ronde van de bewaking 'casussen in beeld': elke open casus die niet bij zijn
+    besluit wacht, krijgt een nieuwe levensloop-run (of de teamleider een e-mail)."""
+    _wacht_op_deployment(0)
+    _toon(_herstel_alles(regio_instellingen().levensloop.gelijktijdige_starts, wacht_per_groep=0), als_json)
 
 
 @app.command()

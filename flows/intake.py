@@ -12,9 +12,10 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.formulieren import intakeformulier, vraag_invoer
+from models.storingspunt import storingspunt
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
 from tasks.brieven import bezorg_brieven, maak_brief
-from tasks.intake import crisisbericht, intakevraag, registreer_intake, zoek_intake
+from tasks.intake import crisisbericht, intakevraag, markeer_intake_klaar, registreer_intake, zoek_intake
 from tasks.levensloop import ruim_formulieren_op, start_levensloop, zet_automatische_stap
 
 
@@ -29,12 +30,18 @@ def melding_registreren() -> str:
         uitkomst = registreer_intake(sleutel)
         intake, fouten = uitkomst.intake, uitkomst.fouten
 
+    storingspunt("intake_geregistreerd")
     zet_automatische_stap(intake.casus_referentie)
     levensloop_run = start_levensloop(intake.casus_referentie)
+    storingspunt("intake_levensloop_gestart")
+    # The lifecycle run does these too when they are still open (after a crash here): each is keyed.
     if (alarm := crisisbericht(intake, levensloop_run)) is not None:
-        bezorg_notificaties(alleen=[plaats_notificatie(**alarm)])
+        bericht = plaats_notificatie(**alarm)
+        storingspunt("intake_crisisbericht_geplaatst")
+        bezorg_notificaties(alleen=[bericht])
     brieven = maak_brief(intake.casus_referentie, "melding_ontvangen", intake.melding_referentie,
                          {"melding_referentie": intake.melding_referentie})
     bezorg_brieven(alleen=brieven)
+    markeer_intake_klaar(intake.melding_referentie)
     ruim_formulieren_op()
     return intake.casus_referentie

@@ -17,11 +17,14 @@ crash in between never repeats one.
 from __future__ import annotations
 
 from prefect import flow
+from prefect.runtime import flow_run
 
 from flows.formulieren import beslisformulier, vraag_invoer
 from models.besluiten import Beslismoment
+from models.storingspunt import storingspunt
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
 from tasks.brieven import bezorg_brieven, maak_brief
+from tasks.intake import crisisbericht, markeer_intake_klaar, open_intakes
 from tasks.levensloop import (
     lees_stap,
     markeer_nazorg_klaar,
@@ -34,14 +37,29 @@ from tasks.levensloop import (
 )
 
 
+def rond_intakes_af(casus_referentie: str) -> None:
+    """The crisis alert and the letter of an intake that stopped after registering its melding
+    (the intake flow normally does them itself first); the same keys, so each goes out once."""
+    for intake in open_intakes(casus_referentie):
+        if (alarm := crisisbericht(intake, str(flow_run.id))) is not None:
+            bezorg_notificaties(alleen=[plaats_notificatie(**alarm)])
+        brieven = maak_brief(casus_referentie, "melding_ontvangen", intake.melding_referentie,
+                             {"melding_referentie": intake.melding_referentie})
+        bezorg_brieven(alleen=brieven)
+        markeer_intake_klaar(intake.melding_referentie)
+
+
 def rond_nazorg_af(casus_referentie: str) -> None:
     """Letters and e-mails that stored decisions owe; each decision's follow-up once."""
+    rond_intakes_af(casus_referentie)
     for opdracht in open_nazorg(casus_referentie):
         brieven = [brief for b in opdracht.brieven
                    for brief in maak_brief(casus_referentie, b.soort, opdracht.aanleiding, b.gegevens)]
         berichten = [plaats_notificatie(**bericht) for bericht in opdracht.berichten]
+        storingspunt("nazorg_brieven_gemaakt")
         bezorg_notificaties(alleen=berichten)
         bezorg_brieven(alleen=brieven)
+        storingspunt("nazorg_bezorgd")
         markeer_nazorg_klaar(opdracht.beslissing_id)
 
 

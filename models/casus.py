@@ -114,6 +114,10 @@ class Casus(SQLModel, table=True):
     versie: int = Field(default=1, sa_column=_casus_versie)
 
 
+# Meldingen entered through the intake form carry this bron and the intake run's id as extern_id.
+INTAKE_BRON = "prefect-intake"
+
+
 class Melding(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("bron", "extern_id", name="uq_melding_bron_extern_id"),)
 
@@ -130,6 +134,9 @@ class Melding(SQLModel, table=True):
     bron: str | None = _code(32, default=None)
     extern_id: str | None = _code(64, default=None)
     geregistreerd_op: dt.datetime = _tijd(default_factory=nu)
+    # An intake-form melding owes a crisis alert (acute) and the letter 'melding ontvangen': done
+    # when set. The intake flow does them first; the lifecycle run completes what a crash left.
+    intake_nazorg_klaar_op: dt.datetime | None = _tijd(default=None, nullable=True)
 
 
 class Termijn(SQLModel, table=True):

@@ -344,6 +344,23 @@ class LevensloopInstellingen(_Strikt):
         4, gt=0, description="Hoeveel casus-runs `vt levensloop start-open` tegelijk opstart (een run die op "
         "een formulier wacht, telt niet mee)."
     )
+    bewaking_interval_seconden: int = Field(
+        120, ge=10, description="Hoe vaak de bewaking 'casussen in beeld' kijkt of elke open casus bij zijn besluit "
+        "wacht (seconden)."
+    )
+    stap_max_seconden: int = Field(
+        600, ge=5, description="Zo lang mag een levensloop-run lopen of op zijn start wachten tussen twee formulieren "
+        "(seconden); daarna geldt hij als vastgelopen en start de bewaking hem opnieuw. Ruim boven een normale stap."
+    )
+    max_herstarts: int = Field(
+        3, gt=0, description="Zo vaak mag de bewaking de levensloop van één casus binnen herstart_venster_minuten "
+        "opnieuw starten; daarna krijgt bewaking_rol direct bericht in plaats van nog een herstart."
+    )
+    herstart_venster_minuten: int = Field(60, gt=0, description="Venster voor max_herstarts (minuten).")
+    bewaking_rol: str = Field(
+        "teamleider", description="Rol die direct een e-mail krijgt als de bewaking een casus niet terug in beeld "
+        "krijgt."
+    )
 
 
 class InvoerInstellingen(_Strikt):
@@ -402,7 +419,7 @@ class Instellingen(_Strikt):
             raise ValueError(f"gemeentecode komt dubbel voor: {', '.join(dubbel)}")
         if self.beheer_rol not in self.escalatie.rollen:
             raise ValueError(f"beheer_rol '{self.beheer_rol}' is geen rol in escalatie.rollen")
-        for naam in ("crisisdienst_rol", "buiten_beeld_rol"):
+        for naam in ("crisisdienst_rol", "buiten_beeld_rol", "bewaking_rol"):
             if getattr(self.levensloop, naam) not in self.escalatie.rollen:
                 raise ValueError(f"levensloop.{naam} '{getattr(self.levensloop, naam)}' is geen rol in escalatie.rollen")
         if self.bezorging.escalatie_rol not in self.escalatie.rollen:

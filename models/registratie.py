@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, text, tuple_, update
 from sqlmodel import Session
 
 from models.casus import (
-    AuditEvent, Casus, Huishouden, Kanaal, Melder, MelderSoort, Melding, Persoon, Rol, Termijn,
+    INTAKE_BRON, AuditEvent, Casus, Huishouden, Kanaal, Melder, MelderSoort, Melding, Persoon, Rol, Termijn,
 )
 from models.dossier import termijn_record
 from models.instellingen import TIJDZONE, Instellingen, InvoerInstellingen, Urgentie
@@ -330,6 +330,8 @@ def registreer_meldingen(
             referentie=ref, casus_id=casus["id"], gemeente_code=m.gemeente_code, ontvangen_op=m.ontvangen_op,
             kanaal=m.kanaal.value, urgentie=m.urgentie.value, hermelding=hermelding, omschrijving=m.omschrijving,
             bron=m.bron, extern_id=m.extern_id, geregistreerd_op=nu(),
+            # Only the intake form owes a crisis alert and a letter; an import or demo data never did.
+            intake_nazorg_klaar_op=None if m.bron == INTAKE_BRON else nu(),
         ))
     for rij, melder_id in zip(melding_rijen, melder_ids):
         rij["melder_id"] = melder_id

@@ -14,12 +14,13 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from models.casus import Casus, Melding
+from models.casus import INTAKE_BRON, Casus, Melding
 from models.db import sessie
 from models.dossier import open_termijnen
 from models.fouten import beschrijf_validatiefouten
 from models.instellingen import TermijnSoort, Urgentie, instellingen
 from models.kalender import AMSTERDAM
+from models.typen import nu
 from models.ontvangers import rol
 from models.regio import synchroniseer
 from models.registratie import MeldingInvoer, controleer_tegen_instellingen, registreer_meldingen
@@ -31,7 +32,7 @@ from templates import render
 
 # Meldingen entered through the intake form carry bron=INTAKE and the intake run's id as
 # extern_id: the store's unique (bron, extern_id) makes a rerun of the same run register nothing.
-INTAKE = "prefect-intake"
+INTAKE = INTAKE_BRON
 
 
 @dataclass(frozen=True)
@@ -156,3 +157,26 @@ def crisisbericht(intake: Intake, levensloop_run_id: str) -> dict | None:
         sleutel=f"crisisdienst:{intake.melding_referentie}", soort="acuut", ontvanger=rol(regio.levensloop.crisisdienst_rol),
         template="notificaties/crisisdienst_acuut.txt.j2", context=context, casus_id=casus_id,
     )
+
+
+@task(name="open intakes zoeken", cache_policy=NO_CACHE)
+def open_intakes(casus_referentie: str) -> list[Intake]:
+    """Meldingen of this casus whose intake follow-ups (crisis alert, letter) are not done: an
+    intake that stopped after registering them (a crash)."""
+    with sessie() as session:
+        rijen = session.exec(
+            select(Casus.referentie, Melding.referentie, Melding.hermelding, Melding.urgentie)
+            .join(Casus, Casus.id == Melding.casus_id)
+            .where(Casus.referentie == casus_referentie, Melding.intake_nazorg_klaar_op.is_(None))
+            .order_by(Melding.id)
+        ).all()
+    return [Intake(*rij) for rij in rijen]
+
+
+@task(name="intake afgerond", cache_policy=NO_CACHE)
+def markeer_intake_klaar(melding_referentie: str) -> None:
+    with sessie() as session:
+        melding = session.exec(select(Melding).where(Melding.referentie == melding_referentie)).one()
+        if melding.intake_nazorg_klaar_op is None:
+            melding.intake_nazorg_klaar_op = nu()
+            session.add(melding)

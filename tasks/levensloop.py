@@ -44,6 +44,7 @@ from models.instellingen import CapaciteitsModus, Instellingen, TermijnSoort, in
 from models.levensloop import OPEN_STATUSSEN, Status
 from models.ontvangers import adres, rol
 from models.overdracht import Beslissing, Overdracht
+from models.storingspunt import storingspunt
 from models.typen import nu
 from tasks.capaciteit import capaciteitsmodus
 from tasks.invoer import lees_invoer, verwijder_alle_antwoorden, verwijder_invoer
@@ -223,6 +224,7 @@ def verwerk_beslissing(casus_referentie: str, moment: str, beslissleutel: str, p
         fouten = met_herhaling(werk)
         if not fouten:
             get_run_logger().info("Casus %s: %s vastgelegd (%s).", casus_referentie, moment, invoer.keuze)
+            storingspunt("beslissing_vastgelegd")
         return fouten
     finally:
         verwijder_invoer(run_id, pauzesleutel)
@@ -391,25 +393,35 @@ def _run_bestaat(client, flow_run_id: str | None) -> bool:
 def start_levensloop_run(casus_referentie: str) -> tuple[str, bool]:
     """Start the lifecycle run of a casus unless it has one: (run id, newly started). The
     idempotency key makes Prefect hand back the same run when asked twice."""
+    with sessie() as session:
+        bekend = casus_op_referentie(session, casus_referentie).flow_run_id
+    with get_client(sync_client=True) as client:
+        if _run_bestaat(client, bekend):
+            return bekend, False
+    run_id, _ = nieuwe_levensloop_run(casus_referentie, f"levensloop-{casus_referentie}-{bekend or 'eerste'}", bekend)
+    return run_id, True
+
+
+def nieuwe_levensloop_run(casus_referentie: str, idempotentiesleutel: str, vorige: str | None) -> tuple[str, bool]:
+    """Start a lifecycle run under this key and record it on the casus in place of `vorige`.
+    Returns (run id, recorded here): False when another caller recorded a run meanwhile (with
+    the same key Prefect hands back the same run, so nothing runs twice)."""
     from prefect.deployments import run_deployment
 
     with sessie() as session:
         casus = casus_op_referentie(session, casus_referentie)
-        bekend, gemeente, urgentie = casus.flow_run_id, casus.gemeente_code, casus.urgentie
-    with get_client(sync_client=True) as client:
-        if _run_bestaat(client, bekend):
-            return bekend, False
+        gemeente, urgentie = casus.gemeente_code, casus.urgentie
     run = run_deployment(
         LEVENSLOOP_DEPLOYMENT, parameters={"casus_referentie": casus_referentie}, timeout=0, as_subflow=False,
-        idempotency_key=f"levensloop-{casus_referentie}-{bekend or 'eerste'}",
-        tags=[f"gemeente:{gemeente}", f"urgentie:{urgentie}"],
+        idempotency_key=idempotentiesleutel, tags=[f"gemeente:{gemeente}", f"urgentie:{urgentie}"],
     )
     with sessie() as session:
         # A pointer to the orchestration, not a change of the casus: no version bump, no race
         # with the run that starts right now.
-        session.execute(update(Casus).where(Casus.referentie == casus_referentie)
-                        .values(flow_run_id=str(run.id)).execution_options(synchronize_session=False))
-    return str(run.id), True
+        vorig = Casus.flow_run_id.is_(None) if vorige is None else Casus.flow_run_id == vorige
+        resultaat = session.execute(update(Casus).where(Casus.referentie == casus_referentie, vorig)
+                                    .values(flow_run_id=str(run.id)).execution_options(synchronize_session=False))
+    return str(run.id), resultaat.rowcount == 1
 
 
 @task(name="levensloop starten", cache_policy=NO_CACHE)
@@ -418,12 +430,3 @@ def start_levensloop(casus_referentie: str) -> str:
     get_run_logger().info("Levensloop van casus %s: run %s (%s).", casus_referentie, run_id,
                           "gestart" if nieuw else "liep al")
     return run_id
-
-
-def open_casussen_zonder_run() -> list[str]:
-    """References of open casussen, oldest first (for `vt levensloop start-open`)."""
-    with sessie() as session:
-        rijen = session.exec(select(Casus.referentie, Casus.flow_run_id)
-                             .where(Casus.status.in_([s.value for s in OPEN_STATUSSEN])).order_by(Casus.id)).all()
-    with get_client(sync_client=True) as client:
-        return [ref for ref, run_id in rijen if not _run_bestaat(client, run_id)]
