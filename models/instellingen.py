@@ -267,6 +267,16 @@ class Bezorging(_Strikt):
     eerste_wachttijd_seconden: int = Field(60, gt=0, description="Wachttijd na de eerste mislukte poging; verdubbelt.")
     maximale_wachttijd_seconden: int = Field(3600, gt=0)
     escalatie_rol: str = Field("teamleider", description="Rol die hoort van een onbestelbaar bericht.")
+    tweede_kanaal: list[AppriseUrl] = Field(
+        default_factory=list,
+        description="Apprise-URL's buiten de eigen mailserver om (een tweede mailrelay, een sms-dienst, een "
+        "Teams-webhook): hier gaat de melding over een onbestelbaar bericht of brief direct heen.",
+    )
+    nooit_opgeven: list[str] = Field(
+        default_factory=lambda: ["acuut"],
+        description="Soorten berichten die nooit worden opgegeven (het crisisbericht): na de laatste poging "
+        "blijft de bezorging het met de maximale wachttijd proberen tot het bericht aankomt.",
+    )
 
 
 class Brieven(_Strikt):

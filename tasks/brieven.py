@@ -51,6 +51,7 @@ from urllib.parse import quote
 import apprise
 from jinja2 import UndefinedError
 from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session, select
 
 from models import brieven as b
@@ -60,9 +61,8 @@ from models.communicatie import Brief
 from models.db import sessie
 from models.dossier import audit, casus_op_referentie
 from models.instellingen import Instellingen, instellingen
-from models.ontvangers import rol
 from models.typen import nu
-from tasks.bezorging import BezorgResultaat
+from tasks.bezorging import BezorgResultaat, bezorg_direct, escaleer, zet_klaar
 from templates import render_onderwerp_en_inhoud
 
 ACTOR = "orkestratie"
@@ -310,17 +310,24 @@ def bezorg_een(brief: Brief, ontvanger: b.Geadresseerde, kenmerk: str, casus_ref
         return f"Printwachtrij niet beschikbaar: {exc.strerror or type(exc).__name__}"
 
 
-def _meld_onbestelbaar(session: Session, brief: Brief, casus: Casus, regio: Instellingen) -> None:
-    """Escalate a letter that cannot be delivered: staff hear the case reference and the kind only."""
-    onderwerp, inhoud = render_onderwerp_en_inhoud(
-        "notificaties/brief_onbestelbaar.txt.j2", casus_referentie=casus.referentie, soort=brief.soort,
-        kanaal=brief.kanaal, pogingen=brief.pogingen, fout=brief.laatste_fout, brief_id=brief.id,
-    )
-    uitgaand.plaats(
-        session, sleutel=f"brief-onbestelbaar:{brief.id}:{brief.pogingen}", soort="brief_onbestelbaar",
-        ontvanger=rol(regio.bezorging.escalatie_rol), onderwerp=onderwerp, inhoud=inhoud, casus_id=casus.id,
+@task(name="brief opnieuw klaarzetten", cache_policy=NO_CACHE)
+def zet_brief_opnieuw_klaar(briefnummer: int) -> str | None:
+    """Queue a letter again: None, or why not in Dutch (see tasks.bezorging.zet_klaar)."""
+    return zet_klaar(Brief, briefnummer)
+
+
+def _meld_onbestelbaar(session: Session, brief: Brief, casus: Casus, regio: Instellingen) -> int | None:
+    """Escalate a letter that cannot be delivered: staff hear the case reference and the kind only.
+    Returns the id of the second channel's message, to send right away (see `escaleer`)."""
+    tweede_kanaal = escaleer(
+        session, sleutel=f"brief-onbestelbaar:{brief.id}:{brief.ronde}", soort="brief_onbestelbaar",
+        template="notificaties/brief_onbestelbaar.txt.j2", casus_id=casus.id, regio=regio,
+        context=dict(casus_referentie=casus.referentie, soort=brief.soort, kanaal=brief.kanaal,
+                     pogingen=brief.pogingen, fout=brief.laatste_fout, brief_id=brief.id,
+                     deployment=Brief.opnieuw_versturen, ui=regio.regio.ui_basis_url.rstrip("/")),
     )
     audit(session, casus, ACTOR, "brief_onbestelbaar", brief_id=brief.id, soort=brief.soort, pogingen=brief.pogingen)
+    return tweede_kanaal
 
 
 @task(name="brieven bezorgen")
@@ -334,6 +341,7 @@ def bezorg_brieven(alleen: list[int] | None = None) -> BezorgResultaat:
     with sessie() as session:
         ids = alleen if alleen is not None else uitgaand.te_bezorgen(session, Brief, moment)
     verzonden = mislukt = opgegeven = 0
+    volgende, casussen, direct = [], [], []
     for brief_id in ids:
         with sessie() as session:
             if not uitgaand.claim(session, Brief, brief_id, moment):
@@ -349,6 +357,8 @@ def bezorg_brieven(alleen: list[int] | None = None) -> BezorgResultaat:
             brief = session.get(Brief, brief_id)
             casus = session.get(Casus, brief.casus_id)
             if fout is None:
+                if brief.pogingen:  # arrived after all
+                    casussen.append(casus_referentie)
                 # The channel it actually went by: the recipient may have changed their choice since.
                 uitgaand.markeer_verzonden(session, Brief, brief_id, nu(), kanaal=ontvanger.kanaal.value)
                 audit(session, casus, ACTOR, "brief_verzonden", brief_id=brief_id, soort=brief.soort,
@@ -358,7 +368,17 @@ def bezorg_brieven(alleen: list[int] | None = None) -> BezorgResultaat:
             mislukt += 1
             logger.warning("Brief %s (%s, casus %s) niet bezorgd (poging %s).", brief_id, brief.soort,
                            casus_referentie, brief.pogingen + 1)
-            if uitgaand.markeer_poging_mislukt(session, brief, _zonder_adres(fout, ontvanger.email), nu(), regio.bezorging):
+            uitkomst = uitgaand.markeer_poging_mislukt(session, brief, _zonder_adres(fout, ontvanger.email), nu(),
+                                                       regio.bezorging)
+            if brief.pogingen == 1 or uitkomst is uitgaand.Uitkomst.opgegeven:
+                casussen.append(casus_referentie)
+            if uitkomst is uitgaand.Uitkomst.opgegeven:
                 opgegeven += 1
-                _meld_onbestelbaar(session, brief, casus, regio)
-    return BezorgResultaat(verzonden, mislukt, opgegeven)
+                if (alarm := _meld_onbestelbaar(session, brief, casus, regio)) is not None:
+                    direct.append(alarm)
+            else:
+                volgende.append(brief.volgende_poging_op)
+    if direct:  # the second channel does not wait for the next delivery run
+        bezorg_direct(direct)
+    return BezorgResultaat(verzonden, mislukt, opgegeven, min(volgende, default=None),
+                           tuple(dict.fromkeys(casussen)))
