@@ -85,8 +85,11 @@ def stuur(url: str, notificatie: Notificatie) -> str | None:
 def verstuur(notificatie: Notificatie, regio: Instellingen) -> tuple[list[str], str | None]:
     """Send one notification to each of its addresses that does not have it yet.
     Returns (fingerprints of the addresses reached now, the first failure or None)."""
+    urls = apprise_urls(notificatie.ontvanger, regio)
+    if not urls:  # nobody to send to is not delivered
+        return [], f"Geen adres ingesteld voor ontvanger '{notificatie.ontvanger}'."
     bereikt, fouten = [], []
-    for url in apprise_urls(notificatie.ontvanger, regio):
+    for url in urls:
         vinger = uitgaand.vingerafdruk(url)
         if vinger in notificatie.bezorgd_aan or vinger in bereikt:
             continue
