@@ -19,7 +19,7 @@ from tasks.brieven import bezorg_brieven, zet_brief_opnieuw_klaar
 def brieven_bezorgen() -> BezorgResultaat:
     resultaat = bezorg_brieven()
     toon_in_casussen(resultaat)
-    return bezorgstand(resultaat)
+    return bezorgstand(resultaat, wat=("brief", "brieven"))
 
 
 @flow(name="brief-opnieuw-versturen", log_prints=False)
@@ -31,4 +31,4 @@ def brief_opnieuw_versturen(
         return Failed(name="Niet klaargezet", message=weigering)
     resultaat = bezorg_brieven(alleen=[briefnummer])
     toon_in_casussen(resultaat)
-    return bezorgstand(resultaat)
+    return bezorgstand(resultaat, wat=("brief", "brieven"))

@@ -134,47 +134,95 @@ def _meld_onbestelbaar(session: Session, notificatie: Notificatie, regio: Instel
     return tweede_kanaal
 
 
-def _bezorg(ids: list[int], moment: dt.datetime, regio: Instellingen) -> BezorgResultaat:
+class Bezorgwijze:
+    """How one outbox table is delivered; `bezorg` is the one loop (claim, send, record, back
+    off, give up or keep trying, escalate) that letters and notifications share."""
+
+    tabel: type[Uitgaand]
+
+    def lees(self, session: Session, rij: Uitgaand) -> object:
+        """What sending needs, read in the claiming transaction."""
+        return None
+
+    def verstuur(self, rij: Uitgaand, gelezen: object, regio: Instellingen) -> tuple[dict, str | None]:
+        """Send once: (columns to record with the attempt, the reason it failed or None)."""
+        raise NotImplementedError
+
+    def na_verzending(self, session: Session, rij: Uitgaand, gelezen: object) -> None:
+        """Record what else a delivery means (the audit trail of a letter)."""
+
+    def escaleer(self, session: Session, rij: Uitgaand, regio: Instellingen, blijft_proberen: bool) -> int | None:
+        """Tell staff (see `escaleer`); returns the second channel's message to send now."""
+        raise NotImplementedError
+
+
+class Berichten(Bezorgwijze):
+    tabel = Notificatie
+
+    def verstuur(self, rij: Notificatie, gelezen: object, regio: Instellingen) -> tuple[dict, str | None]:
+        bereikt, fout = verstuur(rij, regio)
+        return {"bezorgd_aan": [*rij.bezorgd_aan, *bereikt]}, fout
+
+    def escaleer(self, session: Session, rij: Notificatie, regio: Instellingen, blijft_proberen: bool) -> int | None:
+        if rij.soort in ESCALATIES:  # an escalation that cannot be delivered is not escalated again
+            return None
+        return _meld_onbestelbaar(session, rij, regio, blijft_proberen)
+
+
+BERICHTEN = Berichten()
+
+
+def bezorg(wijze: Bezorgwijze, ids: list[int], moment: dt.datetime, regio: Instellingen) -> BezorgResultaat:
+    """Deliver the due rows among `ids`. Each is claimed first, so concurrent runs never send the
+    same row; a failure is retried later with backoff; when the attempts run out the row is
+    given up and escalated, or, for a kind that is never given up, escalated once and tried on.
+    Escalations over the second channel go out at once, not at the next run."""
     logger = get_run_logger()
+    tabel = wijze.tabel
     verzonden = mislukt = opgegeven = 0
     volgende: list[dt.datetime] = []
     casus_ids: list[int] = []
-    direct: list[int] = []  # escalations to send over the second channel now
-    for notificatie_id in ids:
+    direct: list[int] = []
+    for rij_id in ids:
         with sessie() as session:
-            if not uitgaand.claim(session, Notificatie, notificatie_id, moment):
+            if not uitgaand.claim(session, tabel, rij_id, moment):
                 continue
-            notificatie = session.get(Notificatie, notificatie_id)
-            session.expunge(notificatie)
-        bereikt, fout = verstuur(notificatie, regio)
+            rij = session.get(tabel, rij_id)
+            gelezen = wijze.lees(session, rij)
+            session.expunge(rij)
+        vastleggen, fout = wijze.verstuur(rij, gelezen, regio)
         with sessie() as session:
-            notificatie = session.get(Notificatie, notificatie_id)
-            bezorgd_aan = [*notificatie.bezorgd_aan, *bereikt]
+            rij = session.get(tabel, rij_id)
             if fout is None:
-                if notificatie.pogingen and notificatie.casus_id:  # arrived after all
-                    casus_ids.append(notificatie.casus_id)
-                uitgaand.markeer_verzonden(session, Notificatie, notificatie_id, nu(), bezorgd_aan=bezorgd_aan)
+                if rij.pogingen and rij.casus_id:  # arrived after all
+                    casus_ids.append(rij.casus_id)
+                uitgaand.markeer_verzonden(session, tabel, rij_id, nu(), **vastleggen)
+                wijze.na_verzending(session, rij, gelezen)
                 verzonden += 1
                 continue
             mislukt += 1
-            logger.warning("Bericht %s (%s) niet bezorgd: %s", notificatie_id, notificatie.soort, fout)
-            notificatie.bezorgd_aan = bezorgd_aan
-            uitkomst = uitgaand.markeer_poging_mislukt(
-                session, notificatie, fout, nu(), regio.bezorging,
-                nooit_opgeven=notificatie.soort in regio.bezorging.nooit_opgeven,
-            )
+            # The reason holds no address of a citizen: a letter's `verstuur` takes it out.
+            logger.warning("%s %s (%s) niet bezorgd (poging %s): %s", tabel.weergavenaam, rij_id, rij.soort,
+                           rij.pogingen + 1, fout)
+            for kolom, waarde in vastleggen.items():
+                setattr(rij, kolom, waarde)
+            uitkomst = uitgaand.markeer_poging_mislukt(session, rij, fout, nu(), regio.bezorging,
+                                                       nooit_opgeven=rij.soort in regio.bezorging.nooit_opgeven)
             if uitkomst is uitgaand.Uitkomst.opgegeven:
                 opgegeven += 1
             else:
-                volgende.append(notificatie.volgende_poging_op)
-            if notificatie.casus_id and (notificatie.pogingen == 1 or uitkomst is not uitgaand.Uitkomst.opnieuw):
-                casus_ids.append(notificatie.casus_id)
-            if uitkomst is not uitgaand.Uitkomst.opnieuw and notificatie.soort not in ESCALATIES:
-                if (alarm := _meld_onbestelbaar(session, notificatie, regio, uitkomst is uitgaand.Uitkomst.escaleren)):
+                volgende.append(rij.volgende_poging_op)
+            if rij.casus_id and (rij.pogingen == 1 or uitkomst is not uitgaand.Uitkomst.opnieuw):
+                casus_ids.append(rij.casus_id)
+            if uitkomst is not uitgaand.Uitkomst.opnieuw:
+                if (alarm := wijze.escaleer(session, rij, regio, uitkomst is uitgaand.Uitkomst.escaleren)) is not None:
                     direct.append(alarm)
-    resultaat = BezorgResultaat(verzonden, mislukt, opgegeven, min(volgende, default=None),
-                                _referenties(casus_ids))
-    return resultaat + _bezorg(direct, nu(), regio) if direct else resultaat
+    resultaat = BezorgResultaat(verzonden, mislukt, opgegeven, min(volgende, default=None), _referenties(casus_ids))
+    if not direct:
+        return resultaat
+    escalaties = bezorg(BERICHTEN, direct, nu(), regio)
+    # A letter run counts letters; a message run also the escalations it sent.
+    return resultaat + escalaties if tabel is Notificatie else resultaat
 
 
 def _referenties(casus_ids: list[int]) -> tuple[str, ...]:
@@ -182,11 +230,6 @@ def _referenties(casus_ids: list[int]) -> tuple[str, ...]:
         return ()
     with sessie() as session:
         return tuple(session.exec(select(Casus.referentie).where(Casus.id.in_(set(casus_ids))).order_by(Casus.id)))
-
-
-def bezorg_direct(ids: list[int]) -> BezorgResultaat:
-    """Send these messages now, inside the calling task (escalations over the second channel)."""
-    return _bezorg(ids, nu(), instellingen())
 
 
 @task(name="berichten bezorgen")
@@ -198,7 +241,7 @@ def bezorg_notificaties(alleen: list[int] | None = None) -> BezorgResultaat:
     moment = nu()
     with sessie() as session:
         ids = alleen if alleen is not None else uitgaand.te_bezorgen(session, Notificatie, moment)
-    return _bezorg(ids, moment, instellingen())
+    return bezorg(BERICHTEN, ids, moment, instellingen())
 
 
 def zet_klaar(tabel: type[Uitgaand], nummer: int) -> str | None:
@@ -218,7 +261,7 @@ def zet_bericht_opnieuw_klaar(berichtnummer: int) -> str | None:
     return zet_klaar(Notificatie, berichtnummer)
 
 
-def bezorgstand(resultaat: BezorgResultaat, waarde=None):
+def bezorgstand(resultaat: BezorgResultaat, waarde=None, wat: tuple[str, str] = ("bericht", "berichten")):
     """What a flow that delivered returns: `waarde` (default the result itself, so the run is
     Completed) when everything tried arrived; otherwise a Failed state with a
     Dutch message saying how many are not delivered yet and when the next attempt is, so
@@ -226,7 +269,7 @@ def bezorgstand(resultaat: BezorgResultaat, waarde=None):
     waarde = resultaat if waarde is None else waarde
     if not resultaat.mislukte_pogingen:
         return waarde
-    bericht = render("bezorging/nog_niet_bezorgd.txt.j2", aantal=resultaat.mislukte_pogingen,
+    bericht = render("bezorging/nog_niet_bezorgd.txt.j2", aantal=resultaat.mislukte_pogingen, wat=wat,
                      opgegeven=resultaat.opgegeven, volgende_poging=resultaat.volgende_poging).strip()
     # Failed, not a custom state: Prefect shows it red in every list and runs no retry (the flows
     # that return it have none); the delivery schedule tries again by itself.

@@ -62,7 +62,7 @@ from models.db import sessie
 from models.dossier import audit, casus_op_referentie
 from models.instellingen import Instellingen, instellingen
 from models.typen import nu
-from tasks.bezorging import BezorgResultaat, bezorg_direct, escaleer, zet_klaar
+from tasks.bezorging import BezorgResultaat, Bezorgwijze, bezorg, escaleer, zet_klaar
 from templates import render_onderwerp_en_inhoud
 
 ACTOR = "orkestratie"
@@ -316,69 +316,58 @@ def zet_brief_opnieuw_klaar(briefnummer: int) -> str | None:
     return zet_klaar(Brief, briefnummer)
 
 
-def _meld_onbestelbaar(session: Session, brief: Brief, casus: Casus, regio: Instellingen) -> int | None:
+def _meld_onbestelbaar(session: Session, brief: Brief, casus: Casus, regio: Instellingen,
+                       blijft_proberen: bool = False) -> int | None:
     """Escalate a letter that cannot be delivered: staff hear the case reference and the kind only.
     Returns the id of the second channel's message, to send right away (see `escaleer`)."""
     tweede_kanaal = escaleer(
         session, sleutel=f"brief-onbestelbaar:{brief.id}:{brief.ronde}", soort="brief_onbestelbaar",
         template="notificaties/brief_onbestelbaar.txt.j2", casus_id=casus.id, regio=regio,
         context=dict(casus_referentie=casus.referentie, soort=brief.soort, kanaal=brief.kanaal,
-                     pogingen=brief.pogingen, fout=brief.laatste_fout, brief_id=brief.id,
+                     pogingen=brief.pogingen, fout=brief.laatste_fout, brief_id=brief.id, blijft_proberen=blijft_proberen,
                      deployment=Brief.opnieuw_versturen, ui=regio.regio.ui_basis_url.rstrip("/")),
     )
     audit(session, casus, ACTOR, "brief_onbestelbaar", brief_id=brief.id, soort=brief.soort, pogingen=brief.pogingen)
     return tweede_kanaal
 
 
+@dataclass
+class _Adres:
+    """What delivering a letter needs, read when it is claimed (the case store as it is now)."""
+
+    ontvanger: b.Geadresseerde
+    kenmerk: str
+    casus_referentie: str
+
+
+class Brieven(Bezorgwijze):
+    tabel = Brief
+
+    def lees(self, session: Session, brief: Brief) -> _Adres:
+        casus = session.get(Casus, brief.casus_id)
+        return _Adres(b.ontvanger_opnieuw(session, brief), b.kenmerk_van(session, brief, casus), casus.referentie)
+
+    def verstuur(self, brief: Brief, adres: _Adres, regio: Instellingen) -> tuple[dict, str | None]:
+        fout = bezorg_een(brief, adres.ontvanger, adres.kenmerk, adres.casus_referentie, regio)
+        if fout is not None:
+            return {}, _zonder_adres(fout, adres.ontvanger.email)
+        # The channel it actually went by: the recipient may have changed their choice since.
+        return {"kanaal": adres.ontvanger.kanaal.value}, None
+
+    def na_verzending(self, session: Session, brief: Brief, adres: _Adres) -> None:
+        audit(session, session.get(Casus, brief.casus_id), ACTOR, "brief_verzonden", brief_id=brief.id,
+              soort=brief.soort, ontvanger=brief.ontvanger, kanaal=adres.ontvanger.kanaal.value)
+
+    def escaleer(self, session: Session, brief: Brief, regio: Instellingen, blijft_proberen: bool) -> int | None:
+        return _meld_onbestelbaar(session, brief, session.get(Casus, brief.casus_id), regio, blijft_proberen)
+
+
 @task(name="brieven bezorgen")
 def bezorg_brieven(alleen: list[int] | None = None) -> BezorgResultaat:
-    """Deliver every due letter (or only the given ones, if due). Each letter is claimed first,
-    so concurrent runs never send it twice; a failure is retried later with backoff, and after
-    the last attempt the letter is 'mislukt' and escalated to staff."""
-    regio = instellingen()
-    logger = get_run_logger()
+    """Deliver every due letter (or only the given ones, if due) through the shared delivery
+    loop (tasks.bezorging.bezorg): claimed first, so never sent twice; retried with backoff;
+    after the last attempt 'mislukt' and escalated to staff, also over the second channel."""
     moment = nu()
     with sessie() as session:
         ids = alleen if alleen is not None else uitgaand.te_bezorgen(session, Brief, moment)
-    verzonden = mislukt = opgegeven = 0
-    volgende, casussen, direct = [], [], []
-    for brief_id in ids:
-        with sessie() as session:
-            if not uitgaand.claim(session, Brief, brief_id, moment):
-                continue
-            brief = session.get(Brief, brief_id)
-            casus = session.get(Casus, brief.casus_id)
-            ontvanger = b.ontvanger_opnieuw(session, brief)
-            kenmerk = b.kenmerk_van(session, brief, casus)
-            casus_referentie = casus.referentie
-            session.expunge(brief)
-        fout = bezorg_een(brief, ontvanger, kenmerk, casus_referentie, regio)
-        with sessie() as session:
-            brief = session.get(Brief, brief_id)
-            casus = session.get(Casus, brief.casus_id)
-            if fout is None:
-                if brief.pogingen:  # arrived after all
-                    casussen.append(casus_referentie)
-                # The channel it actually went by: the recipient may have changed their choice since.
-                uitgaand.markeer_verzonden(session, Brief, brief_id, nu(), kanaal=ontvanger.kanaal.value)
-                audit(session, casus, ACTOR, "brief_verzonden", brief_id=brief_id, soort=brief.soort,
-                      ontvanger=brief.ontvanger, kanaal=ontvanger.kanaal.value)
-                verzonden += 1
-                continue
-            mislukt += 1
-            logger.warning("Brief %s (%s, casus %s) niet bezorgd (poging %s).", brief_id, brief.soort,
-                           casus_referentie, brief.pogingen + 1)
-            uitkomst = uitgaand.markeer_poging_mislukt(session, brief, _zonder_adres(fout, ontvanger.email), nu(),
-                                                       regio.bezorging)
-            if brief.pogingen == 1 or uitkomst is uitgaand.Uitkomst.opgegeven:
-                casussen.append(casus_referentie)
-            if uitkomst is uitgaand.Uitkomst.opgegeven:
-                opgegeven += 1
-                if (alarm := _meld_onbestelbaar(session, brief, casus, regio)) is not None:
-                    direct.append(alarm)
-            else:
-                volgende.append(brief.volgende_poging_op)
-    if direct:  # the second channel does not wait for the next delivery run
-        bezorg_direct(direct)
-    return BezorgResultaat(verzonden, mislukt, opgegeven, min(volgende, default=None),
-                           tuple(dict.fromkeys(casussen)))
+    return bezorg(Brieven(), ids, moment, instellingen())

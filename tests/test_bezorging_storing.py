@@ -202,3 +202,31 @@ def test_during_an_outage_the_delivery_run_is_not_completed_and_the_case_overvie
     assert "Nog niet bezorgd" not in asyncio.run(_casusoverzicht(referentie))
     with Session(engine) as session:
         assert session.exec(select(Notificatie).where(Notificatie.id == alarm)).one().status == "verzonden"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_undeliverable_letter_is_told_over_the_second_channel_at_once_and_queued_again_from_the_ui(
+    engine, database_url, smtp_server, tweede_kanaal, tmp_path, monkeypatch
+):
+    from flows.brieven import brief_opnieuw_versturen
+    from models.communicatie import Brief
+    from tasks.brieven import bezorg_brieven
+    from tests.test_brieven import GEZIN_EMAIL, maak, melding_met, registreer
+
+    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "data"))
+    instellen(tmp_path, monkeypatch, database_url, smtp_server, tweede_kanaal, max_pogingen=1)
+    [referentie] = registreer(melding_met(gezin_email=GEZIN_EMAIL))
+    [brief_id] = maak(referentie, "wachtlijst", "wachtlijst-20261001-1", {"wacht_sinds": "2026-10-01"})
+    smtp_server.stop()
+
+    assert bezorg_brieven().opgegeven == 1
+    [sms] = tweede_kanaal.wacht_op_berichten(1)  # in the same run, not behind the dead server
+    assert referentie in sms["Subject"] and f"briefnummer {brief_id}" in tekst(sms)
+    assert GEZIN_EMAIL not in tekst(sms)
+
+    smtp_server.start()
+    assert brief_opnieuw_versturen(briefnummer=brief_id, return_state=True).is_completed()
+    with Session(engine) as session:
+        assert session.get(Brief, brief_id).status == Bezorgstatus.verzonden
+    assert len(aan(smtp_server, GEZIN_EMAIL)) == 1
+    assert len(tweede_kanaal.berichten) == 1
