@@ -274,8 +274,16 @@ class Bezorging(_Strikt):
     )
     nooit_opgeven: list[str] = Field(
         default_factory=lambda: ["acuut"],
-        description="Soorten berichten die nooit worden opgegeven (het crisisbericht): na de laatste poging "
-        "blijft de bezorging het met de maximale wachttijd proberen tot het bericht aankomt.",
+        description="Soorten berichten die nooit worden opgegeven (het crisisbericht): ook na max_pogingen "
+        "blijft de bezorging het proberen tot het bericht aankomt.",
+    )
+    nooit_opgeven_melden_na: int = Field(
+        2, gt=0, description="Na zoveel mislukte pogingen hoort het tweede kanaal van zo'n bericht (één keer); "
+        "niet pas na max_pogingen, want een crisisbericht kan niet uren wachten.",
+    )
+    nooit_opgeven_wachttijd_seconden: int = Field(
+        300, gt=0, description="Langste wachttijd tussen twee pogingen voor zo'n bericht, zodat het kort na het "
+        "herstel van de mailserver alsnog aankomt.",
     )
 
 

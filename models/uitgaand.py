@@ -1,8 +1,8 @@
 """The outbox shared by letters (Brief) and notifications (Notificatie): a row is placed once per
 key, claimed before sending so two delivery runs never send it twice, retried with exponential
 backoff, and marked 'mislukt' (and escalated by the caller) when the attempts run out - never
-dropped. A kind of message that must never be given up (the crisis alert) is escalated once
-when its attempts run out and keeps being retried at the longest wait until it arrives.
+dropped. A kind of message that must never be given up (the crisis alert) is escalated once,
+early, and keeps being retried (at most a few minutes apart) until it arrives.
 Every function works on any table with the `Uitgaand` delivery columns."""
 
 from __future__ import annotations
@@ -100,9 +100,12 @@ def markeer_verzonden(session: Session, tabel: type[Uitgaand], rij_id: int, mome
     )
 
 
-def wachttijd(pogingen: int, beleid: Bezorging) -> dt.timedelta:
+def wachttijd(pogingen: int, beleid: Bezorging, nooit_opgeven: bool = False) -> dt.timedelta:
+    langste = beleid.maximale_wachttijd_seconden
+    if nooit_opgeven:  # a crisis alert must arrive soon after the mail server is back
+        langste = min(langste, beleid.nooit_opgeven_wachttijd_seconden)
     seconden = beleid.eerste_wachttijd_seconden * 2 ** max(pogingen - 1, 0)
-    return dt.timedelta(seconds=min(seconden, beleid.maximale_wachttijd_seconden))
+    return dt.timedelta(seconds=min(seconden, langste))
 
 
 def geef_op(rij: Uitgaand, fout: str) -> None:
@@ -116,7 +119,7 @@ class Uitkomst(StrEnum):
     """What a failed attempt means for the row."""
 
     opnieuw = "opnieuw"  # retried later
-    escaleren = "escaleren"  # never given up, but its attempts ran out: staff must hear now, once
+    escaleren = "escaleren"  # never given up, but failed often enough that staff must hear now, once
     opgegeven = "opgegeven"  # 'mislukt': no further attempt, the caller escalates
 
 
@@ -124,13 +127,18 @@ def markeer_poging_mislukt(
     session: Session, rij: Uitgaand, fout: str, moment: dt.datetime, beleid: Bezorging, nooit_opgeven: bool = False
 ) -> Uitkomst:
     """Record a failed attempt and schedule the next one with backoff. When the attempts are
-    used up the row is 'mislukt' and must be escalated, never dropped; a row that is never given
-    up stays 'wachtend' at the longest wait and is escalated once, when its attempts run out."""
+    used up the row is 'mislukt' and must be escalated, never dropped. A row that is never given
+    up stays 'wachtend', is retried at most `nooit_opgeven_wachttijd_seconden` apart and is
+    escalated once, after `nooit_opgeven_melden_na` attempts (or max_pogingen, if fewer)."""
     rij.pogingen += 1
     rij.laatste_fout = fout[:1000]
-    if rij.pogingen < beleid.max_pogingen or nooit_opgeven:  # still 'wachtend': only claimed waiting rows are sent
+    if nooit_opgeven:  # still 'wachtend': only claimed waiting rows are sent
+        rij.volgende_poging_op = moment + wachttijd(rij.pogingen, beleid, nooit_opgeven=True)
+        melden_na = min(beleid.max_pogingen, beleid.nooit_opgeven_melden_na)
+        uitkomst = Uitkomst.escaleren if rij.pogingen == melden_na else Uitkomst.opnieuw
+    elif rij.pogingen < beleid.max_pogingen:
         rij.volgende_poging_op = moment + wachttijd(rij.pogingen, beleid)
-        uitkomst = Uitkomst.escaleren if rij.pogingen == beleid.max_pogingen else Uitkomst.opnieuw
+        uitkomst = Uitkomst.opnieuw
     else:
         geef_op(rij, fout)
         uitkomst = Uitkomst.opgegeven
