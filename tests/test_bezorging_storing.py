@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli import app
+from models.casus import Casus
 from models.communicatie import Bezorgstatus, Notificatie
 from models.db import sessie
 from models.dossier import casus_op_referentie
@@ -230,3 +231,36 @@ def test_an_undeliverable_letter_is_told_over_the_second_channel_at_once_and_que
         assert session.get(Brief, brief_id).status == Bezorgstatus.verzonden
     assert len(aan(smtp_server, GEZIN_EMAIL)) == 1
     assert len(tweede_kanaal.berichten) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_acute_intake_during_a_mail_outage_ends_not_delivered_and_shows_the_waiting_alert(
+    engine, database_url, smtp_server, tweede_kanaal, tmp_path, monkeypatch
+):
+    """As staff see it in the UI: the intake run is not green while its crisis alert waits."""
+    import asyncio
+
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL
+
+    from tests.served import hervat, serveer, wacht_op_run
+    from tests.test_levensloop_flows import formulier
+
+    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "vt"))
+    instellen(tmp_path, monkeypatch, database_url, smtp_server, tweede_kanaal, max_pogingen=5)
+    smtp_server.stop()
+    api_url = PREFECT_API_URL.value()
+    with serveer(api_url, database_url, tmp_path) as served:
+        run_id = run_deployment("melding-registreren/melding registreren", timeout=0).id
+        wacht_op_run(api_url, run_id, "PAUSED", served=served)
+        hervat(api_url, run_id, formulier(1, "GM0907", urgentie="acuut"))
+        run = wacht_op_run(api_url, run_id, "FAILED", served=served)
+
+    assert run.state.name == "Niet bezorgd"
+    assert "nog niet bezorgd; volgende poging om" in run.state.message
+    with Session(engine) as session:
+        alarm = session.exec(select(Notificatie).where(Notificatie.soort == "acuut")).one()
+        referentie = session.get(Casus, alarm.casus_id).referentie
+    assert (alarm.status, alarm.pogingen) == (Bezorgstatus.wachtend, 1)
+    overzicht = asyncio.run(_casusoverzicht(referentie))
+    assert "Nog niet bezorgd" in overzicht and f"Bericht {alarm.id}" in overzicht
