@@ -1,4 +1,6 @@
-"""Tasks that queue and deliver notifications through Apprise."""
+"""Tasks that queue and deliver notifications through Apprise, and the one delivery loop
+(`bezorg`) that letters (tasks/brieven.py) share: claim, send per address, back off, give up or
+keep trying (the crisis alert), escalate also over the second channel."""
 
 from __future__ import annotations
 
@@ -156,7 +158,7 @@ class Bezorgwijze:
         raise NotImplementedError
 
 
-class Berichten(Bezorgwijze):
+class Berichtbezorging(Bezorgwijze):
     tabel = Notificatie
 
     def verstuur(self, rij: Notificatie, gelezen: object, regio: Instellingen) -> tuple[dict, str | None]:
@@ -169,7 +171,7 @@ class Berichten(Bezorgwijze):
         return _meld_onbestelbaar(session, rij, regio, blijft_proberen)
 
 
-BERICHTEN = Berichten()
+BERICHTEN = Berichtbezorging()
 
 
 def bezorg(wijze: Bezorgwijze, ids: list[int], moment: dt.datetime, regio: Instellingen) -> BezorgResultaat:

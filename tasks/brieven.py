@@ -340,7 +340,7 @@ class _Adres:
     casus_referentie: str
 
 
-class Brieven(Bezorgwijze):
+class Briefbezorging(Bezorgwijze):
     tabel = Brief
 
     def lees(self, session: Session, brief: Brief) -> _Adres:
@@ -370,4 +370,4 @@ def bezorg_brieven(alleen: list[int] | None = None) -> BezorgResultaat:
     moment = nu()
     with sessie() as session:
         ids = alleen if alleen is not None else uitgaand.te_bezorgen(session, Brief, moment)
-    return bezorg(Brieven(), ids, moment, instellingen())
+    return bezorg(Briefbezorging(), ids, moment, instellingen())
