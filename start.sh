@@ -2,6 +2,8 @@
 # Start the whole system locally, in the foreground, until Ctrl-C:
 #   - Prefect server (own SQLite under .vt/prefect) on http://127.0.0.1:4200
 #   - demo SMTP sink on 127.0.0.1:8025, every mail stored as .eml in .vt/mail/
+#   - a second demo SMTP sink on 127.0.0.1:8026 (bezorging.tweede_kanaal: the channel that is
+#     told about undeliverable mail without the first server), stored in .vt/mail-tweede-kanaal/
 #   - database schema (vt migreer), demo cases (vt demo-data)
 #   - all deployments with their schedules (python -m deployments.serve)
 #   - a lifecycle run for every open demo casus, waiting at its decision (vt levensloop start-open)
@@ -12,9 +14,11 @@ REPO="$(pwd)"
 
 PREFECT_POORT=4200
 SMTP_POORT=8025
+TWEEDE_POORT=8026
 VT="$REPO/.vt"
 LOGS="$VT/logs"
 MAIL="$VT/mail"
+TWEEDE_MAIL="$VT/mail-tweede-kanaal"
 
 log() { echo "[start] $*"; }
 
@@ -112,10 +116,11 @@ wacht_op() { # wacht_op PID LOGFILE SECONDS DESCRIPTION PYTHON-CHECK (exit 0 = r
 # --- installation ----------------------------------------------------------------------------------
 bash scripts/install.sh || mislukt "installatie mislukt (zie hierboven)"
 
-mkdir -p "$LOGS" "$MAIL" "$VT/prefect/storage"
+mkdir -p "$LOGS" "$MAIL" "$TWEEDE_MAIL" "$VT/prefect/storage"
 
 poort_vrij "$PREFECT_POORT" || mislukt "poort $PREFECT_POORT is al in gebruik: draait ./start.sh (of een andere Prefect-server) al? Stop die eerst."
 poort_vrij "$SMTP_POORT" || mislukt "poort $SMTP_POORT is al in gebruik: draait ./start.sh al? Stop die eerst."
+poort_vrij "$TWEEDE_POORT" || mislukt "poort $TWEEDE_POORT is al in gebruik: draait ./start.sh al? Stop die eerst."
 
 # --- environment for all children ------------------------------------------------------------------
 export PREFECT_HOME="$VT/prefect"
@@ -171,6 +176,11 @@ import smtplib
 with smtplib.SMTP('127.0.0.1', $SMTP_POORT, timeout=2) as s:
     s.noop()
 "
+TWEEDE_LOG="$LOGS/smtp-tweede-kanaal.log"
+log "tweede kanaal (demo-SMTP) starten op 127.0.0.1:$TWEEDE_POORT (log: $TWEEDE_LOG)"
+start_kind "tweede kanaal" "$TWEEDE_LOG" \
+    .venv/bin/python -u scripts/demo_smtp.py --map "$TWEEDE_MAIL" --host 127.0.0.1 --port "$TWEEDE_POORT"
+TWEEDE_PID=$!
 
 # --- database and demo data ------------------------------------------------------------------------
 stap "database-schema (vt migreer)" .venv/bin/vt migreer
@@ -197,6 +207,8 @@ cat <<EOF
   Prefect UI:      http://127.0.0.1:$PREFECT_POORT
   E-mail:          gaat naar de demo-SMTP op 127.0.0.1:$SMTP_POORT en wordt als
                    .eml opgeslagen in $MAIL/
+  Tweede kanaal:   onbestelbare berichten worden ook gemeld via 127.0.0.1:$TWEEDE_POORT,
+                   opgeslagen in $TWEEDE_MAIL/
   Database:        $VT/casussen.db (SQLite), sleutel in $SLEUTEL
   Logs:            $LOGS/ (prefect-server.log, smtp.log, deployments.log)
 
@@ -213,6 +225,7 @@ naam="${NAAM[$gestopt_pid]:-een onderdeel}"
 case "$gestopt_pid" in
 "$PREFECT_PID") logbestand=$PREFECT_LOG ;;
 "$SMTP_PID") logbestand=$SMTP_LOG ;;
+"$TWEEDE_PID") logbestand=$TWEEDE_LOG ;;
 *) logbestand=$SERVE_LOG ;;
 esac
 mislukt "$naam is onverwacht gestopt (exit $rc); de rest wordt ook gestopt" "$logbestand"

@@ -6,7 +6,8 @@ from prefect.deployments.runner import RunnerDeployment
 
 
 def deployments() -> list[RunnerDeployment]:
-    from flows.bezorging import berichten_bezorgen
+    from flows.bezorging import bericht_opnieuw_versturen, berichten_bezorgen
+    from models.communicatie import Notificatie
 
     return [
         berichten_bezorgen.to_deployment(
@@ -14,9 +15,21 @@ def deployments() -> list[RunnerDeployment]:
             description=(
                 "Verstuurt alle klaarstaande e-mails aan medewerkers, lokale teams en het regionaal "
                 "overleg. Mislukte berichten worden later opnieuw geprobeerd; na het ingestelde aantal "
-                "pogingen krijgt de teamleider bericht. Er gaat nooit een bericht verloren."
+                "pogingen krijgt de teamleider bericht, ook via het tweede kanaal (buiten de mailserver "
+                "om). Een crisisbericht wordt nooit opgegeven. Er gaat nooit een bericht verloren. Een run "
+                "die niet alles kon bezorgen, eindigt als 'Niet bezorgd' met de volgende poging."
             ),
             interval=60,
+            tags=["bezorging"],
+        ),
+        bericht_opnieuw_versturen.to_deployment(
+            name=Notificatie.opnieuw_versturen,
+            description=(
+                "Zet een bericht dat niet kon worden bezorgd opnieuw klaar en verstuurt het meteen, nadat "
+                "u de oorzaak hebt verholpen (ontvanger, mailserver). Vul het berichtnummer in uit de "
+                "e-mail 'Bericht kon niet worden bezorgd'. Ontvangers die het al kregen, krijgen het niet "
+                "nog eens."
+            ),
             tags=["bezorging"],
         ),
     ]

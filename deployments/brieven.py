@@ -6,7 +6,8 @@ from prefect.deployments.runner import RunnerDeployment
 
 
 def deployments() -> list[RunnerDeployment]:
-    from flows.brieven import brieven_bezorgen
+    from flows.brieven import brief_opnieuw_versturen, brieven_bezorgen
+    from models.communicatie import Brief
 
     return [
         brieven_bezorgen.to_deployment(
@@ -19,6 +20,15 @@ def deployments() -> list[RunnerDeployment]:
                 "en geen brief gaat twee keer. Namen en adressen staan alleen in de brief en het dossier."
             ),
             interval=300,
+            tags=["brieven", "bezorging"],
+        ),
+        brief_opnieuw_versturen.to_deployment(
+            name=Brief.opnieuw_versturen,
+            description=(
+                "Zet een brief die niet kon worden bezorgd opnieuw klaar en bezorgt hem meteen, nadat u de "
+                "oorzaak hebt verholpen (adres of toestemming voor e-mail in het dossier, mailserver, "
+                "printwachtrij). Vul het briefnummer in uit de e-mail 'Brief kon niet worden bezorgd'."
+            ),
             tags=["brieven", "bezorging"],
         ),
     ]

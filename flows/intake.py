@@ -3,7 +3,9 @@
 Started without parameters. The run waits with a form; staff fill in the melding and submit.
 The melding goes encrypted into the case store (joining an open casus of the same household as
 a hermelding) and is then deleted from Prefect. The front-door check follows: an acute melding
-alerts the crisis service by e-mail at once. Last, the casus's lifecycle run is started.
+alerts the crisis service by e-mail at once. Last, the casus's lifecycle run is started. When
+the crisis alert or the letter could not go out yet (mail outage), the run ends Failed with a
+Dutch message; the delivery run keeps trying (a crisis alert is never given up).
 A rerun of the same run registers nothing twice and sends nothing twice.
 """
 
@@ -13,10 +15,10 @@ from prefect import flow
 
 from flows.formulieren import intakeformulier, vraag_invoer
 from models.storingspunt import storingspunt
-from tasks.bezorging import bezorg_notificaties, plaats_notificatie
+from tasks.bezorging import GEEN_BEZORGING, bezorg_notificaties, bezorgstand, plaats_notificatie
 from tasks.brieven import bezorg_brieven, maak_brief
 from tasks.intake import crisisbericht, intakevraag, markeer_intake_klaar, registreer_intake, zoek_intake
-from tasks.levensloop import ruim_formulieren_op, start_levensloop, zet_automatische_stap
+from tasks.levensloop import publiceer_casusoverzicht, ruim_formulieren_op, start_levensloop, zet_automatische_stap
 
 
 @flow(name="melding-registreren", log_prints=False)
@@ -35,13 +37,18 @@ def melding_registreren() -> str:
     levensloop_run = start_levensloop(intake.casus_referentie)
     storingspunt("intake_levensloop_gestart")
     # The lifecycle run does these too when they are still open (after a crash here): each is keyed.
+    bezorging = GEEN_BEZORGING
     if (alarm := crisisbericht(intake, levensloop_run)) is not None:
         bericht = plaats_notificatie(**alarm)
         storingspunt("intake_crisisbericht_geplaatst")
-        bezorg_notificaties(alleen=[bericht])
+        bezorging = bezorg_notificaties(alleen=[bericht])
     brieven = maak_brief(intake.casus_referentie, "melding_ontvangen", intake.melding_referentie,
                          {"melding_referentie": intake.melding_referentie})
-    bezorg_brieven(alleen=brieven)
+    bezorging += bezorg_brieven(alleen=brieven)
     markeer_intake_klaar(intake.melding_referentie)
     ruim_formulieren_op()
-    return intake.casus_referentie
+    if bezorging.casussen:  # the case overview shows what did not go out yet
+        publiceer_casusoverzicht(intake.casus_referentie)
+    # Registered either way; a crisis alert or letter that could not go out yet makes the run
+    # 'Niet bezorgd' (Failed) with when it is tried next, instead of a green run.
+    return bezorgstand(bezorging, intake.casus_referentie)

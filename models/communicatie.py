@@ -32,6 +32,8 @@ class Uitgaand(SQLModel):
 
     # How the row is named to staff in messages ("Brief 42 is al verzonden.").
     weergavenaam: ClassVar[str]
+    # The deployment staff use in the Prefect UI to queue a failed row again.
+    opnieuw_versturen: ClassVar[str]
 
     id: int | None = Field(default=None, primary_key=True)
     sleutel: str = Field(sa_type=String(200), unique=True)
@@ -41,6 +43,9 @@ class Uitgaand(SQLModel):
     laatste_fout: str | None = None
     aangemaakt_op: dt.datetime = Field(sa_type=UTCDateTime, default_factory=nu)
     verzonden_op: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # How often staff queued it again: part of the key of its escalation, so a requeued row that
+    # fails again is escalated again, once.
+    ronde: int = Field(default=0, sa_type=Integer, nullable=False, sa_column_kwargs={"server_default": text("0")})
 
 
 class Brief(Uitgaand, table=True):
@@ -48,6 +53,7 @@ class Brief(Uitgaand, table=True):
 
     __table_args__ = (wachtrij_index("brief"),)
     weergavenaam: ClassVar[str] = "Brief"
+    opnieuw_versturen: ClassVar[str] = "brief opnieuw versturen"  # its deployment in the Prefect UI
 
     casus_id: int = Field(foreign_key="casus.id", index=True)
     soort: str = Field(sa_type=String(48))
@@ -66,6 +72,7 @@ class Notificatie(Uitgaand, table=True):
 
     __table_args__ = (wachtrij_index("notificatie"),)
     weergavenaam: ClassVar[str] = "Bericht"
+    opnieuw_versturen: ClassVar[str] = "bericht opnieuw versturen"  # its deployment in the Prefect UI
 
     casus_id: int | None = Field(default=None, foreign_key="casus.id", index=True)
     soort: str = Field(sa_type=String(48))
@@ -76,6 +83,11 @@ class Notificatie(Uitgaand, table=True):
     inhoud: str
     opmaak: str = Field(sa_type=String(8), default="text")  # text | html
     bijlagen: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Fingerprints of the Apprise URLs (addresses) that already have it (models/uitgaand.py
+    # `vingerafdruk`; no credentials stored): a retry goes only to the addresses that failed.
+    bezorgd_aan: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'"))
+    )
 
 
 class Rapport(SQLModel, table=True):

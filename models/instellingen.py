@@ -270,6 +270,24 @@ class Bezorging(_Strikt):
     eerste_wachttijd_seconden: int = Field(60, gt=0, description="Wachttijd na de eerste mislukte poging; verdubbelt.")
     maximale_wachttijd_seconden: int = Field(3600, gt=0)
     escalatie_rol: str = Field("teamleider", description="Rol die hoort van een onbestelbaar bericht.")
+    tweede_kanaal: list[AppriseUrl] = Field(
+        default_factory=list,
+        description="Apprise-URL's buiten de eigen mailserver om (een tweede mailrelay, een sms-dienst, een "
+        "Teams-webhook): hier gaat de melding over een onbestelbaar bericht of brief direct heen.",
+    )
+    nooit_opgeven: list[str] = Field(
+        default_factory=lambda: ["acuut"],
+        description="Soorten berichten die nooit worden opgegeven (het crisisbericht): ook na max_pogingen "
+        "blijft de bezorging het proberen tot het bericht aankomt.",
+    )
+    nooit_opgeven_melden_na: int = Field(
+        2, gt=0, description="Na zoveel mislukte pogingen hoort het tweede kanaal van zo'n bericht (één keer); "
+        "niet pas na max_pogingen, want een crisisbericht kan niet uren wachten.",
+    )
+    nooit_opgeven_wachttijd_seconden: int = Field(
+        300, gt=0, description="Langste wachttijd tussen twee pogingen voor zo'n bericht, zodat het kort na het "
+        "herstel van de mailserver alsnog aankomt.",
+    )
 
 
 class Brieven(_Strikt):

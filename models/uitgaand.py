@@ -1,15 +1,19 @@
 """The outbox shared by letters (Brief) and notifications (Notificatie): a row is placed once per
 key, claimed before sending so two delivery runs never send it twice, retried with exponential
 backoff, and marked 'mislukt' (and escalated by the caller) when the attempts run out - never
-dropped. Every function works on any table with the `Uitgaand` delivery columns."""
+dropped. A kind of message that must never be given up (the crisis alert) is escalated once,
+early, and keeps being retried (at most a few minutes apart) until it arrives.
+Every function works on any table with the `Uitgaand` delivery columns."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -96,9 +100,12 @@ def markeer_verzonden(session: Session, tabel: type[Uitgaand], rij_id: int, mome
     )
 
 
-def wachttijd(pogingen: int, beleid: Bezorging) -> dt.timedelta:
+def wachttijd(pogingen: int, beleid: Bezorging, nooit_opgeven: bool = False) -> dt.timedelta:
+    langste = beleid.maximale_wachttijd_seconden
+    if nooit_opgeven:  # a crisis alert must arrive soon after the mail server is back
+        langste = min(langste, beleid.nooit_opgeven_wachttijd_seconden)
     seconden = beleid.eerste_wachttijd_seconden * 2 ** max(pogingen - 1, 0)
-    return dt.timedelta(seconds=min(seconden, beleid.maximale_wachttijd_seconden))
+    return dt.timedelta(seconds=min(seconden, langste))
 
 
 def geef_op(rij: Uitgaand, fout: str) -> None:
@@ -108,22 +115,55 @@ def geef_op(rij: Uitgaand, fout: str) -> None:
     rij.volgende_poging_op = None
 
 
-def markeer_poging_mislukt(session: Session, rij: Uitgaand, fout: str, moment: dt.datetime, beleid: Bezorging) -> bool:
-    """Record a failed attempt and schedule the next one with backoff. Returns True when the
-    attempts are used up: the row is then 'mislukt' and must be escalated, never dropped."""
+class Uitkomst(StrEnum):
+    """What a failed attempt means for the row."""
+
+    opnieuw = "opnieuw"  # retried later
+    escaleren = "escaleren"  # never given up, but failed often enough that staff must hear now, once
+    opgegeven = "opgegeven"  # 'mislukt': no further attempt, the caller escalates
+
+
+def markeer_poging_mislukt(
+    session: Session, rij: Uitgaand, fout: str, moment: dt.datetime, beleid: Bezorging, nooit_opgeven: bool = False
+) -> Uitkomst:
+    """Record a failed attempt and schedule the next one with backoff. When the attempts are
+    used up the row is 'mislukt' and must be escalated, never dropped. A row that is never given
+    up stays 'wachtend', is retried at most `nooit_opgeven_wachttijd_seconden` apart and is
+    escalated once, after `nooit_opgeven_melden_na` attempts (or max_pogingen, if fewer)."""
     rij.pogingen += 1
-    opgegeven = rij.pogingen >= beleid.max_pogingen
-    if opgegeven:
-        geef_op(rij, fout)
-    else:  # still 'wachtend': only claimed waiting rows are sent
-        rij.laatste_fout = fout[:1000]
+    rij.laatste_fout = fout[:1000]
+    if nooit_opgeven:  # still 'wachtend': only claimed waiting rows are sent
+        rij.volgende_poging_op = moment + wachttijd(rij.pogingen, beleid, nooit_opgeven=True)
+        melden_na = min(beleid.max_pogingen, beleid.nooit_opgeven_melden_na)
+        uitkomst = Uitkomst.escaleren if rij.pogingen == melden_na else Uitkomst.opnieuw
+    elif rij.pogingen < beleid.max_pogingen:
         rij.volgende_poging_op = moment + wachttijd(rij.pogingen, beleid)
+        uitkomst = Uitkomst.opnieuw
+    else:
+        geef_op(rij, fout)
+        uitkomst = Uitkomst.opgegeven
     session.add(rij)
-    return opgegeven
+    return uitkomst
+
+
+def vingerafdruk(url: str) -> str:
+    """How a delivered address is recorded: a hash, as the URL may hold credentials."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def onbezorgd(session: Session, tabel: type[R], casus_id: int) -> list[R]:
+    """A casus's rows that did not arrive yet after an attempt, or were given up: for staff."""
+    return list(session.exec(
+        select(tabel)
+        .where(tabel.casus_id == casus_id,
+               or_(tabel.status == Bezorgstatus.mislukt, (tabel.status == Bezorgstatus.wachtend) & (tabel.pogingen > 0)))
+        .order_by(tabel.id)
+    ))
 
 
 def zet_opnieuw_klaar(session: Session, tabel: type[R], rij_id: int) -> R:
-    """Staff fixed the cause (address, mail server, folder): queue the row again."""
+    """Staff fixed the cause (address, mail server, folder): queue the row again. A new round:
+    its attempts count afresh and, if it fails again, it is escalated again."""
     rij = session.get(tabel, rij_id)
     if rij is None:
         raise LookupError(f"{tabel.weergavenaam} {rij_id} bestaat niet.")
@@ -131,6 +171,7 @@ def zet_opnieuw_klaar(session: Session, tabel: type[R], rij_id: int) -> R:
         raise ValueError(f"{tabel.weergavenaam} {rij_id} is al verzonden.")
     rij.status = Bezorgstatus.wachtend
     rij.pogingen = 0
+    rij.ronde += 1
     rij.volgende_poging_op = nu()
     session.add(rij)
     return rij

@@ -51,6 +51,7 @@ from urllib.parse import quote
 import apprise
 from jinja2 import UndefinedError
 from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session, select
 
 from models import brieven as b
@@ -61,9 +62,8 @@ from models.communicatie import Brief
 from models.db import sessie
 from models.dossier import audit, casus_op_referentie
 from models.instellingen import Instellingen, instellingen
-from models.ontvangers import rol
 from models.typen import nu
-from tasks.bezorging import BezorgResultaat
+from tasks.bezorging import BezorgResultaat, Bezorgwijze, bezorg, escaleer, zet_klaar
 from templates import render_onderwerp_en_inhoud
 
 ACTOR = "orkestratie"
@@ -315,55 +315,64 @@ def bezorg_een(brief: Brief, ontvanger: b.Geadresseerde, kenmerk: str, casus_ref
         return f"Printwachtrij niet beschikbaar: {exc.strerror or type(exc).__name__}"
 
 
-def _meld_onbestelbaar(session: Session, brief: Brief, casus: Casus, regio: Instellingen) -> None:
-    """Escalate a letter that cannot be delivered: staff hear the case reference and the kind only."""
-    onderwerp, inhoud = render_onderwerp_en_inhoud(
-        "notificaties/brief_onbestelbaar.txt.j2", casus_referentie=casus.referentie, soort=brief.soort,
-        kanaal=brief.kanaal, pogingen=brief.pogingen, fout=brief.laatste_fout, brief_id=brief.id,
-    )
-    uitgaand.plaats(
-        session, sleutel=f"brief-onbestelbaar:{brief.id}:{brief.pogingen}", soort="brief_onbestelbaar",
-        ontvanger=rol(regio.bezorging.escalatie_rol), onderwerp=onderwerp, inhoud=inhoud, casus_id=casus.id,
+@task(name="brief opnieuw klaarzetten", cache_policy=NO_CACHE)
+def zet_brief_opnieuw_klaar(briefnummer: int) -> str | None:
+    """Queue a letter again: None, or why not in Dutch (see tasks.bezorging.zet_klaar)."""
+    return zet_klaar(Brief, briefnummer)
+
+
+def _meld_onbestelbaar(session: Session, brief: Brief, casus: Casus, regio: Instellingen,
+                       blijft_proberen: bool = False) -> int | None:
+    """Escalate a letter that cannot be delivered: staff hear the case reference and the kind only.
+    Returns the id of the second channel's message, to send right away (see `escaleer`)."""
+    tweede_kanaal = escaleer(
+        session, sleutel=f"brief-onbestelbaar:{brief.id}:{brief.ronde}", soort="brief_onbestelbaar",
+        template="notificaties/brief_onbestelbaar.txt.j2", casus_id=casus.id, regio=regio,
+        context=dict(casus_referentie=casus.referentie, soort=brief.soort, kanaal=brief.kanaal,
+                     pogingen=brief.pogingen, fout=brief.laatste_fout, brief_id=brief.id, blijft_proberen=blijft_proberen,
+                     deployment=Brief.opnieuw_versturen, ui=regio.regio.ui_basis_url.rstrip("/")),
     )
     audit(session, casus, ACTOR, "brief_onbestelbaar", brief_id=brief.id, soort=brief.soort, pogingen=brief.pogingen)
+    return tweede_kanaal
+
+
+@dataclass
+class _Adres:
+    """What delivering a letter needs, read when it is claimed (the case store as it is now)."""
+
+    ontvanger: b.Geadresseerde
+    kenmerk: str
+    casus_referentie: str
+
+
+class Briefbezorging(Bezorgwijze):
+    tabel = Brief
+
+    def lees(self, session: Session, brief: Brief) -> _Adres:
+        casus = session.get(Casus, brief.casus_id)
+        return _Adres(b.ontvanger_opnieuw(session, brief), b.kenmerk_van(session, brief, casus), casus.referentie)
+
+    def verstuur(self, brief: Brief, adres: _Adres, regio: Instellingen) -> tuple[dict, str | None]:
+        fout = bezorg_een(brief, adres.ontvanger, adres.kenmerk, adres.casus_referentie, regio)
+        if fout is not None:
+            return {}, _zonder_adres(fout, adres.ontvanger.email)
+        # The channel it actually went by: the recipient may have changed their choice since.
+        return {"kanaal": adres.ontvanger.kanaal.value}, None
+
+    def na_verzending(self, session: Session, brief: Brief, adres: _Adres) -> None:
+        audit(session, session.get(Casus, brief.casus_id), ACTOR, "brief_verzonden", brief_id=brief.id,
+              soort=brief.soort, ontvanger=brief.ontvanger, kanaal=adres.ontvanger.kanaal.value)
+
+    def escaleer(self, session: Session, brief: Brief, regio: Instellingen, blijft_proberen: bool) -> int | None:
+        return _meld_onbestelbaar(session, brief, session.get(Casus, brief.casus_id), regio, blijft_proberen)
 
 
 @task(name="brieven bezorgen")
 def bezorg_brieven(alleen: list[int] | None = None) -> BezorgResultaat:
-    """Deliver every due letter (or only the given ones, if due). Each letter is claimed first,
-    so concurrent runs never send it twice; a failure is retried later with backoff, and after
-    the last attempt the letter is 'mislukt' and escalated to staff."""
-    regio = instellingen()
-    logger = get_run_logger()
+    """Deliver every due letter (or only the given ones, if due) through the shared delivery
+    loop (tasks.bezorging.bezorg): claimed first, so never sent twice; retried with backoff;
+    after the last attempt 'mislukt' and escalated to staff, also over the second channel."""
     moment = nu()
     with sessie() as session:
         ids = alleen if alleen is not None else uitgaand.te_bezorgen(session, Brief, moment)
-    verzonden = mislukt = opgegeven = 0
-    for brief_id in ids:
-        with sessie() as session:
-            if not uitgaand.claim(session, Brief, brief_id, moment):
-                continue
-            brief = session.get(Brief, brief_id)
-            casus = session.get(Casus, brief.casus_id)
-            ontvanger = b.ontvanger_opnieuw(session, brief)
-            kenmerk = b.kenmerk_van(session, brief, casus)
-            casus_referentie = casus.referentie
-            session.expunge(brief)
-        fout = bezorg_een(brief, ontvanger, kenmerk, casus_referentie, regio)
-        with sessie() as session:
-            brief = session.get(Brief, brief_id)
-            casus = session.get(Casus, brief.casus_id)
-            if fout is None:
-                # The channel it actually went by: the recipient may have changed their choice since.
-                uitgaand.markeer_verzonden(session, Brief, brief_id, nu(), kanaal=ontvanger.kanaal.value)
-                audit(session, casus, ACTOR, "brief_verzonden", brief_id=brief_id, soort=brief.soort,
-                      ontvanger=brief.ontvanger, kanaal=ontvanger.kanaal.value)
-                verzonden += 1
-                continue
-            mislukt += 1
-            logger.warning("Brief %s (%s, casus %s) niet bezorgd (poging %s).", brief_id, brief.soort,
-                           casus_referentie, brief.pogingen + 1)
-            if uitgaand.markeer_poging_mislukt(session, brief, _zonder_adres(fout, ontvanger.email), nu(), regio.bezorging):
-                opgegeven += 1
-                _meld_onbestelbaar(session, brief, casus, regio)
-    return BezorgResultaat(verzonden, mislukt, opgegeven)
+    return bezorg(Briefbezorging(), ids, moment, instellingen())

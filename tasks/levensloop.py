@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from models import voortgang
+from models import uitgaand, voortgang
 from models.besluiten import (
     BESLISSINGEN,
     DEELNEMER_OMSCHRIJVING,
@@ -37,6 +37,7 @@ from models.besluiten import (
     volgend_beslismoment,
 )
 from models.casus import AuditEvent, Casus, Termijn
+from models.communicatie import Brief, Notificatie
 from models.db import sessie
 from models.dossier import GelijktijdigeWijziging, casus_op_referentie, open_termijnen
 from models.fouten import beschrijf_validatiefouten
@@ -349,10 +350,17 @@ def publiceer_casusoverzicht(casus_referentie: str) -> None:
             status_sinds=casus.status_sinds, wacht_op=VRAGEN[moment] if moment else None,
             lokaal_team=casus.lokaal_team_code, regie=casus.regie, buiten_beeld=casus.buiten_beeld,
             aantal_meldingen=casus.aantal_meldingen, termijnen=_termijnstanden(session, casus),
-            tijdlijn=_tijdlijn(session, casus),
+            tijdlijn=_tijdlijn(session, casus), onbezorgd=_onbezorgd(session, casus),
         )
     create_markdown_artifact(key=f"casus-{casus_referentie.lower()}", markdown=markdown,
                              description=f"Casus {casus_referentie}: stap, termijnen en tijdlijn")
+
+
+def _onbezorgd(session: Session, casus: Casus) -> list[dict]:
+    """Letters and messages of the casus that did not arrive yet (mail outage) or were given up."""
+    return [dict(wat=f"{tabel.weergavenaam} {rij.id}", deployment=tabel.opnieuw_versturen, soort=rij.soort, status=rij.status, pogingen=rij.pogingen,
+                 volgende_poging=rij.volgende_poging_op)
+            for tabel in (Notificatie, Brief) for rij in uitgaand.onbezorgd(session, tabel, casus.id)]
 
 
 def _termijnstanden(session: Session, casus: Casus) -> list[dict]:

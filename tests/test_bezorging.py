@@ -30,7 +30,8 @@ def _plaats(sleutel="test:1", ontvanger=rol("teamleider")):
     return plaats_notificatie(
         sleutel=sleutel, soort="test", ontvanger=ontvanger, template="notificaties/onbestelbaar.txt.j2",
         context=dict(pogingen=1, soort="proef", ontvanger="x", casus_referentie="VT-2026-000001",
-                     fout="geen", notificatie_id=0),
+                     fout="geen", notificatie_id=0, blijft_proberen=False, deployment="bericht opnieuw versturen",
+                     ui="http://127.0.0.1:4200"),
     )
 
 
