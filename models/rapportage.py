@@ -206,6 +206,7 @@ class Dienst(StrEnum):
 
 
 _AFGESLOTEN = "afgesloten"
+_BOVEN = "langer_dan_gebruikelijk"  # the query's rows of the wachtlijst's long waiters
 DIENST_VAN_STATUS: dict[Status, Dienst] = {
     Status.ontvangen: Dienst.veiligheidsbeoordeling,
     Status.veiligheidscheck: Dienst.veiligheidsbeoordeling,
@@ -312,9 +313,10 @@ class Wachttijd:
 
 def _werkvoorraad(session: Session, perioden: Sequence[Periode], codes: Sequence[str], gebruikelijk: int):
     """One statement (the intervals are computed once): the open casussen per (period end k,
-    municipality, dienst) with totals and the region, and for the newest period the median and
-    longest wait in working days, with a window-function median that works on SQLite and
-    PostgreSQL alike."""
+    municipality, dienst) with totals and the region, per period end the families on the
+    wachtlijst longer than `gebruikelijk` working days (each period's suppression protects that
+    part of its wachtlijst), and for the newest period the median and longest wait in working
+    days, with a window-function median that works on SQLite and PostgreSQL alike."""
     intervallen = _intervallen(perioden, codes)
     i = intervallen.c
     # An interval holds at a contiguous run of the period ends (k = 0 newest): van_k counts the
@@ -355,7 +357,22 @@ def _werkvoorraad(session: Session, perioden: Sequence[Periode], codes: Sequence
         select(Werkdag.volgnummer).where(Werkdag.begin_utc <= i.sinds)
         .order_by(Werkdag.begin_utc.desc()).limit(1).scalar_subquery(), 0,
     )
-    volgnummer_eind = select(Werkdag.volgnummer).where(Werkdag.datum == perioden[0].eind).scalar_subquery()
+
+    def volgnummer_op(p: Periode):
+        return select(Werkdag.volgnummer).where(Werkdag.datum == p.eind).scalar_subquery()
+
+    boven = union_all(*[
+        select(literal(k, Integer).label("k"), i.gemeente_code, func.count().label("aantal"))
+        .where(i.dienst == Dienst.wachtlijst.value, _open_op(i, p.eind_utc),
+               volgnummer_op(p) - volgnummer_sinds > gebruikelijk)
+        .group_by(i.gemeente_code)
+        for k, p in enumerate(perioden)
+    ]).cte("boven")
+    tellingen += [
+        select(boven.c.k, boven.c.gemeente_code, literal(_BOVEN), boven.c.aantal, *geen),
+        select(boven.c.k, null(), literal(_BOVEN), func.sum(boven.c.aantal), *geen).group_by(boven.c.k),
+    ]
+    volgnummer_eind = volgnummer_op(perioden[0])
     wacht = (
         select(i.gemeente_code, i.dienst, (volgnummer_eind - volgnummer_sinds).label("wacht"))
         .where(_open_op(i, perioden[0].eind_utc))
@@ -380,13 +397,16 @@ def _werkvoorraad(session: Session, perioden: Sequence[Periode], codes: Sequence
         .group_by(g.gemeente_code, g.dienst)
     )
     aantallen: dict[int, dict[tuple[str, str], int]] = {k: {} for k in range(len(perioden))}
+    lang: dict[int, dict[str, int]] = {k: {} for k in range(len(perioden))}
     wachten: dict[tuple[str, str], Wachttijd] = {}
     for k, gemeente, dienst, aantal, mediaan, langste, boven in session.execute(union_all(*tellingen, wachttijden)):
         if k == -1:  # a row of the waits (of period 0)
             wachten[(gemeente or REGIO, dienst)] = Wachttijd(int(aantal), float(mediaan), int(langste), int(boven))
+        elif dienst == _BOVEN:
+            lang[k][gemeente or REGIO] = int(aantal)
         else:
             aantallen[k][(gemeente or REGIO, dienst)] = int(aantal)
-    return aantallen, wachten
+    return aantallen, lang, wachten
 
 
 def _termijnen(session: Session, huidig: Periode, codes: Sequence[str]) -> dict:
@@ -491,6 +511,7 @@ class RuweCijfers:
 
     perioden: list[Periode]  # newest first: the report's period, the previous one, ... (chart)
     werkvoorraad: dict[int, dict[tuple[str, str], int]]  # k -> (gemeente|regio, dienst|totaal) -> aantal
+    langer_dan_gebruikelijk: dict[int, dict[str, int]]  # k -> gemeente|regio -> on the wachtlijst > usual
     wachttijden: dict[tuple[str, str], Wachttijd]
     termijnen: dict[str, dict[str, int]]
     achterstanden: dict[str, dict[str, int]]
@@ -510,10 +531,12 @@ def bereken(session: Session, instellingen: Instellingen, huidig: Periode) -> Ru
         session.execute(text("SET LOCAL jit = off"))
     codes = [g.code for g in instellingen.gemeenten]
     perioden = eerdere_perioden(instellingen.rapportage, huidig, instellingen.rapportage.grafiek_perioden)
-    werkvoorraad, wachttijden = _werkvoorraad(session, perioden, codes, instellingen.gebruikelijke_wachttijd_werkdagen)
+    werkvoorraad, lang, wachttijden = _werkvoorraad(session, perioden, codes,
+                                                    instellingen.gebruikelijke_wachttijd_werkdagen)
     return RuweCijfers(
         perioden=perioden,
         werkvoorraad=werkvoorraad,
+        langer_dan_gebruikelijk=lang,
         wachttijden=wachttijden,
         termijnen=_termijnen(session, huidig, codes),
         achterstanden=_achterstanden(session, huidig, codes),
@@ -702,22 +725,23 @@ def _tabel(
                      rang=marge_rang(totaal))
 
 
-def _wachtlijst_boven(ruw: RuweCijfers, g: str) -> int:
-    wacht = ruw.wachttijden.get((g, Dienst.wachtlijst.value))
-    return wacht.boven_gebruikelijk if wacht else 0
-
-
 def _werkvoorraadtabel(ruw: RuweCijfers, k: int, gebieden: Sequence[str], minimum: int) -> dict:
+    """The werkvoorraad at period end k suppressed as that period's own report does, whichever
+    report shows it: "waiting longer than usual" is a part of the wachtlijst, so its complement
+    is protected too."""
     per_gebied = {g: {d: ruw.werkvoorraad[k].get((g, d), 0) for d in [*_DIENSTEN, TOTAAL]} for g in gebieden}
-    relaties, onzichtbaar = [[*_DIENSTEN, TOTAAL]], []
-    if k == 0:
-        # "Waiting longer than usual" is a part of the wachtlijst: its complement is protected too.
-        for g, rij in per_gebied.items():
-            rij["boven"] = _wachtlijst_boven(ruw, g)
-            rij["binnen"] = rij[Dienst.wachtlijst.value] - rij["boven"]
-        relaties.append(["boven", "binnen", Dienst.wachtlijst.value])
-        onzichtbaar.append("binnen")
-    return _tabel(per_gebied, minimum, relaties, onzichtbaar, totaal=TOTAAL)
+    for g, rij in per_gebied.items():
+        rij["boven"] = ruw.langer_dan_gebruikelijk[k].get(g, 0)
+        rij["binnen"] = rij[Dienst.wachtlijst.value] - rij["boven"]
+    relaties = [[*_DIENSTEN, TOTAAL], ["boven", "binnen", Dienst.wachtlijst.value]]
+    return _tabel(per_gebied, minimum, relaties, ["binnen"], totaal=TOTAAL)
+
+
+def _zoals_gepubliceerd(rapport: Rapportcijfers, gebieden: Sequence[str]) -> dict[tuple[str, str], Cel]:
+    """The werkvoorraad a sent report published for its own period; a municipality or dienst it
+    did not show stays hidden."""
+    getoond = {(g.code, r.dienst): r.aantal for g in rapport.gebieden for r in g.werkvoorraad}
+    return {(g, d): getoond.get((g, d), VERBORGEN) for g in gebieden for d in [*_DIENSTEN, TOTAAL]}
 
 
 def _normtabel(ruw: RuweCijfers, naam: str, gebieden: Sequence[str], minimum: int) -> dict:
@@ -757,17 +781,26 @@ def publiceer(
     instellingen: Instellingen,
     capaciteit: CapaciteitsModus,
     knelpunten: Sequence[MedewerkerKnelpunt] = (),
+    gepubliceerd: Mapping[dt.date, Rapportcijfers] = {},
 ) -> Rapportcijfers:
     """The report as published: every count suppressed where needed, percentages and changes
-    only where both counts are shown, and the knelpunten derived from the figures."""
+    only where both counts are shown, and the knelpunten derived from the figures.
+
+    `gepubliceerd`: the reports already sent, by period end. An earlier period (the base of a
+    change, a point of the chart) shows exactly what its report published, so no report
+    reveals a count an earlier one hid; a period without a sent report is suppressed as its
+    report would have been."""
     r = instellingen.rapportage
     minimum = r.minimum_aantal
     namen = {g.code: g.naam for g in instellingen.gemeenten}
     gebieden = [*namen, REGIO]
     huidig, vorige = ruw.perioden[0], ruw.perioden[1]
 
-    # Every earlier period as its own report showed it (same data, same suppression).
-    werkvoorraad = [_werkvoorraadtabel(ruw, k, gebieden, minimum) for k in range(len(ruw.perioden))]
+    werkvoorraad = [
+        _zoals_gepubliceerd(gepubliceerd[p.eind], gebieden) if k and p.eind in gepubliceerd
+        else _werkvoorraadtabel(ruw, k, gebieden, minimum)
+        for k, p in enumerate(ruw.perioden)
+    ]
     normen = {naam: _normtabel(ruw, naam, gebieden, minimum) for naam in _NORMTERMIJNEN}
     normwaarde = {"veiligheidsbeoordeling": r.norm_veiligheidsbeoordeling,
                   "onderzoek_en_venv": r.norm_onderzoek_en_venv}
@@ -787,8 +820,9 @@ def publiceer(
         regels = []
         for d in [*_DIENSTEN, TOTAAL]:
             wacht = ruw.wachttijden.get((g, d))
-            # A single family's wait is not an aggregate: only shown for a group of `minimum` or more.
-            toon = wacht is not None and wacht.aantal >= minimum
+            # A single family's wait is not an aggregate: only shown for a group of `minimum` or
+            # more, and only beside its count (beside an "x" it would tell that count is >= minimum).
+            toon = wacht is not None and wacht.aantal >= minimum and isinstance(werkvoorraad[0][(g, d)], int)
             regels.append(Dienstregel(
                 dienst=d, aantal=werkvoorraad[0][(g, d)], verschil=verschil(werkvoorraad[0][(g, d)], werkvoorraad[1][(g, d)]),
                 mediaan_werkdagen=wacht.mediaan if toon else None, langste_werkdagen=wacht.langste if toon else None,
@@ -886,6 +920,21 @@ def archiveer(session: Session, cijfers: Rapportcijfers, versie: int, map_: Path
     session.add(rapport)
     session.flush()
     return _versie(rapport)
+
+
+def gepubliceerde_rapporten(session: Session, perioden: Iterable[Periode]) -> dict[dt.date, Rapportcijfers]:
+    """The published figures of the report of each of these periods that went out: its latest
+    sent version (a version archived but not sent yet is what the next run sends, so that one
+    when none was sent)."""
+    eindes = {p.eind for p in perioden}
+    rapporten = session.execute(
+        select(Rapport).where(Rapport.periode_eind.in_(eindes))
+        .order_by(Rapport.periode_eind, Rapport.verzonden_op.is_(None), Rapport.versie.desc())
+    ).scalars()
+    gepubliceerd: dict[dt.date, Rapportcijfers] = {}
+    for rapport in rapporten:
+        gepubliceerd.setdefault(rapport.periode_eind, Rapportcijfers.model_validate(rapport.cijfers))
+    return gepubliceerd
 
 
 def markeer_verzonden(session: Session, rapport_id: int, moment: dt.datetime) -> None:

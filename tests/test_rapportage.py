@@ -346,6 +346,8 @@ def test_waits_are_working_days_so_christmas_does_not_count(ruw):
     assert (w[(ROERMOND, "onderzoek")].mediaan, w[(ROERMOND, "onderzoek")].langste) == (35, 35)
     regio = w[(REGIO, "wachtlijst")]  # 2 2 5 5 10 10 [10] 15 15 20 20 20 22
     assert (regio.aantal, regio.mediaan, regio.langste, regio.boven_gebruikelijk) == (13, 10, 22, 1)
+    # Longer than usual at every period end (each report protects it): on 21 December nobody yet.
+    assert ruw.langer_dan_gebruikelijk[0] == {VENLO: 1, REGIO: 1} and ruw.langer_dan_gebruikelijk[1] == {}
 
 
 def test_terms_due_in_the_period_count_on_time_or_late(ruw):
@@ -427,9 +429,11 @@ def test_the_published_report_hides_small_counts_everywhere_and_whatever_gives_t
     assert verschil["totaal"] == 1 and verschil["monitoring"] == "x"
     assert per[REGIO].werkvoorraad[-1].verschil == 2 and per[ROERMOND].werkvoorraad[2].verschil == 0
 
-    # Waits only for groups of at least 5 families; working days.
+    # Waits only for groups of at least 5 families, and only beside a count that is shown (a wait
+    # beside "x" would tell that count is at least 5); working days.
     venlo = {r.dienst: r for r in per[VENLO].werkvoorraad}
-    assert (venlo["wachtlijst"].mediaan_werkdagen, venlo["wachtlijst"].langste_werkdagen) == (12.5, 22)
+    assert (venlo["monitoring"].mediaan_werkdagen, venlo["monitoring"].langste_werkdagen) == (40, 40)
+    assert (venlo["wachtlijst"].mediaan_werkdagen, venlo["wachtlijst"].langste_werkdagen) == (None, None)
     assert per[GENNEP].werkvoorraad[1].mediaan_werkdagen is None
 
     # Terms: every VB count is small or would reveal one; onderzoek/V&V in Roermond is shown.
