@@ -20,6 +20,7 @@ Definitions (the README section spells them out for staff):
 from __future__ import annotations
 
 import datetime as dt
+import math
 import operator
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -570,23 +571,46 @@ def onderdruk(
     (a municipality's row and its total, a column and the region's figure). `onzichtbaar` cells
     take part in the relations but are never published (e.g. "not acute" beside "acute" and
     "total"). Primary: a published count with 0 < count < minimum is shown as "<minimum".
-    Secondary: a relation with exactly one unknown cell that must stay hidden (a suppressed
-    count, or an unpublished small one) would give it away, so one more cell of that relation is
-    hidden ("x"): preferably a cell inside the table (`rang` 0) over totals, then a count above
-    the minimum (so the pair cannot be pinned down from "<5" and "x" alone), then the smallest.
-    Zero is always shown: it identifies nobody. Repeats until no relation gives anything away.
+    Secondary: a relation that pins down a cell that must stay hidden (a suppressed count, or an
+    unpublished small one) would give it away, so one more cell of that relation is hidden
+    ("x"): preferably a cell inside the table (`rang` 0) over totals, then a count above the
+    minimum (so the pair cannot be pinned down from "<5" and "x" alone), then the smallest.
+    A relation pins its hidden cells down when it has only one, or when the reader's bounds
+    leave one solution ("<5" is 1 to 4 and "x" never 0: "<5" + "<5" = 8 means 4 and 4). An
+    unpublished cell that is not small and that one relation gives away counts as known in the
+    others. Zero is always shown: it identifies nobody. Repeats until no relation gives anything away.
     """
     lijnen = [list(lijn) for lijn in lijnen]
     onzichtbaar = set(onzichtbaar)
     gevoelig = {k for k, v in waarden.items() if 0 < v < minimum}
     primair = gevoelig - onzichtbaar
     verborgen = set(primair)
+    afgeleid: set = set()  # unpublished, not small, and given away by a relation: fine, but known
+
+    def grenzen(k) -> tuple[float, float]:
+        """What a reader knows of a cell that is not shown."""
+        if k in primair:
+            return 1, minimum - 1
+        return (1 if k in verborgen else 0), math.inf
+
+    def vastgepind(lijn, onbekend) -> bool:
+        """The relation (last = sum of the others) leaves its unknown cells one solution."""
+        teken = {k: -1 if i == len(lijn) - 1 else 1 for i, k in enumerate(lijn)}
+        doel = -sum(teken[k] * waarden[k] for k in lijn if k not in onbekend)
+        laag = sum(grenzen(k)[0] if teken[k] > 0 else -grenzen(k)[1] for k in onbekend)
+        hoog = sum(grenzen(k)[1] if teken[k] > 0 else -grenzen(k)[0] for k in onbekend)
+        return laag == doel or hoog == doel
+
     veranderd = True
     while veranderd:
         veranderd = False
         for lijn in lijnen:
-            onbekend = [k for k in lijn if k in onzichtbaar or k in verborgen]
-            if len(onbekend) != 1 or (onbekend[0] in onzichtbaar and onbekend[0] not in gevoelig):
+            onbekend = [k for k in lijn if (k in onzichtbaar and k not in afgeleid) or k in verborgen]
+            if not onbekend or not (len(onbekend) == 1 or vastgepind(lijn, onbekend)):
+                continue
+            if all(k in onzichtbaar and k not in gevoelig for k in onbekend):
+                afgeleid.update(onbekend)
+                veranderd = True
                 continue
             kandidaten = [k for k in lijn if k not in onbekend and waarden[k] > 0]
             if not kandidaten:  # cannot happen: the sum of the others would be 0 too
