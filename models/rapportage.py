@@ -578,7 +578,9 @@ def onderdruk(
     A relation pins its hidden cells down when it has only one, or when the reader's bounds
     leave one solution ("<5" is 1 to 4 and "x" never 0: "<5" + "<5" = 8 means 4 and 4). An
     unpublished cell that is not small and that one relation gives away counts as known in the
-    others. Zero is always shown: it identifies nobody. Repeats until no relation gives anything away.
+    others. Then the bounds are carried from relation to relation (what a reader can work out
+    from all of them together); a hidden cell they pin down gets one more hidden cell beside it.
+    Zero is always shown: it identifies nobody. Repeats until nothing gives anything away.
     """
     lijnen = [list(lijn) for lijn in lijnen]
     onzichtbaar = set(onzichtbaar)
@@ -586,6 +588,7 @@ def onderdruk(
     primair = gevoelig - onzichtbaar
     verborgen = set(primair)
     afgeleid: set = set()  # unpublished, not small, and given away by a relation: fine, but known
+    teken = [{k: -1 if i == len(lijn) - 1 else 1 for i, k in enumerate(lijn)} for lijn in lijnen]
 
     def grenzen(k) -> tuple[float, float]:
         """What a reader knows of a cell that is not shown."""
@@ -593,31 +596,122 @@ def onderdruk(
             return 1, minimum - 1
         return (1 if k in verborgen else 0), math.inf
 
-    def vastgepind(lijn, onbekend) -> bool:
-        """The relation (last = sum of the others) leaves its unknown cells one solution."""
-        teken = {k: -1 if i == len(lijn) - 1 else 1 for i, k in enumerate(lijn)}
-        doel = -sum(teken[k] * waarden[k] for k in lijn if k not in onbekend)
-        laag = sum(grenzen(k)[0] if teken[k] > 0 else -grenzen(k)[1] for k in onbekend)
-        hoog = sum(grenzen(k)[1] if teken[k] > 0 else -grenzen(k)[0] for k in onbekend)
-        return laag == doel or hoog == doel
+    def onbekend_in(lijn) -> list:
+        return [k for k in lijn if (k in onzichtbaar and k not in afgeleid) or k in verborgen]
 
-    veranderd = True
-    while veranderd:
-        veranderd = False
-        for lijn in lijnen:
-            onbekend = [k for k in lijn if (k in onzichtbaar and k not in afgeleid) or k in verborgen]
-            if not onbekend or not (len(onbekend) == 1 or vastgepind(lijn, onbekend)):
-                continue
-            if all(k in onzichtbaar and k not in gevoelig for k in onbekend):
-                afgeleid.update(onbekend)
-                veranderd = True
-                continue
-            kandidaten = [k for k in lijn if k not in onbekend and waarden[k] > 0]
-            if not kandidaten:  # cannot happen: the sum of the others would be 0 too
-                continue
-            keuze = min(kandidaten, key=lambda k: (rang(k), waarden[k] <= minimum, waarden[k], lijn.index(k)))
-            verborgen.add(keuze)
-            veranderd = True
+    def bereik(n: int, onbekend, grens) -> tuple[float, float, float]:
+        """The relation's known part (as the value its unknown part must take) and the unknown
+        part's smallest and largest value within the bounds."""
+        doel = -sum(teken[n][k] * waarden[k] for k in lijnen[n] if k not in onbekend)
+        laag = sum(grens[k][0] if teken[n][k] > 0 else -grens[k][1] for k in onbekend)
+        hoog = sum(grens[k][1] if teken[n][k] > 0 else -grens[k][0] for k in onbekend)
+        return doel, laag, hoog
+
+    def verberg_naast(cel, in_lijnen) -> bool:
+        """Hide the best known cell of a relation holding `cel`; False when there is none."""
+        kandidaten = [(rang(k), waarden[k] <= minimum, waarden[k], lijnen[n].index(k), n, k)
+                      for n in in_lijnen if cel in lijnen[n] for k in lijnen[n]
+                      if k not in verborgen and k not in onzichtbaar and waarden[k] > 0]
+        if kandidaten:
+            verborgen.add(min(kandidaten, key=lambda t: t[:5])[-1])
+        return bool(kandidaten)
+
+    def lokaal() -> None:
+        """One relation at a time, until none pins down a hidden cell."""
+        veranderd = True
+        while veranderd:
+            veranderd = False
+            for n, lijn in enumerate(lijnen):
+                onbekend = onbekend_in(lijn)
+                if not onbekend:
+                    continue
+                doel, laag, hoog = bereik(n, onbekend, {k: grenzen(k) for k in onbekend})
+                if len(onbekend) > 1 and doel not in (laag, hoog):
+                    continue
+                if all(k in onzichtbaar and k not in gevoelig for k in onbekend):
+                    afgeleid.update(onbekend)
+                    veranderd = True
+                elif verberg_naast(onbekend[0], [n]):
+                    veranderd = True
+
+    def vastgelegd():
+        """A hidden or small cell whose bounds, carried through every relation, leave one value."""
+        grens = {k: list(grenzen(k)) for lijn in lijnen for k in onbekend_in(lijn)}
+        for _ in range(50):  # bounds can creep up one at a time: enough for a report's tables
+            smaller = False
+            for n, lijn in enumerate(lijnen):
+                onbekend = onbekend_in(lijn)
+                doel = -sum(teken[n][k] * waarden[k] for k in lijn if k not in onbekend)
+                # Each unknown's share in the relation: (smallest, largest), as +cell or -cell.
+                deel = {k: (grens[k][0], grens[k][1]) if teken[n][k] > 0 else (-grens[k][1], -grens[k][0])
+                        for k in onbekend}
+                laag = [sum(d[0] for d in deel.values() if d[0] > -math.inf), sum(d[0] == -math.inf for d in deel.values())]
+                hoog = [sum(d[1] for d in deel.values() if d[1] < math.inf), sum(d[1] == math.inf for d in deel.values())]
+                for k, (eigen_laag, eigen_hoog) in deel.items():
+                    # The rest of the relation, without this cell: between rest_laag and rest_hoog.
+                    oneindig = eigen_laag == -math.inf
+                    rest_laag = -math.inf if laag[1] - oneindig else laag[0] - (0 if oneindig else eigen_laag)
+                    oneindig = eigen_hoog == math.inf
+                    rest_hoog = math.inf if hoog[1] - oneindig else hoog[0] - (0 if oneindig else eigen_hoog)
+                    van, tot = doel - rest_hoog, doel - rest_laag  # this cell's share
+                    if teken[n][k] < 0:
+                        van, tot = -tot, -van
+                    if van > grens[k][0]:
+                        grens[k][0], smaller = van, True
+                    if tot < grens[k][1]:
+                        grens[k][1], smaller = tot, True
+            if not smaller:
+                break
+        return [k for k, (laag, hoog) in grens.items() if laag == hoog and (k in verborgen or k in gevoelig)]
+
+    def vastgelegd_lp():
+        """The same with every relation at once (a sum of relations can pin cells down that no
+        single one does): a linear program per direction; None when each hidden or small cell
+        can take another value."""
+        import numpy as np
+        from scipy.optimize import linprog
+        from scipy.sparse import lil_matrix
+
+        cellen = list(dict.fromkeys(k for lijn in lijnen for k in onbekend_in(lijn)))
+        doelen = [k for k in cellen if k in verborgen or k in gevoelig]
+        if not doelen:
+            return []
+        kolom = {k: i for i, k in enumerate(cellen)}
+        a = lil_matrix((len(lijnen), len(cellen)))
+        b = np.zeros(len(lijnen))
+        for n, lijn in enumerate(lijnen):
+            onbekend = onbekend_in(lijn)
+            for k in onbekend:
+                a[n, kolom[k]] = teken[n][k]
+            b[n] = -sum(teken[n][k] * waarden[k] for k in lijn if k not in onbekend)
+        # A cap far above any count keeps every program bounded (a cell that reaches it is free).
+        plafond = 2 * sum(abs(v) for v in waarden.values()) + 2 * minimum
+        grens = [(laag, min(hoog, plafond)) for laag, hoog in map(grenzen, cellen)]
+        a = a.tocsr()
+
+        def anders(richting: dict) -> set:
+            """Cells that take another value than the true one at the optimum in `richting`."""
+            c = np.zeros(len(cellen))
+            for k, w in richting.items():
+                c[kolom[k]] = w
+            x = linprog(c, A_eq=a, b_eq=b, bounds=grens, method="highs").x
+            return {k for k in doelen if abs(x[kolom[k]] - waarden[k]) > 0.5}
+
+        open_ = set(doelen)
+        for teken_ in (1, -1):  # all at once first: most cells move in one of these two
+            if open_:
+                open_ -= anders({k: teken_ for k in open_})
+        vast = []
+        for k in doelen:
+            if k in open_:
+                open_ -= anders({k: 1}) | anders({k: -1})
+                if k in open_:
+                    vast.append(k)
+        return vast
+
+    lokaal()
+    while any(verberg_naast(cel, range(len(lijnen))) for cel in vastgelegd() or vastgelegd_lp()):
+        lokaal()
     return {
         k: klein(minimum) if k in primair else VERBORGEN if k in verborgen else int(v)
         for k, v in waarden.items() if k not in onzichtbaar
