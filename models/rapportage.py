@@ -608,13 +608,21 @@ def onderdruk(
         return doel, laag, hoog
 
     def verberg_naast(cel, in_lijnen) -> bool:
-        """Hide the best known cell of a relation holding `cel`; False when there is none."""
-        kandidaten = [(rang(k), waarden[k] <= minimum, waarden[k], lijnen[n].index(k), n, k)
-                      for n in in_lijnen if cel in lijnen[n] for k in lijnen[n]
-                      if k not in verborgen and k not in onzichtbaar and waarden[k] > 0]
-        if kandidaten:
-            verborgen.add(min(kandidaten, key=lambda t: t[:5])[-1])
-        return bool(kandidaten)
+        """Hide the best known cell of a relation holding `cel` (of `in_lijnen`); when those have
+        none, of the relations one step further (through their unknown cells), and so on.
+        False when there is none at all."""
+        rand, gezien = {cel}, {cel}
+        while rand:
+            kandidaten = [(rang(k), waarden[k] <= minimum, waarden[k], lijnen[n].index(k), n, k)
+                          for n in in_lijnen if rand & set(lijnen[n]) for k in lijnen[n]
+                          if k not in verborgen and k not in onzichtbaar and waarden[k] > 0]
+            if kandidaten:
+                verborgen.add(min(kandidaten, key=lambda t: t[:5])[-1])
+                return True
+            in_lijnen = range(len(lijnen))
+            rand = {k for lijn in lijnen if rand & set(lijn) for k in onbekend_in(lijn)} - gezien
+            gezien |= rand
+        return False
 
     def lokaal() -> None:
         """One relation at a time, until none pins down a hidden cell."""
@@ -666,8 +674,8 @@ def onderdruk(
 
     def vastgelegd_lp():
         """The same with every relation at once (a sum of relations can pin cells down that no
-        single one does): a linear program per direction; None when each hidden or small cell
-        can take another value."""
+        single one does), by linear programs: the hidden or small cells that cannot take another
+        value."""
         import numpy as np
         from scipy.optimize import linprog
         from scipy.sparse import lil_matrix
