@@ -4,7 +4,9 @@ Every figure is computed by the database with grouped queries over the case stor
 loading cases into Python), per municipality of the settings and for the region. What the
 report shows is the *published* version: counts below `rapportage.minimum_aantal` become
 "<5", and any other count that would let such a count be derived becomes "x" (secondary
-suppression). Only published figures leave `publiceer`; the raw figures stay in the process.
+suppression, checked against every relation together and the bounds a reader knows). Earlier
+periods (the chart, the base of a change) show what their sent report published, from the
+archive. Only published figures leave `publiceer`; the raw figures stay in the process.
 
 Definitions (the README section spells them out for staff):
 - Period: report for period end E covers the local days (E - interval, E]; "as of the end" is
