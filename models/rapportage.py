@@ -590,11 +590,12 @@ def onderdruk(
     primair = gevoelig - onzichtbaar
     verborgen = set(primair)
     afgeleid: set = set()  # unpublished, not small, and given away by a relation: fine, but known
+    verzwegen: set = set()  # small counts shown as "x" rather than "<5" (no upper bound)
     teken = [{k: -1 if i == len(lijn) - 1 else 1 for i, k in enumerate(lijn)} for lijn in lijnen]
 
     def grenzen(k) -> tuple[float, float]:
         """What a reader knows of a cell that is not shown."""
-        if k in primair:
+        if k in primair and k not in verzwegen:
             return 1, minimum - 1
         return (1 if k in verborgen else 0), math.inf
 
@@ -613,8 +614,9 @@ def onderdruk(
         """Hide the best known cell of a relation holding `cel` (of `in_lijnen`); when those have
         none, of the relations one step further (through their unknown cells), and so on.
         False when there is none at all."""
-        rand, gezien = {cel}, {cel}
+        rand, gezien, ringen = {cel}, {cel}, []
         while rand:
+            ringen.append(rand)
             kandidaten = [(rang(k), waarden[k] <= minimum, waarden[k], lijnen[n].index(k), n, k)
                           for n in in_lijnen if rand & set(lijnen[n]) for k in lijnen[n]
                           if k not in verborgen and k not in onzichtbaar and waarden[k] > 0]
@@ -624,6 +626,13 @@ def onderdruk(
             in_lijnen = range(len(lijnen))
             rand = {k for lijn in lijnen if rand & set(lijn) for k in onbekend_in(lijn)} - gezien
             gezien |= rand
+        # Nothing left to hide (every other count is 0 or hidden): a "<5" nearby becomes "x",
+        # which has no upper bound, so small counts no longer add up to a known total.
+        for ring in ringen:
+            klein_ = sorted((k for k in ring if k in primair and k not in verzwegen), key=lambda k: -rang(k))
+            if klein_:
+                verzwegen.add(klein_[0])
+                return True
         return False
 
     def lokaal() -> None:
@@ -723,7 +732,7 @@ def onderdruk(
     while any(verberg_naast(cel, range(len(lijnen))) for cel in vastgelegd() or vastgelegd_lp()):
         lokaal()
     return {
-        k: klein(minimum) if k in primair else VERBORGEN if k in verborgen else int(v)
+        k: klein(minimum) if k in primair and k not in verzwegen else VERBORGEN if k in verborgen else int(v)
         for k, v in waarden.items() if k not in onzichtbaar
     }
 
