@@ -21,7 +21,6 @@ from fractions import Fraction
 from functools import cache
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -194,9 +193,8 @@ def identiteiten(perioden: set[int], rapporten: set[int]) -> list[tuple[dict, in
     return vergelijkingen
 
 
-KNELPUNT_CEL = {"veiligheidsbeoordeling_te_laat": "veiligheidsbeoordeling_te_laat",
-                "onderzoek_en_venv_te_laat": "onderzoek_en_venv_te_laat",
-                "overdracht_over_tijd": "overdracht_over_tijd", "zonder_contact": "zonder_contact"}
+KNELPUNT_STROOM = ("veiligheidsbeoordeling_te_laat", "onderzoek_en_venv_te_laat", "overdracht_over_tijd",
+                   "zonder_contact")  # derived knelpunten that are a flow cell of the same name
 
 
 class Lezer:
@@ -238,9 +236,9 @@ class Lezer:
                 self.cel(("stroom", j, g.code, naam), getattr(g, naam))
             # A derived knelpunt is listed when its count is above zero: its absence publishes a zero.
             getoond = {k.soort: k.aantal for k in g.knelpunten if k.soort != "medewerker"}
-            for soort, naam in [*KNELPUNT_CEL.items(), ("langer_dan_gebruikelijk", None)]:
-                cel = ("stand", nu, g.code, "boven") if naam is None else ("stroom", j, g.code, naam)
-                self.cel(cel, getoond.get(soort, 0))
+            for soort in KNELPUNT_STROOM:
+                self.cel(("stroom", j, g.code, soort), getoond.get(soort, 0))
+            self.cel(("stand", nu, g.code, "boven"), getoond.get("langer_dan_gebruikelijk", 0))
         for i, _ in enumerate(c.grafiek.perioden):
             for code, waarden in c.grafiek.reeksen.items():
                 self.cel(("stand", nu - GRAFIEK + 1 + i, code, TOTAAL), waarden[i])
