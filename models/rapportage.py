@@ -4,7 +4,9 @@ Every figure is computed by the database with grouped queries over the case stor
 loading cases into Python), per municipality of the settings and for the region. What the
 report shows is the *published* version: counts below `rapportage.minimum_aantal` become
 "<5", and any other count that would let such a count be derived becomes "x" (secondary
-suppression). Only published figures leave `publiceer`; the raw figures stay in the process.
+suppression, checked against every relation together and the bounds a reader knows). Earlier
+periods (the chart, the base of a change) show what their sent report published, from the
+archive. Only published figures leave `publiceer`; the raw figures stay in the process.
 
 Definitions (the README section spells them out for staff):
 - Period: report for period end E covers the local days (E - interval, E]; "as of the end" is
@@ -20,6 +22,7 @@ Definitions (the README section spells them out for staff):
 from __future__ import annotations
 
 import datetime as dt
+import math
 import operator
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -206,6 +209,7 @@ class Dienst(StrEnum):
 
 
 _AFGESLOTEN = "afgesloten"
+_BOVEN = "langer_dan_gebruikelijk"  # the query's rows of the wachtlijst's long waiters
 DIENST_VAN_STATUS: dict[Status, Dienst] = {
     Status.ontvangen: Dienst.veiligheidsbeoordeling,
     Status.veiligheidscheck: Dienst.veiligheidsbeoordeling,
@@ -312,9 +316,10 @@ class Wachttijd:
 
 def _werkvoorraad(session: Session, perioden: Sequence[Periode], codes: Sequence[str], gebruikelijk: int):
     """One statement (the intervals are computed once): the open casussen per (period end k,
-    municipality, dienst) with totals and the region, and for the newest period the median and
-    longest wait in working days, with a window-function median that works on SQLite and
-    PostgreSQL alike."""
+    municipality, dienst) with totals and the region, per period end the families on the
+    wachtlijst longer than `gebruikelijk` working days (each period's suppression protects that
+    part of its wachtlijst), and for the newest period the median and longest wait in working
+    days, with a window-function median that works on SQLite and PostgreSQL alike."""
     intervallen = _intervallen(perioden, codes)
     i = intervallen.c
     # An interval holds at a contiguous run of the period ends (k = 0 newest): van_k counts the
@@ -355,7 +360,22 @@ def _werkvoorraad(session: Session, perioden: Sequence[Periode], codes: Sequence
         select(Werkdag.volgnummer).where(Werkdag.begin_utc <= i.sinds)
         .order_by(Werkdag.begin_utc.desc()).limit(1).scalar_subquery(), 0,
     )
-    volgnummer_eind = select(Werkdag.volgnummer).where(Werkdag.datum == perioden[0].eind).scalar_subquery()
+
+    def volgnummer_op(p: Periode):
+        return select(Werkdag.volgnummer).where(Werkdag.datum == p.eind).scalar_subquery()
+
+    boven = union_all(*[
+        select(literal(k, Integer).label("k"), i.gemeente_code, func.count().label("aantal"))
+        .where(i.dienst == Dienst.wachtlijst.value, _open_op(i, p.eind_utc),
+               volgnummer_op(p) - volgnummer_sinds > gebruikelijk)
+        .group_by(i.gemeente_code)
+        for k, p in enumerate(perioden)
+    ]).cte("boven")
+    tellingen += [
+        select(boven.c.k, boven.c.gemeente_code, literal(_BOVEN), boven.c.aantal, *geen),
+        select(boven.c.k, null(), literal(_BOVEN), func.sum(boven.c.aantal), *geen).group_by(boven.c.k),
+    ]
+    volgnummer_eind = volgnummer_op(perioden[0])
     wacht = (
         select(i.gemeente_code, i.dienst, (volgnummer_eind - volgnummer_sinds).label("wacht"))
         .where(_open_op(i, perioden[0].eind_utc))
@@ -380,13 +400,16 @@ def _werkvoorraad(session: Session, perioden: Sequence[Periode], codes: Sequence
         .group_by(g.gemeente_code, g.dienst)
     )
     aantallen: dict[int, dict[tuple[str, str], int]] = {k: {} for k in range(len(perioden))}
+    lang: dict[int, dict[str, int]] = {k: {} for k in range(len(perioden))}
     wachten: dict[tuple[str, str], Wachttijd] = {}
     for k, gemeente, dienst, aantal, mediaan, langste, boven in session.execute(union_all(*tellingen, wachttijden)):
         if k == -1:  # a row of the waits (of period 0)
             wachten[(gemeente or REGIO, dienst)] = Wachttijd(int(aantal), float(mediaan), int(langste), int(boven))
+        elif dienst == _BOVEN:
+            lang[k][gemeente or REGIO] = int(aantal)
         else:
             aantallen[k][(gemeente or REGIO, dienst)] = int(aantal)
-    return aantallen, wachten
+    return aantallen, lang, wachten
 
 
 def _termijnen(session: Session, huidig: Periode, codes: Sequence[str]) -> dict:
@@ -491,6 +514,7 @@ class RuweCijfers:
 
     perioden: list[Periode]  # newest first: the report's period, the previous one, ... (chart)
     werkvoorraad: dict[int, dict[tuple[str, str], int]]  # k -> (gemeente|regio, dienst|totaal) -> aantal
+    langer_dan_gebruikelijk: dict[int, dict[str, int]]  # k -> gemeente|regio -> on the wachtlijst > usual
     wachttijden: dict[tuple[str, str], Wachttijd]
     termijnen: dict[str, dict[str, int]]
     achterstanden: dict[str, dict[str, int]]
@@ -510,10 +534,12 @@ def bereken(session: Session, instellingen: Instellingen, huidig: Periode) -> Ru
         session.execute(text("SET LOCAL jit = off"))
     codes = [g.code for g in instellingen.gemeenten]
     perioden = eerdere_perioden(instellingen.rapportage, huidig, instellingen.rapportage.grafiek_perioden)
-    werkvoorraad, wachttijden = _werkvoorraad(session, perioden, codes, instellingen.gebruikelijke_wachttijd_werkdagen)
+    werkvoorraad, lang, wachttijden = _werkvoorraad(session, perioden, codes,
+                                                    instellingen.gebruikelijke_wachttijd_werkdagen)
     return RuweCijfers(
         perioden=perioden,
         werkvoorraad=werkvoorraad,
+        langer_dan_gebruikelijk=lang,
         wachttijden=wachttijden,
         termijnen=_termijnen(session, huidig, codes),
         achterstanden=_achterstanden(session, huidig, codes),
@@ -547,32 +573,166 @@ def onderdruk(
     (a municipality's row and its total, a column and the region's figure). `onzichtbaar` cells
     take part in the relations but are never published (e.g. "not acute" beside "acute" and
     "total"). Primary: a published count with 0 < count < minimum is shown as "<minimum".
-    Secondary: a relation with exactly one unknown cell that must stay hidden (a suppressed
-    count, or an unpublished small one) would give it away, so one more cell of that relation is
-    hidden ("x"): preferably a cell inside the table (`rang` 0) over totals, then a count above
-    the minimum (so the pair cannot be pinned down from "<5" and "x" alone), then the smallest.
-    Zero is always shown: it identifies nobody. Repeats until no relation gives anything away.
+    Secondary: a relation that pins down a cell that must stay hidden (a suppressed count, or an
+    unpublished small one) would give it away, so one more cell of that relation is hidden
+    ("x"): preferably a cell inside the table (`rang` 0) over totals, then a count above the
+    minimum (so the pair cannot be pinned down from "<5" and "x" alone), then the smallest.
+    A relation pins its hidden cells down when it has only one, or when the reader's bounds
+    leave one solution ("<5" is 1 to 4 and "x" never 0: "<5" + "<5" = 8 means 4 and 4). An
+    unpublished cell that is not small and that one relation gives away counts as known in the
+    others. Then the bounds are carried from relation to relation (what a reader can work out
+    from all of them together); a hidden cell they pin down gets one more hidden cell beside it.
+    Zero is always shown: it identifies nobody. Repeats until nothing gives anything away.
     """
     lijnen = [list(lijn) for lijn in lijnen]
     onzichtbaar = set(onzichtbaar)
     gevoelig = {k for k, v in waarden.items() if 0 < v < minimum}
     primair = gevoelig - onzichtbaar
     verborgen = set(primair)
-    veranderd = True
-    while veranderd:
-        veranderd = False
-        for lijn in lijnen:
-            onbekend = [k for k in lijn if k in onzichtbaar or k in verborgen]
-            if len(onbekend) != 1 or (onbekend[0] in onzichtbaar and onbekend[0] not in gevoelig):
-                continue
-            kandidaten = [k for k in lijn if k not in onbekend and waarden[k] > 0]
-            if not kandidaten:  # cannot happen: the sum of the others would be 0 too
-                continue
-            keuze = min(kandidaten, key=lambda k: (rang(k), waarden[k] <= minimum, waarden[k], lijn.index(k)))
-            verborgen.add(keuze)
-            veranderd = True
+    afgeleid: set = set()  # unpublished, not small, and given away by a relation: fine, but known
+    verzwegen: set = set()  # small counts shown as "x" rather than "<5" (no upper bound)
+    teken = [{k: -1 if i == len(lijn) - 1 else 1 for i, k in enumerate(lijn)} for lijn in lijnen]
+
+    def grenzen(k) -> tuple[float, float]:
+        """What a reader knows of a cell that is not shown."""
+        if k in primair and k not in verzwegen:
+            return 1, minimum - 1
+        return (1 if k in verborgen else 0), math.inf
+
+    def onbekend_in(lijn) -> list:
+        return [k for k in lijn if (k in onzichtbaar and k not in afgeleid) or k in verborgen]
+
+    def bereik(n: int, onbekend, grens) -> tuple[float, float, float]:
+        """The relation's known part (as the value its unknown part must take) and the unknown
+        part's smallest and largest value within the bounds."""
+        doel = -sum(teken[n][k] * waarden[k] for k in lijnen[n] if k not in onbekend)
+        laag = sum(grens[k][0] if teken[n][k] > 0 else -grens[k][1] for k in onbekend)
+        hoog = sum(grens[k][1] if teken[n][k] > 0 else -grens[k][0] for k in onbekend)
+        return doel, laag, hoog
+
+    def verberg_naast(cel, in_lijnen) -> bool:
+        """Hide the best known cell of a relation holding `cel` (of `in_lijnen`); when those have
+        none, of the relations one step further (through their unknown cells), and so on.
+        False when there is none at all."""
+        rand, gezien, ringen = {cel}, {cel}, []
+        while rand:
+            ringen.append(rand)
+            kandidaten = [(rang(k), waarden[k] <= minimum, waarden[k], lijnen[n].index(k), n, k)
+                          for n in in_lijnen if rand & set(lijnen[n]) for k in lijnen[n]
+                          if k not in verborgen and k not in onzichtbaar and waarden[k] > 0]
+            if kandidaten:
+                verborgen.add(min(kandidaten, key=lambda t: t[:5])[-1])
+                return True
+            in_lijnen = range(len(lijnen))
+            rand = {k for lijn in lijnen if rand & set(lijn) for k in onbekend_in(lijn)} - gezien
+            gezien |= rand
+        # Nothing left to hide (every other count is 0 or hidden): a "<5" nearby becomes "x",
+        # which has no upper bound, so small counts no longer add up to a known total.
+        for ring in ringen:
+            klein_ = sorted((k for k in ring if k in primair and k not in verzwegen), key=lambda k: -rang(k))
+            if klein_:
+                verzwegen.add(klein_[0])
+                return True
+        return False
+
+    def lokaal() -> None:
+        """One relation at a time, until none pins down a hidden cell."""
+        veranderd = True
+        while veranderd:
+            veranderd = False
+            for n, lijn in enumerate(lijnen):
+                onbekend = onbekend_in(lijn)
+                if not onbekend:
+                    continue
+                doel, laag, hoog = bereik(n, onbekend, {k: grenzen(k) for k in onbekend})
+                if len(onbekend) > 1 and doel not in (laag, hoog):
+                    continue
+                if all(k in onzichtbaar and k not in gevoelig for k in onbekend):
+                    afgeleid.update(onbekend)
+                    veranderd = True
+                elif verberg_naast(onbekend[0], [n]):
+                    veranderd = True
+
+    def vastgelegd():
+        """A hidden or small cell whose bounds, carried through every relation, leave one value."""
+        grens = {k: list(grenzen(k)) for lijn in lijnen for k in onbekend_in(lijn)}
+        for _ in range(50):  # bounds can creep up one at a time: enough for a report's tables
+            smaller = False
+            for n, lijn in enumerate(lijnen):
+                onbekend = onbekend_in(lijn)
+                doel = -sum(teken[n][k] * waarden[k] for k in lijn if k not in onbekend)
+                # Each unknown's share in the relation: (smallest, largest), as +cell or -cell.
+                deel = {k: (grens[k][0], grens[k][1]) if teken[n][k] > 0 else (-grens[k][1], -grens[k][0])
+                        for k in onbekend}
+                laag = [sum(d[0] for d in deel.values() if d[0] > -math.inf), sum(d[0] == -math.inf for d in deel.values())]
+                hoog = [sum(d[1] for d in deel.values() if d[1] < math.inf), sum(d[1] == math.inf for d in deel.values())]
+                for k, (eigen_laag, eigen_hoog) in deel.items():
+                    # The rest of the relation, without this cell: between rest_laag and rest_hoog.
+                    oneindig = eigen_laag == -math.inf
+                    rest_laag = -math.inf if laag[1] - oneindig else laag[0] - (0 if oneindig else eigen_laag)
+                    oneindig = eigen_hoog == math.inf
+                    rest_hoog = math.inf if hoog[1] - oneindig else hoog[0] - (0 if oneindig else eigen_hoog)
+                    van, tot = doel - rest_hoog, doel - rest_laag  # this cell's share
+                    if teken[n][k] < 0:
+                        van, tot = -tot, -van
+                    if van > grens[k][0]:
+                        grens[k][0], smaller = van, True
+                    if tot < grens[k][1]:
+                        grens[k][1], smaller = tot, True
+            if not smaller:
+                break
+        return [k for k, (laag, hoog) in grens.items() if laag == hoog and (k in verborgen or k in gevoelig)]
+
+    def vastgelegd_lp():
+        """The same with every relation at once (a sum of relations can pin cells down that no
+        single one does), by linear programs: the hidden or small cells that cannot take another
+        value."""
+        import numpy as np
+        from scipy.optimize import linprog
+        from scipy.sparse import lil_matrix
+
+        cellen = list(dict.fromkeys(k for lijn in lijnen for k in onbekend_in(lijn)))
+        doelen = [k for k in cellen if k in verborgen or k in gevoelig]
+        if not doelen:
+            return []
+        kolom = {k: i for i, k in enumerate(cellen)}
+        a = lil_matrix((len(lijnen), len(cellen)))
+        b = np.zeros(len(lijnen))
+        for n, lijn in enumerate(lijnen):
+            onbekend = onbekend_in(lijn)
+            for k in onbekend:
+                a[n, kolom[k]] = teken[n][k]
+            b[n] = -sum(teken[n][k] * waarden[k] for k in lijn if k not in onbekend)
+        # A cap far above any count keeps every program bounded (a cell that reaches it is free).
+        plafond = 2 * sum(abs(v) for v in waarden.values()) + 2 * minimum
+        grens = [(laag, min(hoog, plafond)) for laag, hoog in map(grenzen, cellen)]
+        a = a.tocsr()
+
+        def anders(richting: dict) -> set:
+            """Cells that take another value than the true one at the optimum in `richting`."""
+            c = np.zeros(len(cellen))
+            for k, w in richting.items():
+                c[kolom[k]] = w
+            x = linprog(c, A_eq=a, b_eq=b, bounds=grens, method="highs").x
+            return {k for k in doelen if abs(x[kolom[k]] - waarden[k]) > 0.5}
+
+        open_ = set(doelen)
+        for teken_ in (1, -1):  # all at once first: most cells move in one of these two
+            if open_:
+                open_ -= anders({k: teken_ for k in open_})
+        vast = []
+        for k in doelen:
+            if k in open_:
+                open_ -= anders({k: 1}) | anders({k: -1})
+                if k in open_:
+                    vast.append(k)
+        return vast
+
+    lokaal()
+    while any(verberg_naast(cel, range(len(lijnen))) for cel in vastgelegd() or vastgelegd_lp()):
+        lokaal()
     return {
-        k: klein(minimum) if k in primair else VERBORGEN if k in verborgen else int(v)
+        k: klein(minimum) if k in primair and k not in verzwegen else VERBORGEN if k in verborgen else int(v)
         for k, v in waarden.items() if k not in onzichtbaar
     }
 
@@ -702,22 +862,23 @@ def _tabel(
                      rang=marge_rang(totaal))
 
 
-def _wachtlijst_boven(ruw: RuweCijfers, g: str) -> int:
-    wacht = ruw.wachttijden.get((g, Dienst.wachtlijst.value))
-    return wacht.boven_gebruikelijk if wacht else 0
-
-
 def _werkvoorraadtabel(ruw: RuweCijfers, k: int, gebieden: Sequence[str], minimum: int) -> dict:
+    """The werkvoorraad at period end k suppressed as that period's own report does, whichever
+    report shows it: "waiting longer than usual" is a part of the wachtlijst, so its complement
+    is protected too."""
     per_gebied = {g: {d: ruw.werkvoorraad[k].get((g, d), 0) for d in [*_DIENSTEN, TOTAAL]} for g in gebieden}
-    relaties, onzichtbaar = [[*_DIENSTEN, TOTAAL]], []
-    if k == 0:
-        # "Waiting longer than usual" is a part of the wachtlijst: its complement is protected too.
-        for g, rij in per_gebied.items():
-            rij["boven"] = _wachtlijst_boven(ruw, g)
-            rij["binnen"] = rij[Dienst.wachtlijst.value] - rij["boven"]
-        relaties.append(["boven", "binnen", Dienst.wachtlijst.value])
-        onzichtbaar.append("binnen")
-    return _tabel(per_gebied, minimum, relaties, onzichtbaar, totaal=TOTAAL)
+    for g, rij in per_gebied.items():
+        rij["boven"] = ruw.langer_dan_gebruikelijk[k].get(g, 0)
+        rij["binnen"] = rij[Dienst.wachtlijst.value] - rij["boven"]
+    relaties = [[*_DIENSTEN, TOTAAL], ["boven", "binnen", Dienst.wachtlijst.value]]
+    return _tabel(per_gebied, minimum, relaties, ["binnen"], totaal=TOTAAL)
+
+
+def _zoals_gepubliceerd(rapport: Rapportcijfers, gebieden: Sequence[str]) -> dict[tuple[str, str], Cel]:
+    """The werkvoorraad a sent report published for its own period; a municipality or dienst it
+    did not show stays hidden."""
+    getoond = {(g.code, r.dienst): r.aantal for g in rapport.gebieden for r in g.werkvoorraad}
+    return {(g, d): getoond.get((g, d), VERBORGEN) for g in gebieden for d in [*_DIENSTEN, TOTAAL]}
 
 
 def _normtabel(ruw: RuweCijfers, naam: str, gebieden: Sequence[str], minimum: int) -> dict:
@@ -757,17 +918,26 @@ def publiceer(
     instellingen: Instellingen,
     capaciteit: CapaciteitsModus,
     knelpunten: Sequence[MedewerkerKnelpunt] = (),
+    gepubliceerd: Mapping[dt.date, Rapportcijfers] = {},
 ) -> Rapportcijfers:
     """The report as published: every count suppressed where needed, percentages and changes
-    only where both counts are shown, and the knelpunten derived from the figures."""
+    only where both counts are shown, and the knelpunten derived from the figures.
+
+    `gepubliceerd`: the reports already sent, by period end. An earlier period (the base of a
+    change, a point of the chart) shows exactly what its report published, so no report
+    reveals a count an earlier one hid; a period without a sent report is suppressed as its
+    report would have been."""
     r = instellingen.rapportage
     minimum = r.minimum_aantal
     namen = {g.code: g.naam for g in instellingen.gemeenten}
     gebieden = [*namen, REGIO]
     huidig, vorige = ruw.perioden[0], ruw.perioden[1]
 
-    # Every earlier period as its own report showed it (same data, same suppression).
-    werkvoorraad = [_werkvoorraadtabel(ruw, k, gebieden, minimum) for k in range(len(ruw.perioden))]
+    werkvoorraad = [
+        _zoals_gepubliceerd(gepubliceerd[p.eind], gebieden) if k and p.eind in gepubliceerd
+        else _werkvoorraadtabel(ruw, k, gebieden, minimum)
+        for k, p in enumerate(ruw.perioden)
+    ]
     normen = {naam: _normtabel(ruw, naam, gebieden, minimum) for naam in _NORMTERMIJNEN}
     normwaarde = {"veiligheidsbeoordeling": r.norm_veiligheidsbeoordeling,
                   "onderzoek_en_venv": r.norm_onderzoek_en_venv}
@@ -787,8 +957,9 @@ def publiceer(
         regels = []
         for d in [*_DIENSTEN, TOTAAL]:
             wacht = ruw.wachttijden.get((g, d))
-            # A single family's wait is not an aggregate: only shown for a group of `minimum` or more.
-            toon = wacht is not None and wacht.aantal >= minimum
+            # A single family's wait is not an aggregate: only shown for a group of `minimum` or
+            # more, and only beside its count (beside an "x" it would tell that count is >= minimum).
+            toon = wacht is not None and wacht.aantal >= minimum and isinstance(werkvoorraad[0][(g, d)], int)
             regels.append(Dienstregel(
                 dienst=d, aantal=werkvoorraad[0][(g, d)], verschil=verschil(werkvoorraad[0][(g, d)], werkvoorraad[1][(g, d)]),
                 mediaan_werkdagen=wacht.mediaan if toon else None, langste_werkdagen=wacht.langste if toon else None,
@@ -886,6 +1057,21 @@ def archiveer(session: Session, cijfers: Rapportcijfers, versie: int, map_: Path
     session.add(rapport)
     session.flush()
     return _versie(rapport)
+
+
+def gepubliceerde_rapporten(session: Session, perioden: Iterable[Periode]) -> dict[dt.date, Rapportcijfers]:
+    """The published figures of the report of each of these periods that went out: its latest
+    sent version (a version archived but not sent yet is what the next run sends, so that one
+    when none was sent)."""
+    eindes = {p.eind for p in perioden}
+    rapporten = session.execute(
+        select(Rapport).where(Rapport.periode_eind.in_(eindes))
+        .order_by(Rapport.periode_eind, Rapport.verzonden_op.is_(None), Rapport.versie.desc())
+    ).scalars()
+    gepubliceerd: dict[dt.date, Rapportcijfers] = {}
+    for rapport in rapporten:
+        gepubliceerd.setdefault(rapport.periode_eind, Rapportcijfers.model_validate(rapport.cijfers))
+    return gepubliceerd
 
 
 def markeer_verzonden(session: Session, rapport_id: int, moment: dt.datetime) -> None:

@@ -29,10 +29,12 @@ RAPPORTMAP = "rapporten"
 
 
 def rapportcijfers(session, regio: Instellingen, periode: Periode, capaciteit) -> Rapportcijfers:
-    """The published figures of a period, with the knelpunten staff entered for it."""
+    """The published figures of a period, with the knelpunten staff entered for it; earlier
+    periods as their sent reports showed them."""
     ruw = rapportage.bereken(session, regio, periode)
     knelpunten = [MedewerkerKnelpunt(k.gemeente_code, k.tekst) for k in voor_periode(session, periode.eind)]
-    return rapportage.publiceer(ruw, regio, capaciteit, knelpunten)
+    gepubliceerd = rapportage.gepubliceerde_rapporten(session, ruw.perioden[1:])
+    return rapportage.publiceer(ruw, regio, capaciteit, knelpunten, gepubliceerd)
 
 
 @task(name="rapportageperiode bepalen", cache_policy=NO_CACHE)

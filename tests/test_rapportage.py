@@ -346,6 +346,8 @@ def test_waits_are_working_days_so_christmas_does_not_count(ruw):
     assert (w[(ROERMOND, "onderzoek")].mediaan, w[(ROERMOND, "onderzoek")].langste) == (35, 35)
     regio = w[(REGIO, "wachtlijst")]  # 2 2 5 5 10 10 [10] 15 15 20 20 20 22
     assert (regio.aantal, regio.mediaan, regio.langste, regio.boven_gebruikelijk) == (13, 10, 22, 1)
+    # Longer than usual at every period end (each report protects it): on 21 December nobody yet.
+    assert ruw.langer_dan_gebruikelijk[0] == {VENLO: 1, REGIO: 1} and ruw.langer_dan_gebruikelijk[1] == {}
 
 
 def test_terms_due_in_the_period_count_on_time_or_late(ruw):
@@ -422,14 +424,18 @@ def test_the_published_report_hides_small_counts_everywhere_and_whatever_gives_t
     assert werkvoorraad(REGIO) == ["x", "x", 5, 0, 0, 5, 28]
     assert per[VENLO].langer_dan_gebruikelijk == "<5" and per[REGIO].langer_dan_gebruikelijk == "<5"
 
-    # Change since the previous report (21 Dec: Venlo 15, region 26 shown; Venlo monitoring "<5").
+    # Change since the previous report: only where 21 December's report showed the count too.
+    # That report hid Venlo's 15 and the region's 26: beside Venlo's three counts under 5 and
+    # Gennep's, those totals would pin them down. So the changes of the totals stay hidden.
     verschil = {r.dienst: r.verschil for r in per[VENLO].werkvoorraad}
-    assert verschil["totaal"] == 1 and verschil["monitoring"] == "x"
-    assert per[REGIO].werkvoorraad[-1].verschil == 2 and per[ROERMOND].werkvoorraad[2].verschil == 0
+    assert verschil["totaal"] == "x" and verschil["monitoring"] == "x" and verschil["voorwaarden_en_vervolg"] == 0
+    assert per[REGIO].werkvoorraad[-1].verschil == "x" and per[ROERMOND].werkvoorraad[2].verschil == "x"
 
-    # Waits only for groups of at least 5 families; working days.
+    # Waits only for groups of at least 5 families, and only beside a count that is shown (a wait
+    # beside "x" would tell that count is at least 5); working days.
     venlo = {r.dienst: r for r in per[VENLO].werkvoorraad}
-    assert (venlo["wachtlijst"].mediaan_werkdagen, venlo["wachtlijst"].langste_werkdagen) == (12.5, 22)
+    assert (venlo["monitoring"].mediaan_werkdagen, venlo["monitoring"].langste_werkdagen) == (40, 40)
+    assert (venlo["wachtlijst"].mediaan_werkdagen, venlo["wachtlijst"].langste_werkdagen) == (None, None)
     assert per[GENNEP].werkvoorraad[1].mediaan_werkdagen is None
 
     # Terms: every VB count is small or would reveal one; onderzoek/V&V in Roermond is shown.
@@ -455,7 +461,7 @@ def test_the_published_report_hides_small_counts_everywhere_and_whatever_gives_t
 
     # The chart: each period's total as that period's report showed it.
     assert cijfers.grafiek.perioden[-2:] == [dt.date(2025, 12, 21), EIND]
-    assert cijfers.grafiek.reeksen[VENLO][-2:] == [15, 16] and cijfers.grafiek.reeksen[GENNEP][-1] == "<5"
+    assert cijfers.grafiek.reeksen[VENLO][-2:] == ["x", 16] and cijfers.grafiek.reeksen[GENNEP][-1] == "<5"
 
     # Nothing in the published figures is below the threshold as a number, except zero.
     def getallen(waarde):
@@ -520,7 +526,7 @@ def test_the_report_arrives_with_pdf_csv_and_chart_and_the_same_period_is_sent_o
     for regel in tekst.splitlines():
         if regel.strip():
             regels.setdefault(regel.split()[0], regel.split()[1:])
-    assert regels["Venlo"][:9] == ["x", "x", "0", "0", "0", "5", "16", "+1", "<5"]
+    assert regels["Venlo"][:9] == ["x", "x", "0", "0", "0", "5", "16", "x", "<5"]
     assert regels["Roermond"][:9] == ["0", "x", "5", "0", "0", "0", "x", "x", "0"]
     assert regels["Haarlem"][:9] == ["0", "0", "0", "0", "0", "0", "0", "0", "0"]
     assert "50,0%" in tekst and "Overdrachtstafel Venlo" in tekst and "continuïteitsplan" not in tekst
@@ -548,7 +554,7 @@ def test_the_report_arrives_with_pdf_csv_and_chart_and_the_same_period_is_sent_o
         artefacten = {a.key: a for a in client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["rapportage", "rapportage-werkvoorraad"])))}
     markdown, tabel = artefacten["rapportage"].data, artefacten["rapportage-werkvoorraad"].data
-    assert "| Venlo | x | x | 0 | 0 | 0 | 5 | 16 | +1 |" in markdown and "VT-2025-" not in markdown
+    assert "| Venlo | x | x | 0 | 0 | 0 | 5 | 16 | x |" in markdown and "VT-2025-" not in markdown
     assert {"gemeente": "Gennep", "wachtlijst": "<5"}.items() <= json.loads(tabel)[0].items()
 
     nogmaals = rapportage_versturen(periode_eind=EIND)
