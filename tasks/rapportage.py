@@ -123,7 +123,10 @@ def schrijf_rapportbestanden(
         pad = map_ / f"rapportage-{eind}-{gebied.code.lower()}-{_slug(gebied.naam)}.csv"
         pad.write_text(render("rapport/gebied.csv.j2", c=cijfers, g=gebied), encoding="utf-8-sig")
         csv.append(pad)
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in [pdf, grafiek, *csv]}
+    bestanden = [pdf, grafiek, *csv]
+    for pad in bestanden:  # the folder is private already; the files are too, as the letters are
+        pad.chmod(PRIVE.bestand)
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in bestanden}
 
 
 @task(name="rapportbestanden maken", cache_policy=NO_CACHE)

@@ -131,7 +131,8 @@ def test_the_report_archive_is_readable_by_the_system_user_only(engine, instelli
     rapporten = tmp_path / "data" / "rapporten"
     versie = rapporten / "2026-01-04" / "v1"
     assert [modus(m) for m in (rapporten, versie.parent, versie)] == [0o700, 0o700, 0o700]
-    assert any(versie.glob("*.pdf"))
+    assert any(versie.glob("*.pdf")) and any(versie.glob("*.csv")) and any(versie.glob("*.png"))
+    assert {modus(bestand) for bestand in versie.iterdir()} == {0o600}
 
 
 # --- the demo mail sink ------------------------------------------------------------------------
