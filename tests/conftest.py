@@ -1,7 +1,7 @@
 """Shared test fixtures.
 
-- `prefect_server` (session): one Prefect test harness (temporary SQLite server subprocess) for the
-  whole session. Not autouse: request it, use `@pytest.mark.usefixtures("prefect_server")`, or
+- `prefect_server` (session): one Prefect server (subprocess, on a fresh PostgreSQL database) for
+  the whole session. Not autouse: request it, use `@pytest.mark.usefixtures("prefect_server")`, or
   mark the test `@pytest.mark.prefect` (the marker pulls the fixture in).
 - `database_url`: every test that uses it runs twice, ids `sqlite` and `postgresql`; each run gets
   its own fresh, empty database (a file in tmp_path, or a new PostgreSQL database that is dropped
@@ -55,15 +55,37 @@ _harness_opstarttijd: float | None = None
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
-    """A Prefect server for the whole test session (temporary SQLite, subprocess)."""
+    """A Prefect server for the whole test session, on its own fresh PostgreSQL database (as in
+    production: on SQLite the server answers "database is locked" under the bursts of runs the
+    lifecycle and crash tests make), in a subprocess; dropped afterwards."""
     global _harness_opstarttijd
-    from prefect.testing.utilities import prefect_test_harness
+    import prefect.context
+    import prefect.settings
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.server.database.dependencies import temporary_database_interface
+    from psycopg import sql
 
+    naam = f"vt_test_prefect_{uuid.uuid4().hex[:12]}"
+    with _postgres_beheer() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(naam)))
+    database = POSTGRES_HOST_URL.replace("postgresql+psycopg://", "postgresql+asyncpg://", 1) + f"/{naam}"
     start = time.monotonic()
-    # 30 s default startup timeout is too short on a slow CI (PREFECT_NOTES.md).
-    with prefect_test_harness(server_startup_timeout=90):
-        _harness_opstarttijd = time.monotonic() - start
-        yield
+    try:
+        with temporary_database_interface(), prefect.settings.temporary_settings(
+            updates={prefect.settings.PREFECT_SERVER_DATABASE_CONNECTION_URL: database}
+        ):
+            server = SubprocessASGIServer(port=vrije_poort())
+            server.start(timeout=90)  # a slow CI needs more than the default 30 s (PREFECT_NOTES.md)
+            try:
+                with prefect.settings.temporary_settings(updates={prefect.settings.PREFECT_API_URL: server.api_url}), \
+                        prefect.context._temporary_global_settings_context(prefect.context.get_settings_context()):
+                    _harness_opstarttijd = time.monotonic() - start
+                    yield
+            finally:
+                server.stop()
+    finally:
+        with _postgres_beheer() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(naam)))
 
 
 @pytest.fixture(autouse=True)

@@ -151,6 +151,9 @@ def test_the_team_leader_hears_at_once_when_a_casus_cannot_be_brought_back(
 
     regio = regio_voor_test(tmp_path, monkeypatch, smtp_server)
     gebruik_database(monkeypatch, database_url)
+    # Other test modules serve the lifecycle deployment on the same Prefect server: ask for one
+    # that nobody serves, so starting a run fails whatever ran before.
+    monkeypatch.setattr("tasks.levensloop.LEVENSLOOP_DEPLOYMENT", "casus-levensloop/niet geserveerd")
     _registreer(engine, regio, "Zonderrunstraat 1")
     _registreer(engine, regio, "Vastloopstraat 2")
     with Session(engine) as session, session.begin():

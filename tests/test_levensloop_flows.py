@@ -555,15 +555,18 @@ def verloop(systeem: Systeem) -> Verloop:
         lambda: tak_werkvoorraad(systeem, verloop, plan_aan),
         lambda: tak_rvdk(systeem, verloop),
     ]
-    with ThreadPoolExecutor(len(takken)) as pool:
-        lopend = [pool.submit(tak) for tak in takken]
-        # Switch the plan on while cases are under way: it takes effect at the next decision.
-        while "werkvoorraad" not in verloop.casussen and not any(t.done() for t in lopend):
-            time.sleep(0.2)
-        zet_modus(CapaciteitsModus.continuiteitsplan)
-        plan_aan.set()
-        for tak in lopend:
-            tak.result()
+    try:
+        with ThreadPoolExecutor(len(takken)) as pool:
+            lopend = [pool.submit(tak) for tak in takken]
+            # Switch the plan on while cases are under way: it takes effect at the next decision.
+            while "werkvoorraad" not in verloop.casussen and not any(t.done() for t in lopend):
+                time.sleep(0.2)
+            zet_modus(CapaciteitsModus.continuiteitsplan)
+            plan_aan.set()
+            for tak in lopend:
+                tak.result()
+    finally:  # the plan is a Prefect Variable on the session's server: never leave it on for others
+        zet_modus(CapaciteitsModus.normaal)
     systeem.smtp.wacht_op_berichten(len(systeem.smtp.berichten) + 1, timeout=3)
     verloop.voor_herhaling = systeem.tellingen()
     # Rerun the runs behind every kind of side effect: registration, crisis alert, letters,
