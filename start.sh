@@ -126,6 +126,9 @@ poort_vrij "$TWEEDE_POORT" || mislukt "poort $TWEEDE_POORT is al in gebruik: dra
 export PREFECT_HOME="$VT/prefect"
 export PREFECT_API_URL="http://127.0.0.1:$PREFECT_POORT/api"
 export PREFECT_RUNNER_POLL_FREQUENCY=2 # staff wait on results
+# Prefect's runner runs at most 5 flow runs at once by default: staff deciding together, a report
+# and the deadline watch would queue behind each other. Each run is one process (~150 MB).
+export PREFECT_RUNNER_PROCESS_LIMIT=20
 export PREFECT_RESULTS_PERSIST_BY_DEFAULT=true
 export PREFECT_LOCAL_STORAGE_PATH="$VT/prefect/storage"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false # no network here; and nothing of ours leaves the machine

@@ -47,6 +47,7 @@ def omgeving(api_url: str, database_url: str, opslag: Path) -> dict[str, str]:
     env.update(
         PREFECT_API_URL=api_url,
         PREFECT_RUNNER_POLL_FREQUENCY="1",
+        PREFECT_RUNNER_PROCESS_LIMIT="20",  # as start.sh: the crash test freezes six runs at once
         PREFECT_RESULTS_PERSIST_BY_DEFAULT="true",
         PREFECT_LOCAL_STORAGE_PATH=str(opslag),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
