@@ -418,10 +418,14 @@ def nieuwe_levensloop_run(casus_referentie: str, idempotentiesleutel: str, vorig
 
     with sessie() as session:
         casus = casus_op_referentie(session, casus_referentie)
-        gemeente, urgentie = casus.gemeente_code, casus.urgentie
+        gemeente, urgentie, geopend_op = casus.gemeente_code, casus.urgentie, casus.geopend_op
+    # The moment the casus was opened makes the key unique to this case store: a Prefect server
+    # that outlived its case store (a demo reset, a restore) never hands back another casus's
+    # run that happens to carry the same reference.
     run = run_deployment(
         LEVENSLOOP_DEPLOYMENT, parameters={"casus_referentie": casus_referentie}, timeout=0, as_subflow=False,
-        idempotency_key=idempotentiesleutel, tags=[f"gemeente:{gemeente}", f"urgentie:{urgentie}"],
+        idempotency_key=f"{idempotentiesleutel}@{geopend_op:%Y%m%dT%H%M%S%f}",
+        tags=[f"gemeente:{gemeente}", f"urgentie:{urgentie}"],
     )
     with sessie() as session:
         # A pointer to the orchestration, not a change of the casus: no version bump, no race
