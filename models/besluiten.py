@@ -1,14 +1,28 @@
 """The decisions people take about a casus, as pure models with their rules (no Prefect, no
 database).
 
-Every moment the lifecycle waits for a person is a `Beslismoment`. Its decision is one model
-below: the choice, who decided (`door`, for the audit trail: the Prefect UI has one shared
-login) and only the details that choice needs. `fouten(context)` says in Dutch why a decision
-cannot be carried out (an invalid combination); `naar(context)` is the state the casus moves
-to. The same models carry the Dutch labels that the forms in the Prefect UI show.
+Every moment the lifecycle waits for a person is a `Beslismoment`; `volgend_beslismoment`
+says which one a casus waits for. Each kind of decision is ONE class below, and one row of
+`BESLISSINGEN` (keyed by its `moment`). The class is, in one place:
 
-Also here: which terms a step starts and which it meets, continuity-plan routing and the
-effective capacity mode.
+- its form: the class is the pydantic model the Prefect UI shows (Dutch `title`/`description`
+  per field; flows/formulieren.beslisformulier) with `beginwaarden` and the question `vraag`;
+  `door` says who decided (for the audit trail: the Prefect UI has one shared login);
+- its rules: `fouten(ctx)` says in Dutch why it cannot be carried out, `naar(ctx)` the state
+  the casus moves to, `details()` the codes stored with it;
+- its follow-ups: `nazorg(gevolgd)`, the letters and e-mails it owes once stored (the base
+  class adds what every decision owes by the state it led to);
+- its terms: not per decision but per step, `TERMIJNEN_BIJ_AFRONDING`/`TERMIJNEN_BIJ_START`:
+  the step `naar` leaves meets its terms, the step it enters starts its own.
+
+Its effect on the casus store lives with the writers: `models.voortgang.EFFECTEN`, a handler
+per `Beslismoment` (like cosmicpython's COMMAND_HANDLERS), so this module stays free of the
+database. A new kind of decision is: a `Beslismoment` (and where `volgend_beslismoment` asks
+it), one class here in `BESLISSINGEN`, one row in `EFFECTEN`. tests/test_beslissingen.py
+checks that every moment has exactly one row in both tables.
+
+Also here: the lifecycle's automatic steps, continuity-plan routing and the effective
+capacity mode.
 """
 
 from __future__ import annotations
@@ -55,7 +69,9 @@ class Regie(StrEnum):
     veilig_thuis = "veilig_thuis"
 
 
-class Besluit(StrEnum):
+class UitkomstVeiligheidsbeoordeling(StrEnum):
+    # The choice after a veiligheidsbeoordeling. No docstring: the UI would show it as help text.
+
     afsluiten = "afsluiten"
     overdracht = "overdracht"
     voorwaarden_en_vervolg = "voorwaarden_en_vervolg"
@@ -268,6 +284,71 @@ def sleutel(referentie: str, moment: Beslismoment, volgnummer: int) -> str:
     return f"{referentie.lower()}-{moment.value.replace('_', '-')}-{volgnummer}"
 
 
+# --- what follows a decision ------------------------------------------------------------------
+
+
+class Bericht(StrEnum):
+    """E-mails (to organisations and staff, never citizens) that a decision sends."""
+
+    rvdk_college = "rvdk_college"
+    driegesprek_uitnodiging = "driegesprek_uitnodiging"
+    buiten_beeld = "buiten_beeld"
+
+
+@dataclass(frozen=True)
+class Gevolgd:
+    """A stored decision as its follow-ups need it: codes only."""
+
+    moment: Beslismoment
+    keuze: str
+    van: Status
+    naar: Status | None
+    details: dict = field(default_factory=dict)
+    # The handover this decision belongs to, if any: team, type, regie, driegesprek.
+    overdracht: dict | None = None
+
+
+@dataclass(frozen=True)
+class BriefOpdracht:
+    soort: str  # a BriefSoort of tasks/brieven.py
+    gegevens: dict
+
+
+@dataclass(frozen=True)
+class Nazorg:
+    brieven: list[BriefOpdracht] = field(default_factory=list)
+    berichten: list[Bericht] = field(default_factory=list)
+
+    def __add__(self, andere: Nazorg) -> Nazorg:
+        return Nazorg(self.brieven + andere.brieven, self.berichten + andere.berichten)
+
+
+DEELNEMER_OMSCHRIJVING = {
+    Deelnemer.gezin: "het gezin",
+    Deelnemer.veilig_thuis: "Veilig Thuis",
+    Deelnemer.lokaal_team: "de consulent van het lokaal team",
+}
+
+# What the melder is told, by the state the casus went to.
+_TERUGKOPPELING = {
+    S.afgesloten: "afsluiten", S.overdracht: "overdracht", S.voorwaarden_en_vervolg: "voorwaarden_en_vervolg",
+    S.onderzoek: "onderzoek", S.werkvoorraad: "werkvoorraad", S.rvdk_verzoek: "rvdk_verzoek",
+}
+
+
+def _terugkoppeling(soort: str, besluit: Gevolgd) -> BriefOpdracht:
+    gegevens = {"besluit": _TERUGKOPPELING[besluit.naar]}
+    if besluit.details.get("lokaal_team"):
+        gegevens["lokaal_team_code"] = besluit.details["lokaal_team"]
+    return BriefOpdracht(soort, gegevens)
+
+
+def _afsluiting(besluit: Gevolgd) -> BriefOpdracht:
+    if besluit.van is S.monitoring:
+        return BriefOpdracht("afsluiting", {"reden": "na_monitoring"})
+    return BriefOpdracht("afsluiting", {"reden": "einde_bemoeienis"})
+
+
 # --- decisions --------------------------------------------------------------------------------
 
 
@@ -276,10 +357,12 @@ def _veld(titel: str, positie: int, uitleg: str | None = None, **kwargs):
 
 
 class BeslissingInvoer(BaseModel):
-    """A decision: who took it and the choice. Subclasses add the details a choice needs."""
+    """A kind of decision, and as a model its form: who took it and the choice. Subclasses add
+    the details a choice needs, the question (`vraag`) and their own follow-ups (`nazorg`)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     moment: ClassVar[Beslismoment]
+    vraag: ClassVar[str]  # the question staff see above the form, in the work list and the casus overview
 
     door: str = _veld(
         "Uw naam", 0, "Wie neemt dit besluit? Komt in de audittrail van de casus.", min_length=2, max_length=120
@@ -316,6 +399,26 @@ class BeslissingInvoer(BaseModel):
     def details(self) -> dict:
         """Codes for the audit trail: never free text."""
         return {}
+
+    def stelt_voorwaarden(self) -> bool:
+        """Whether this choice sets safety conditions (field `veiligheidsvoorwaarden`)."""
+        return False
+
+    @classmethod
+    def beginwaarden(cls, gemeente: GemeenteInstelling, regie: str | None) -> dict:
+        """Start values of the form (codes only, never personal data); `regie` is that of the
+        open handover, if any."""
+        return {}
+
+    @classmethod
+    def nazorg(cls, besluit: Gevolgd) -> Nazorg:
+        """The letters and e-mails this decision owes once stored. Here what every decision owes
+        by the state it led to: a closed casus sends the family the closure letter; a verzoek to
+        the Raad informs the municipality (college, by law). Subclasses put their own first."""
+        return Nazorg(
+            brieven=[_afsluiting(besluit)] if besluit.naar is S.afgesloten else [],
+            berichten=[Bericht.rvdk_college] if besluit.naar is S.rvdk_verzoek else [],
+        )
 
 
 class _OverdrachtVelden(BaseModel):
@@ -355,6 +458,11 @@ class _OverdrachtVelden(BaseModel):
     def _overdracht_details(self) -> dict:
         return {"lokaal_team": self.lokaal_team, "type": self.overdracht_type, "regie": self.regie}
 
+    @classmethod
+    def beginwaarden(cls, gemeente: GemeenteInstelling, regie: str | None) -> dict:
+        return {"lokaal_team": gemeente.lokale_teams[0].code, "overdracht_type": gemeente.voorkeur_overdracht.value,
+                "regie": "lokaal_team"}
+
 
 class _VenVVelden(_OverdrachtVelden):
     veiligheidsvoorwaarden: str = _veld(
@@ -381,6 +489,7 @@ class AcuteActieVastleggen(BeslissingInvoer):
     """The first action on an acute melding: meets the acute term."""
 
     moment: ClassVar[Beslismoment] = Beslismoment.acute_actie
+    vraag: ClassVar[str] = "Acute melding: leg de eerste actie vast"
     actie: AcuteActie = _veld("Eerste actie", 1, "Wat is er direct gedaan?")
 
     @property
@@ -392,8 +501,11 @@ class AcuteActieVastleggen(BeslissingInvoer):
 
 
 class BesluitNaVeiligheidsbeoordeling(_VenVVelden, BeslissingInvoer):
+    """After the veiligheidsbeoordeling: the melder hears what was decided (terugkoppeling)."""
+
     moment: ClassVar[Beslismoment] = Beslismoment.besluit
-    besluit: Besluit = _veld(
+    vraag: ClassVar[str] = "Besluit na de veiligheidsbeoordeling"
+    besluit: UitkomstVeiligheidsbeoordeling = _veld(
         "Besluit", 1,
         "Afsluiten, overdracht aan het lokaal team, Voorwaarden & Vervolg, onderzoek door Veilig Thuis "
         "of een verzoek tot onderzoek aan de Raad voor de Kinderbescherming (de gemeente wordt dan "
@@ -412,48 +524,56 @@ class BesluitNaVeiligheidsbeoordeling(_VenVVelden, BeslissingInvoer):
 
     def fouten(self, ctx: CasusContext) -> list[str]:
         match self.besluit:
-            case Besluit.overdracht:
+            case UitkomstVeiligheidsbeoordeling.overdracht:
                 return self._overdracht_fouten(ctx)
-            case Besluit.voorwaarden_en_vervolg:
+            case UitkomstVeiligheidsbeoordeling.voorwaarden_en_vervolg:
                 return self._venv_fouten(ctx)
-            case Besluit.onderzoek if self.onderzoek_start is OnderzoekStart.werkvoorraad and not ctx.werkvoorraad_toegestaan:
+            case UitkomstVeiligheidsbeoordeling.onderzoek if self.onderzoek_start is OnderzoekStart.werkvoorraad and not ctx.werkvoorraad_toegestaan:
                 return [f"Een casus met urgentie '{ctx.urgentie}' mag niet op de werkvoorraad: start het onderzoek direct."]
         return []
 
     def naar(self, ctx: CasusContext) -> Status:
         match self.besluit:
-            case Besluit.afsluiten:
+            case UitkomstVeiligheidsbeoordeling.afsluiten:
                 return S.afgesloten
-            case Besluit.overdracht:
+            case UitkomstVeiligheidsbeoordeling.overdracht:
                 return S.overdracht
-            case Besluit.rvdk_verzoek:
+            case UitkomstVeiligheidsbeoordeling.rvdk_verzoek:
                 return S.rvdk_verzoek
-            case Besluit.onderzoek if self.onderzoek_start is OnderzoekStart.werkvoorraad:
+            case UitkomstVeiligheidsbeoordeling.onderzoek if self.onderzoek_start is OnderzoekStart.werkvoorraad:
                 return S.werkvoorraad
-        stap = S.onderzoek if self.besluit is Besluit.onderzoek else S.voorwaarden_en_vervolg
+        stap = S.onderzoek if self.besluit is UitkomstVeiligheidsbeoordeling.onderzoek else S.voorwaarden_en_vervolg
         return S.werkvoorraad if wacht_op_werkvoorraad(stap, ctx) else stap
+
+    def stelt_voorwaarden(self) -> bool:
+        return self.besluit is UitkomstVeiligheidsbeoordeling.voorwaarden_en_vervolg
 
     def gepland(self) -> Status | None:
         """What starts once the casus leaves the werkvoorraad."""
-        return {Besluit.onderzoek: S.onderzoek, Besluit.voorwaarden_en_vervolg: S.voorwaarden_en_vervolg}.get(
+        return {UitkomstVeiligheidsbeoordeling.onderzoek: S.onderzoek, UitkomstVeiligheidsbeoordeling.voorwaarden_en_vervolg: S.voorwaarden_en_vervolg}.get(
             self.besluit
         )
 
     def details(self) -> dict:
         match self.besluit:
-            case Besluit.overdracht:
+            case UitkomstVeiligheidsbeoordeling.overdracht:
                 return self._overdracht_details()
-            case Besluit.voorwaarden_en_vervolg:
+            case UitkomstVeiligheidsbeoordeling.voorwaarden_en_vervolg:
                 return {"lokaal_team": self.lokaal_team}
-            case Besluit.afsluiten:
+            case UitkomstVeiligheidsbeoordeling.afsluiten:
                 return {"met_advies": self.met_advies}
-            case Besluit.onderzoek:
+            case UitkomstVeiligheidsbeoordeling.onderzoek:
                 return {"onderzoek_start": self.onderzoek_start}
         return {}
+
+    @classmethod
+    def nazorg(cls, besluit: Gevolgd) -> Nazorg:
+        return Nazorg([_terugkoppeling("terugkoppeling_veiligheidsbeoordeling", besluit)]) + super().nazorg(besluit)
 
 
 class WerkvoorraadBeslissing(_OverdrachtVelden, BeslissingInvoer):
     moment: ClassVar[Beslismoment] = Beslismoment.werkvoorraad
+    vraag: ClassVar[str] = "Casus op de werkvoorraad"
     keuze_werkvoorraad: WerkvoorraadKeuze = _veld(
         "Wat gebeurt er met deze wachtende casus?", 1,
         "Starten: het besloten onderzoek of Voorwaarden & Vervolg begint nu. Opnieuw beoordelen: "
@@ -506,7 +626,10 @@ class _UitkomstBeslissing(_OverdrachtVelden, BeslissingInvoer):
 
 
 class UitkomstOnderzoekBeslissing(_VenVVelden, _UitkomstBeslissing):
+    """After an onderzoek: the melder hears the outcome (terugkoppeling)."""
+
     moment: ClassVar[Beslismoment] = Beslismoment.uitkomst_onderzoek
+    vraag: ClassVar[str] = "Uitkomst van het onderzoek"
     NAAR: ClassVar[dict] = {
         UitkomstOnderzoek.afsluiten: S.afgesloten,
         UitkomstOnderzoek.overdracht: S.overdracht,
@@ -525,9 +648,17 @@ class UitkomstOnderzoekBeslissing(_VenVVelden, _UitkomstBeslissing):
             return {"lokaal_team": self.lokaal_team}
         return super().details()
 
+    def stelt_voorwaarden(self) -> bool:
+        return self.uitkomst is UitkomstOnderzoek.voorwaarden_en_vervolg
+
+    @classmethod
+    def nazorg(cls, besluit: Gevolgd) -> Nazorg:
+        return Nazorg([_terugkoppeling("terugkoppeling_onderzoek", besluit)]) + super().nazorg(besluit)
+
 
 class UitkomstVenVBeslissing(_UitkomstBeslissing):
     moment: ClassVar[Beslismoment] = Beslismoment.uitkomst_venv
+    vraag: ClassVar[str] = "Uitkomst van Voorwaarden & Vervolg"
     NAAR: ClassVar[dict] = {
         UitkomstVenV.monitoring: S.monitoring,
         UitkomstVenV.overdracht: S.overdracht,
@@ -543,6 +674,7 @@ class UitkomstVenVBeslissing(_UitkomstBeslissing):
 
 class UitkomstRvdKBeslissing(_UitkomstBeslissing):
     moment: ClassVar[Beslismoment] = Beslismoment.uitkomst_rvdk
+    vraag: ClassVar[str] = "Vervolg na het verzoek aan de Raad voor de Kinderbescherming"
     NAAR: ClassVar[dict] = {
         UitkomstRvdK.overdracht: S.overdracht,
         UitkomstRvdK.monitoring: S.monitoring,
@@ -551,10 +683,11 @@ class UitkomstRvdKBeslissing(_UitkomstBeslissing):
     uitkomst: UitkomstRvdK = _veld("Vervolg na het verzoek aan de Raad voor de Kinderbescherming", 1)
 
 
-class OverdrachtGegevens(BeslissingInvoer):
+class OverdrachtVastleggen(BeslissingInvoer):
     """For a casus that reached the handover without its details (e.g. imported or demo data)."""
 
     moment: ClassVar[Beslismoment] = Beslismoment.overdracht_gegevens
+    vraag: ClassVar[str] = "Overdracht: lokaal team, soort en regie"
     lokaal_team: str = _veld("Lokaal team", 1, "Het team van de gemeente van de casus dat de zorg overneemt.")
     overdracht_type: OverdrachtType = _veld("Soort overdracht", 2, "Standaard de voorkeur van de gemeente.")
     regie: Regie = _veld("Wie heeft de regie", 3)
@@ -573,9 +706,16 @@ class OverdrachtGegevens(BeslissingInvoer):
     def details(self) -> dict:
         return {"lokaal_team": self.lokaal_team, "type": self.overdracht_type, "regie": self.regie}
 
+    @classmethod
+    def beginwaarden(cls, gemeente: GemeenteInstelling, regie: str | None) -> dict:
+        return _OverdrachtVelden.beginwaarden(gemeente, regie)
+
 
 class DriegesprekPlannen(BeslissingInvoer):
+    """A warm handover: the family gets an invitation letter, the lokaal team an e-mail."""
+
     moment: ClassVar[Beslismoment] = Beslismoment.driegesprek
+    vraag: ClassVar[str] = "Warme overdracht: plan het driegesprek"
     datum_tijd: dt.datetime = _veld("Datum en tijd van het driegesprek", 1)
     locatie: Locatie = _veld(
         "Locatie", 2, "Komt in de uitnodiging aan het lokaal team; daarom een keuze en geen adres."
@@ -609,9 +749,23 @@ class DriegesprekPlannen(BeslissingInvoer):
         return {"datum_tijd": self.datum_tijd.isoformat(), "locatie": self.locatie,
                 "deelnemers": sorted(d.value for d in set(self.deelnemers))}
 
+    @classmethod
+    def nazorg(cls, besluit: Gevolgd) -> Nazorg:
+        overdracht = besluit.overdracht or {}
+        uitnodiging = BriefOpdracht("uitnodiging_driegesprek", {
+            "lokaal_team_code": overdracht["lokaal_team_code"],
+            "datum": overdracht["driegesprek_op"],
+            "plaats": LOCATIE_OMSCHRIJVING[Locatie(overdracht["locatie"])],
+            "deelnemers": [DEELNEMER_OMSCHRIJVING[Deelnemer(d)] for d in overdracht["deelnemers"]],
+        })
+        return Nazorg([uitnodiging], [Bericht.driegesprek_uitnodiging]) + super().nazorg(besluit)
+
 
 class OverdrachtAfronden(BeslissingInvoer):
+    """The lokaal team took over: the family gets a confirmation naming who holds regie."""
+
     moment: ClassVar[Beslismoment] = Beslismoment.overdracht_afronden
+    vraag: ClassVar[str] = "Overdracht afronden"
     regie: Regie = _veld("Wie heeft de regie na de overdracht", 1,
                          "Staat vast in de audittrail; het gezin krijgt een bevestiging.")
 
@@ -625,9 +779,24 @@ class OverdrachtAfronden(BeslissingInvoer):
     def details(self) -> dict:
         return {"regie": self.regie}
 
+    @classmethod
+    def beginwaarden(cls, gemeente: GemeenteInstelling, regie: str | None) -> dict:
+        return {"regie": regie} if regie else {}
+
+    @classmethod
+    def nazorg(cls, besluit: Gevolgd) -> Nazorg:
+        overdracht = besluit.overdracht or {}
+        bevestiging = BriefOpdracht("overdracht_bevestiging", {
+            "lokaal_team_code": overdracht["lokaal_team_code"], "regie": overdracht["regie"],
+        })
+        return Nazorg([bevestiging]) + super().nazorg(besluit)
+
 
 class MonitoringBeslissing(BeslissingInvoer):
+    """A monitoring moment: staff hear when a family drops out of sight."""
+
     moment: ClassVar[Beslismoment] = Beslismoment.monitoring
+    vraag: ClassVar[str] = "Controlemoment monitoring"
     uitkomst: MonitoringUitkomst = _veld(
         "Uitkomst van het controlemoment", 1,
         "Veilig: de veiligheid houdt stand (volgende controle, of afsluiten na de laatste). Niet veilig: "
@@ -657,120 +826,24 @@ class MonitoringBeslissing(BeslissingInvoer):
     def details(self) -> dict:
         return {"reden": self.reden_buiten_beeld} if self.reden_buiten_beeld else {}
 
+    @classmethod
+    def nazorg(cls, besluit: Gevolgd) -> Nazorg:
+        eigen = Nazorg(berichten=[Bericht.buiten_beeld] if besluit.keuze == MonitoringUitkomst.buiten_beeld else [])
+        return eigen + super().nazorg(besluit)
 
+
+# THE table of decisions: one row (one class) per kind. Its effect on the casus is the row of
+# the same moment in models.voortgang.EFFECTEN.
 BESLISSINGEN: dict[Beslismoment, type[BeslissingInvoer]] = {
     model.moment: model
     for model in (
         AcuteActieVastleggen, BesluitNaVeiligheidsbeoordeling, WerkvoorraadBeslissing,
         UitkomstOnderzoekBeslissing, UitkomstVenVBeslissing, UitkomstRvdKBeslissing,
-        OverdrachtGegevens, DriegesprekPlannen, OverdrachtAfronden, MonitoringBeslissing,
+        OverdrachtVastleggen, DriegesprekPlannen, OverdrachtAfronden, MonitoringBeslissing,
     )
 }
 
-VRAGEN: dict[Beslismoment, str] = {
-    Beslismoment.acute_actie: "Acute melding: leg de eerste actie vast",
-    Beslismoment.besluit: "Besluit na de veiligheidsbeoordeling",
-    Beslismoment.werkvoorraad: "Casus op de werkvoorraad",
-    Beslismoment.uitkomst_onderzoek: "Uitkomst van het onderzoek",
-    Beslismoment.uitkomst_venv: "Uitkomst van Voorwaarden & Vervolg",
-    Beslismoment.uitkomst_rvdk: "Vervolg na het verzoek aan de Raad voor de Kinderbescherming",
-    Beslismoment.overdracht_gegevens: "Overdracht: lokaal team, soort en regie",
-    Beslismoment.driegesprek: "Warme overdracht: plan het driegesprek",
-    Beslismoment.overdracht_afronden: "Overdracht afronden",
-    Beslismoment.monitoring: "Controlemoment monitoring",
-}
-
-
-# --- what follows a decision ------------------------------------------------------------------
-
-
-class Bericht(StrEnum):
-    """E-mails (to organisations and staff, never citizens) that a decision sends."""
-
-    rvdk_college = "rvdk_college"
-    driegesprek_uitnodiging = "driegesprek_uitnodiging"
-    buiten_beeld = "buiten_beeld"
-
-
-@dataclass(frozen=True)
-class Gevolgd:
-    """A stored decision as its follow-ups need it: codes only."""
-
-    moment: Beslismoment
-    keuze: str
-    van: Status
-    naar: Status | None
-    details: dict = field(default_factory=dict)
-    # The handover this decision belongs to, if any: team, type, regie, driegesprek.
-    overdracht: dict | None = None
-
-
-@dataclass(frozen=True)
-class BriefOpdracht:
-    soort: str  # a BriefSoort of tasks/brieven.py
-    gegevens: dict
-
-
-@dataclass(frozen=True)
-class Nazorg:
-    brieven: list[BriefOpdracht] = field(default_factory=list)
-    berichten: list[Bericht] = field(default_factory=list)
-
-
-DEELNEMER_OMSCHRIJVING = {
-    Deelnemer.gezin: "het gezin",
-    Deelnemer.veilig_thuis: "Veilig Thuis",
-    Deelnemer.lokaal_team: "de consulent van het lokaal team",
-}
-
-# What the melder is told, by the state the casus went to.
-_TERUGKOPPELING = {
-    S.afgesloten: "afsluiten", S.overdracht: "overdracht", S.voorwaarden_en_vervolg: "voorwaarden_en_vervolg",
-    S.onderzoek: "onderzoek", S.werkvoorraad: "werkvoorraad", S.rvdk_verzoek: "rvdk_verzoek",
-}
-
-
-def _terugkoppeling(soort: str, besluit: Gevolgd) -> BriefOpdracht:
-    gegevens = {"besluit": _TERUGKOPPELING[besluit.naar]}
-    if besluit.details.get("lokaal_team"):
-        gegevens["lokaal_team_code"] = besluit.details["lokaal_team"]
-    return BriefOpdracht(soort, gegevens)
-
-
-def _afsluiting(besluit: Gevolgd) -> BriefOpdracht:
-    if besluit.van is S.monitoring:
-        return BriefOpdracht("afsluiting", {"reden": "na_monitoring"})
-    return BriefOpdracht("afsluiting", {"reden": "einde_bemoeienis"})
-
 
 def nazorg(besluit: Gevolgd) -> Nazorg:
-    """The letters and e-mails a decision owes, by the protocol: terugkoppeling to the melder
-    after the VB and after an onderzoek; the family hears of the driegesprek, the handover and
-    the closure; the municipality (college) is informed of a verzoek to the Raad (law); staff
-    hear when a family drops out of sight."""
-    brieven: list[BriefOpdracht] = []
-    berichten: list[Bericht] = []
-    overdracht = besluit.overdracht or {}
-    if besluit.moment is Beslismoment.besluit:
-        brieven.append(_terugkoppeling("terugkoppeling_veiligheidsbeoordeling", besluit))
-    if besluit.moment is Beslismoment.uitkomst_onderzoek:
-        brieven.append(_terugkoppeling("terugkoppeling_onderzoek", besluit))
-    if besluit.moment is Beslismoment.driegesprek:
-        brieven.append(BriefOpdracht("uitnodiging_driegesprek", {
-            "lokaal_team_code": overdracht["lokaal_team_code"],
-            "datum": overdracht["driegesprek_op"],
-            "plaats": LOCATIE_OMSCHRIJVING[Locatie(overdracht["locatie"])],
-            "deelnemers": [DEELNEMER_OMSCHRIJVING[Deelnemer(d)] for d in overdracht["deelnemers"]],
-        }))
-        berichten.append(Bericht.driegesprek_uitnodiging)
-    if besluit.moment is Beslismoment.overdracht_afronden:
-        brieven.append(BriefOpdracht("overdracht_bevestiging", {
-            "lokaal_team_code": overdracht["lokaal_team_code"], "regie": overdracht["regie"],
-        }))
-    if besluit.moment is Beslismoment.monitoring and besluit.keuze == MonitoringUitkomst.buiten_beeld:
-        berichten.append(Bericht.buiten_beeld)
-    if besluit.naar is S.rvdk_verzoek:
-        berichten.append(Bericht.rvdk_college)
-    if besluit.naar is S.afgesloten:
-        brieven.append(_afsluiting(besluit))
-    return Nazorg(brieven, berichten)
+    """The letters and e-mails a stored decision owes, by the protocol: its kind says which."""
+    return BESLISSINGEN[besluit.moment].nazorg(besluit)

@@ -79,7 +79,7 @@ class _Gegevens(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Besluit(StrEnum):
+class TerugkoppelingBesluit(StrEnum):
     """The decision after a veiligheidsbeoordeling or onderzoek, as told to the melder."""
 
     afsluiten = "afsluiten"
@@ -90,7 +90,7 @@ class Besluit(StrEnum):
     rvdk_verzoek = "rvdk_verzoek"
 
 
-_MET_LOKAAL_TEAM = {Besluit.overdracht, Besluit.voorwaarden_en_vervolg}
+_MET_LOKAAL_TEAM = {TerugkoppelingBesluit.overdracht, TerugkoppelingBesluit.voorwaarden_en_vervolg}
 
 
 class AfsluitReden(StrEnum):
@@ -109,7 +109,7 @@ class WachtlijstGegevens(_Gegevens):
     wacht_sinds: dt.date
 
 
-class OverdrachtGegevens(_Gegevens):
+class OverdrachtBevestigingGegevens(_Gegevens):
     lokaal_team_code: str
     regie: Regie
 
@@ -150,7 +150,7 @@ class AfsluitingGegevens(_Gegevens):
 
 
 class TerugkoppelingGegevens(_Gegevens):
-    besluit: Besluit
+    besluit: TerugkoppelingBesluit
     lokaal_team_code: str | None = None
 
     @model_validator(mode="after")
@@ -163,8 +163,8 @@ class TerugkoppelingGegevens(_Gegevens):
 class TerugkoppelingOnderzoekGegevens(TerugkoppelingGegevens):
     @field_validator("besluit")
     @classmethod
-    def _na_onderzoek(cls, besluit: Besluit) -> Besluit:
-        if besluit in (Besluit.onderzoek, Besluit.werkvoorraad):
+    def _na_onderzoek(cls, besluit: TerugkoppelingBesluit) -> TerugkoppelingBesluit:
+        if besluit in (TerugkoppelingBesluit.onderzoek, TerugkoppelingBesluit.werkvoorraad):
             raise ValueError(f"'{besluit}' is geen vervolg na een onderzoek")
         return besluit
 
@@ -172,7 +172,7 @@ class TerugkoppelingOnderzoekGegevens(TerugkoppelingGegevens):
 GEGEVENS: dict[BriefSoort, type[_Gegevens]] = {
     BriefSoort.melding_ontvangen: MeldingOntvangenGegevens,
     BriefSoort.wachtlijst: WachtlijstGegevens,
-    BriefSoort.overdracht_bevestiging: OverdrachtGegevens,
+    BriefSoort.overdracht_bevestiging: OverdrachtBevestigingGegevens,
     BriefSoort.uitnodiging_driegesprek: DriegesprekGegevens,
     BriefSoort.afsluiting: AfsluitingGegevens,
     BriefSoort.terugkoppeling_veiligheidsbeoordeling: TerugkoppelingGegevens,
@@ -181,13 +181,13 @@ GEGEVENS: dict[BriefSoort, type[_Gegevens]] = {
 
 # What the casus itself already says, used when the caller leaves it out.
 _BESLUIT_UIT_STATUS = {
-    Status.afgesloten: Besluit.afsluiten,
-    Status.overdracht: Besluit.overdracht,
-    Status.monitoring: Besluit.overdracht,
-    Status.voorwaarden_en_vervolg: Besluit.voorwaarden_en_vervolg,
-    Status.onderzoek: Besluit.onderzoek,
-    Status.werkvoorraad: Besluit.werkvoorraad,
-    Status.rvdk_verzoek: Besluit.rvdk_verzoek,
+    Status.afgesloten: TerugkoppelingBesluit.afsluiten,
+    Status.overdracht: TerugkoppelingBesluit.overdracht,
+    Status.monitoring: TerugkoppelingBesluit.overdracht,
+    Status.voorwaarden_en_vervolg: TerugkoppelingBesluit.voorwaarden_en_vervolg,
+    Status.onderzoek: TerugkoppelingBesluit.onderzoek,
+    Status.werkvoorraad: TerugkoppelingBesluit.werkvoorraad,
+    Status.rvdk_verzoek: TerugkoppelingBesluit.rvdk_verzoek,
 }
 
 

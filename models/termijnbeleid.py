@@ -21,7 +21,8 @@ from models.instellingen import (
 )
 from models.kalender import AMSTERDAM, Werkkalender, eis_tijdzone, werkkalender
 
-__all__ = ["TermijnBerekening", "bereken_termijn", "eenheid_van", "na_opschorting", "termijnen_bij_ontvangst", "werkkalender"]
+__all__ = ["TermijnBerekening", "bereken_termijn", "contactregel", "eenheid_van", "monitoringregel", "na_opschorting",
+           "termijnen_bij_ontvangst", "werkkalender"]
 
 UTC = dt.timezone.utc
 
@@ -111,16 +112,17 @@ def na_opschorting(
     return dt.datetime.combine(dag, lokaal.time(), tzinfo=AMSTERDAM).astimezone(UTC)
 
 
-def _monitoringregel(regel: TermijnRegel, maanden: int) -> TermijnRegel:
-    # The moments list sets the length; the regel keeps its warning share.
+def monitoringregel(regel: TermijnRegel, maanden: int) -> TermijnRegel:
+    """The term of one monitoring moment, labelled 'Monitoring na N maanden': the moments list
+    sets the length; the regel keeps its warning share."""
     label = f"Monitoring na {maanden} {'maand' if maanden == 1 else 'maanden'}"
     return regel.model_copy(
         update={"aantal": maanden, "eenheid": _VASTE_EENHEID[TermijnSoort.monitoring], "omschrijving": label}
     )
 
 
-def _contactregel(regel: TermijnRegel, werkdagen: int) -> TermijnRegel:
-    # How often VT contacts a waiting family depends on the urgentie, not on the regel.
+def contactregel(regel: TermijnRegel, werkdagen: int) -> TermijnRegel:
+    """How often VT contacts a waiting family depends on the urgentie, not on the regel."""
     return regel.model_copy(update={"aantal": werkdagen, "eenheid": _VASTE_EENHEID[TermijnSoort.werkvoorraad_contact]})
 
 
@@ -147,17 +149,16 @@ def termijnen_bij_ontvangst(
         TermijnSoort.voorwaarden_en_vervolg, vanaf(TermijnSoort.voorwaarden_en_vervolg, vb_klaar)
     )
     overdracht = termijn(TermijnSoort.overdracht, vb_klaar)
-    monitoringregel = regels[TermijnSoort.monitoring]
     monitoring = [
-        termijn(TermijnSoort.monitoring, overdracht.vervalt_op, _monitoringregel(monitoringregel, m))
+        termijn(TermijnSoort.monitoring, overdracht.vervalt_op, monitoringregel(regels[TermijnSoort.monitoring], m))
         for m in instellingen.monitoring_momenten_maanden
     ]
-    contactregel = _contactregel(
+    contact_regel = contactregel(
         regels[TermijnSoort.werkvoorraad_contact], urgentieregel.contact_interval_werkdagen
     )
     # Only urgencies that may wait on the werkvoorraad get waiting-list contact moments.
     contact = (
-        [termijn(TermijnSoort.werkvoorraad_contact, vb_klaar, contactregel)]
+        [termijn(TermijnSoort.werkvoorraad_contact, vb_klaar, contact_regel)]
         if urgentieregel.werkvoorraad_toegestaan
         else []
     )

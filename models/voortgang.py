@@ -5,11 +5,17 @@ caller's session (one transaction) and goes through `wijzig_status`, like every 
 The store is the source of truth: `stand` tells the lifecycle flow where a casus is, and a
 decision is stored once per occurrence (`Beslissing.sleutel` is unique), so a flow that runs
 again repeats nothing.
+
+`leg_beslissing_vast` stores a decision and carries out its effect: `EFFECTEN`, one handler
+per kind of decision (keyed by `Beslismoment`, like `models.besluiten.BESLISSINGEN`, which
+holds the decision's pure rules: form, checks, next state, follow-ups).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,10 +32,7 @@ from models.besluiten import (
     MonitoringBeslissing,
     MonitoringUitkomst,
     OverdrachtAfronden,
-    OverdrachtGegevens,
     Stand,
-    UitkomstOnderzoek,
-    UitkomstOnderzoekBeslissing,
     volgend_monitoringmoment,
 )
 from models.casus import AuditEvent, Casus, Melding, Termijn
@@ -45,7 +48,7 @@ from models.instellingen import (
 from models.levensloop import Status
 from models.overdracht import Beslissing, Overdracht, OverdrachtStatus, Veiligheidsvoorwaarden
 from models.storingspunt import storingspunt
-from models.termijnbeleid import bereken_termijn, eenheid_van, werkkalender
+from models.termijnbeleid import bereken_termijn, contactregel, monitoringregel, werkkalender
 from models.typen import nu
 
 S = Status
@@ -129,10 +132,8 @@ def _laatste_ontvangst(session: Session, casus: Casus) -> dt.datetime:
     return laatste or casus.geopend_op
 
 
-def _termijn(soort: TermijnSoort, start: dt.datetime, instellingen: Instellingen, **regelwijziging):
-    regel = instellingen.termijnen[soort]
-    if regelwijziging:
-        regel = regel.model_copy(update=regelwijziging)
+def _termijn(soort: TermijnSoort, start: dt.datetime, instellingen: Instellingen, regel=None):
+    regel = regel or instellingen.termijnen[soort]
     return bereken_termijn(soort, regel, start, werkkalender(instellingen), instellingen.kalender.termijn_eindigt_om)
 
 
@@ -146,9 +147,8 @@ def _monitoringtermijn(session: Session, casus: Casus, instellingen: Instellinge
     maanden = volgend_monitoringmoment(instellingen.monitoring_momenten_maanden, al_gestart)
     if maanden is None:
         return None
-    label = f"Monitoring na {maanden} {'maand' if maanden == 1 else 'maanden'}"
-    return _termijn(TermijnSoort.monitoring, basis, instellingen, aantal=maanden,
-                    eenheid=eenheid_van(TermijnSoort.monitoring, instellingen), omschrijving=label)
+    soort = TermijnSoort.monitoring
+    return _termijn(soort, basis, instellingen, monitoringregel(instellingen.termijnen[soort], maanden))
 
 
 def _monitoringbasis(session: Session, casus: Casus) -> dt.datetime:
@@ -167,7 +167,7 @@ def start_termijnen_van_stap(session: Session, casus: Casus, instellingen: Inste
             berekening = _monitoringtermijn(session, casus, instellingen, _monitoringbasis(session, casus))
         elif soort is TermijnSoort.werkvoorraad_contact:
             interval = instellingen.urgenties[Urgentie(casus.urgentie)].contact_interval_werkdagen
-            berekening = _termijn(soort, start, instellingen, aantal=interval, eenheid=eenheid_van(soort, instellingen))
+            berekening = _termijn(soort, start, instellingen, contactregel(instellingen.termijnen[soort], interval))
         else:
             # Onderzoek and V&V may count from the melding (settings); a re-assessment starts now.
             if soort is not TermijnSoort.veiligheidsbeoordeling and \
@@ -228,7 +228,7 @@ def leg_beslissing_vast(
         raise BeslissingAlVastgelegd(sleutel)
     storingspunt("beslissing_half_vastgelegd")
 
-    naar = _voer_uit(session, casus, record, invoer, ctx, instellingen, moment)
+    naar = EFFECTEN[invoer.moment](Uitvoering(session, casus, record, invoer, ctx, instellingen, moment))
     record.naar_status = naar.value if naar else None
     session.add(record)
     audit(session, casus, invoer.door, "besluit", tijdstip=moment, besluit=invoer.keuze,
@@ -278,40 +278,71 @@ def _codes(details: dict) -> dict:
     return {k: (v.value if hasattr(v, "value") else v) for k, v in details.items() if v is not None}
 
 
-def _voer_uit(session, casus, record, invoer, ctx, instellingen, moment) -> Status | None:
-    """The decision's effect on the casus; returns the state it moved to (None: it stays)."""
-    if isinstance(invoer, BesluitNaVeiligheidsbeoordeling) and casus.status == S.veiligheidsbeoordeling:
-        ga_naar(session, casus, S.besluit, invoer.door, instellingen, reden="Veiligheidsbeoordeling afgerond",
-                tijdstip=moment)
-    if isinstance(invoer, MonitoringBeslissing):
-        return _monitoring(session, casus, invoer, ctx, instellingen, moment)
-    if isinstance(invoer, OverdrachtGegevens):
-        _nieuwe_overdracht(session, casus, invoer.details())
-        return None
-    if isinstance(invoer, DriegesprekPlannen):
-        _plan_driegesprek(session, casus, invoer)
-        return None
-    if isinstance(invoer, OverdrachtAfronden):
-        _rond_overdracht_af(session, casus, invoer, moment)
+# --- the effect of each kind of decision (its rules: models.besluiten.BESLISSINGEN) -------------
 
-    naar = invoer.naar(ctx)
+
+@dataclass(frozen=True)
+class Uitvoering:
+    """A decision being carried out: what its effect works with, in the caller's transaction."""
+
+    session: Session
+    casus: Casus
+    record: Beslissing
+    invoer: BeslissingInvoer
+    ctx: CasusContext
+    instellingen: Instellingen
+    moment: dt.datetime
+
+
+def _naar_stap(u: Uitvoering, naar: Status) -> Status:
+    """The common effect: a handover chosen starts one; the casus moves to `naar`."""
     if naar is S.overdracht:
-        _nieuwe_overdracht(session, casus, invoer.details())
-    if _stelt_voorwaarden(invoer):
-        session.add(Veiligheidsvoorwaarden(casus_id=casus.id, beslissing_id=record.id,
-                                           tekst=invoer.veiligheidsvoorwaarden, vastgesteld_op=moment))
-    if naar is S.werkvoorraad and isinstance(invoer, BesluitNaVeiligheidsbeoordeling):
-        record.gepland = invoer.gepland().value
-    ga_naar(session, casus, naar, invoer.door, instellingen, reden=f"Besluit: {invoer.keuze}", tijdstip=moment)
+        _nieuwe_overdracht(u.session, u.casus, u.invoer.details())
+    ga_naar(u.session, u.casus, naar, u.invoer.door, u.instellingen, reden=f"Besluit: {u.invoer.keuze}",
+            tijdstip=u.moment)
     return naar
 
 
-def _stelt_voorwaarden(invoer: BeslissingInvoer) -> bool:
-    if isinstance(invoer, BesluitNaVeiligheidsbeoordeling):
-        return invoer.besluit.value == S.voorwaarden_en_vervolg.value
-    if isinstance(invoer, UitkomstOnderzoekBeslissing):
-        return invoer.uitkomst is UitkomstOnderzoek.voorwaarden_en_vervolg
-    return False
+def _ga_verder(u: Uitvoering) -> Status:
+    return _naar_stap(u, u.invoer.naar(u.ctx))
+
+
+def _leg_voorwaarden_vast(u: Uitvoering) -> None:
+    if u.invoer.stelt_voorwaarden():
+        u.session.add(Veiligheidsvoorwaarden(casus_id=u.casus.id, beslissing_id=u.record.id,
+                                             tekst=u.invoer.veiligheidsvoorwaarden, vastgesteld_op=u.moment))
+
+
+def _besluit_na_veiligheidsbeoordeling(u: Uitvoering) -> Status:
+    """The VB is done (a casus imported at 'besluit' skips that step); safety conditions are
+    stored encrypted; an onderzoek or V&V that must wait remembers what it will start."""
+    invoer: BesluitNaVeiligheidsbeoordeling = u.invoer
+    if u.casus.status == S.veiligheidsbeoordeling:
+        ga_naar(u.session, u.casus, S.besluit, invoer.door, u.instellingen, reden="Veiligheidsbeoordeling afgerond",
+                tijdstip=u.moment)
+    naar = invoer.naar(u.ctx)
+    _leg_voorwaarden_vast(u)
+    if naar is S.werkvoorraad:
+        u.record.gepland = invoer.gepland().value
+    return _naar_stap(u, naar)
+
+
+def _uitkomst_onderzoek(u: Uitvoering) -> Status:
+    _leg_voorwaarden_vast(u)
+    return _ga_verder(u)
+
+
+def _overdracht_vastleggen(u: Uitvoering) -> None:
+    _nieuwe_overdracht(u.session, u.casus, u.invoer.details())
+
+
+def _overdracht_afronden(u: Uitvoering) -> Status:
+    _rond_overdracht_af(u.session, u.casus, u.invoer, u.moment)
+    return _ga_verder(u)
+
+
+def _monitoringmoment(u: Uitvoering) -> Status | None:
+    return _monitoring(u.session, u.casus, u.invoer, u.ctx, u.instellingen, u.moment)
 
 
 def _nieuwe_overdracht(session: Session, casus: Casus, details: dict) -> Overdracht:
@@ -322,13 +353,14 @@ def _nieuwe_overdracht(session: Session, casus: Casus, details: dict) -> Overdra
     return overdracht
 
 
-def _plan_driegesprek(session: Session, casus: Casus, invoer: DriegesprekPlannen) -> None:
-    overdracht = open_overdracht(session, casus)
+def _plan_driegesprek(u: Uitvoering) -> None:
+    invoer: DriegesprekPlannen = u.invoer
+    overdracht = open_overdracht(u.session, u.casus)
     overdracht.driegesprek_op = invoer.datum_tijd
     overdracht.locatie = invoer.locatie.value
     overdracht.deelnemers = sorted(d.value for d in set(invoer.deelnemers))
     overdracht.status = OverdrachtStatus.driegesprek_gepland
-    session.add(overdracht)
+    u.session.add(overdracht)
 
 
 def _rond_overdracht_af(session, casus, invoer: OverdrachtAfronden, moment) -> None:
@@ -369,6 +401,22 @@ def _monitoring(session, casus, invoer: MonitoringBeslissing, ctx, instellingen,
         naar = invoer.naar(ctx)
     ga_naar(session, casus, naar, door, instellingen, reden=f"Monitoring: {invoer.uitkomst.value}", tijdstip=moment)
     return naar
+
+
+# What each kind of decision does to the casus store, in the caller's transaction; returns the
+# state the casus moved to (None: it stays). One row per Beslismoment, like BESLISSINGEN.
+EFFECTEN: dict[Beslismoment, Callable[[Uitvoering], Status | None]] = {
+    Beslismoment.acute_actie: _ga_verder,
+    Beslismoment.besluit: _besluit_na_veiligheidsbeoordeling,
+    Beslismoment.werkvoorraad: _ga_verder,
+    Beslismoment.uitkomst_onderzoek: _uitkomst_onderzoek,
+    Beslismoment.uitkomst_venv: _ga_verder,
+    Beslismoment.uitkomst_rvdk: _ga_verder,
+    Beslismoment.overdracht_gegevens: _overdracht_vastleggen,
+    Beslismoment.driegesprek: _plan_driegesprek,
+    Beslismoment.overdracht_afronden: _overdracht_afronden,
+    Beslismoment.monitoring: _monitoringmoment,
+}
 
 
 def formulier_is_verouderd(formulier_voor: str | None, sleutel: str) -> bool:

@@ -28,7 +28,7 @@ from models.dossier import audit, markeer_voldaan, voeg_termijn_toe
 from models.instellingen import Instellingen, TermijnSoort, Urgentie
 from models.kalender import AMSTERDAM, Werkkalender
 from models.levensloop import Status
-from models.termijnbeleid import bereken_termijn, eenheid_van, werkkalender
+from models.termijnbeleid import bereken_termijn, contactregel, werkkalender
 from models.typen import UTCDateTime, Versleuteld, nu
 
 
@@ -198,10 +198,8 @@ def registreer_contact(
 
 
 def _volgende_contacttermijn(session: Session, casus: Casus, vanaf: dt.datetime, actor: str, regio: Instellingen) -> Termijn:
-    regel = regio.termijnen[TermijnSoort.werkvoorraad_contact].model_copy(
-        update={"aantal": regio.urgenties[Urgentie(casus.urgentie)].contact_interval_werkdagen,
-                "eenheid": eenheid_van(TermijnSoort.werkvoorraad_contact, regio)}
-    )
+    regel = contactregel(regio.termijnen[TermijnSoort.werkvoorraad_contact],
+                         regio.urgenties[Urgentie(casus.urgentie)].contact_interval_werkdagen)
     berekening = bereken_termijn(TermijnSoort.werkvoorraad_contact, regel, vanaf, werkkalender(regio),
                                  regio.kalender.termijn_eindigt_om)
     return voeg_termijn_toe(session, casus, berekening, actor)

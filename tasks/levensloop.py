@@ -24,7 +24,6 @@ from models.besluiten import (
     BESLISSINGEN,
     DEELNEMER_OMSCHRIJVING,
     LOCATIE_OMSCHRIJVING,
-    VRAGEN,
     Bericht,
     Beslismoment,
     BriefOpdracht,
@@ -32,7 +31,6 @@ from models.besluiten import (
     Gevolgd,
     Locatie,
     automatische_stap,
-    nazorg,
     sleutel,
     volgend_beslismoment,
 )
@@ -108,19 +106,6 @@ def _overdracht_feiten(overdracht: Overdracht | None) -> dict | None:
     }
 
 
-def _beginwaarden(moment: Beslismoment, casus: Casus, regio: Instellingen, overdracht: Overdracht | None) -> dict:
-    """Sensible defaults for the form: codes only, never personal data."""
-    gemeente = regio.gemeente(casus.gemeente_code)
-    teams = [t.code for t in gemeente.lokale_teams]
-    if moment is Beslismoment.overdracht_afronden and overdracht:
-        return {"regie": overdracht.regie}
-    if moment in (Beslismoment.besluit, Beslismoment.werkvoorraad, Beslismoment.uitkomst_onderzoek,
-                  Beslismoment.uitkomst_venv, Beslismoment.uitkomst_rvdk, Beslismoment.overdracht_gegevens):
-        return {"lokaal_team": teams[0], "overdracht_type": gemeente.voorkeur_overdracht.value,
-                "regie": "lokaal_team"}
-    return {}
-
-
 def _beschrijving(session: Session, casus: Casus, moment: Beslismoment, regio: Instellingen,
                   modus: CapaciteitsModus, overdracht: Overdracht | None, fouten: list[str]) -> str:
     gemeente = regio.gemeente(casus.gemeente_code)
@@ -131,7 +116,7 @@ def _beschrijving(session: Session, casus: Casus, moment: Beslismoment, regio: I
                       "vervalt_op": [t.vervalt_op for t in open_termijnen(session, casus, TermijnSoort.monitoring)]}
     return render(
         "casus/vraag.md.j2",
-        vraag=VRAGEN[moment], moment=moment.value, referentie=casus.referentie, gemeente_naam=gemeente.naam,
+        vraag=BESLISSINGEN[moment].vraag, moment=moment.value, referentie=casus.referentie, gemeente_naam=gemeente.naam,
         gemeente_code=gemeente.code, urgentie=casus.urgentie, status=casus.status, buiten_beeld=casus.buiten_beeld,
         continuiteitsplan=modus is CapaciteitsModus.continuiteitsplan,
         termijnen=open_termijnen(session, casus), gepland=ctx.gepland.value if ctx.gepland else None,
@@ -156,6 +141,7 @@ def lees_stap(casus_referentie: str, fouten: list[str] | None = None) -> Stap:
             return Stap(**basis, automatisch=naar.value)
         moment = volgend_beslismoment(stand)
         overdracht = voortgang.open_overdracht(session, casus)
+        gemeente = regio.gemeente(casus.gemeente_code)
         sleutel_nu = sleutel(casus.referentie, moment, voortgang.volgnummer(session, casus, moment))
         return Stap(
             **basis,
@@ -163,8 +149,9 @@ def lees_stap(casus_referentie: str, fouten: list[str] | None = None) -> Stap:
             sleutel=sleutel_nu,
             beschrijving=_beschrijving(session, casus, moment, regio, modus, overdracht, fouten or []),
             # The form says which occurrence it is for: a stale form is refused (verwerk_beslissing).
-            beginwaarden=_beginwaarden(moment, casus, regio, overdracht) | {"formulier_voor": sleutel_nu},
-            teams=[t.code for t in regio.gemeente(casus.gemeente_code).lokale_teams],
+            beginwaarden=BESLISSINGEN[moment].beginwaarden(gemeente, overdracht.regie if overdracht else None)
+            | {"formulier_voor": sleutel_nu},
+            teams=[t.code for t in gemeente.lokale_teams],
         )
 
 
@@ -236,7 +223,7 @@ def _verouderd_formulier(session: Session, casus: Casus, formulier_voor: str) ->
     beslissing, laatste = voortgang.wat_veranderde(session, casus, formulier_voor)
     return render(
         "casus/verouderd_formulier.md.j2", formulier_voor=formulier_voor,
-        vraag=VRAGEN[Beslismoment(beslissing.moment)] if beslissing else None, beslissing=beslissing,
+        vraag=BESLISSINGEN[Beslismoment(beslissing.moment)].vraag if beslissing else None, beslissing=beslissing,
         laatste=laatste, status=casus.status,
     ).strip().replace("\n", " ")
 
@@ -287,8 +274,9 @@ def open_nazorg(casus_referentie: str) -> list[NazorgOpdracht]:
                                      "opnieuw gevraagd.", casus_referentie, weg.sleutel, weg.keuze)
         for beslissing in voortgang.open_nazorg(session, casus):
             overdracht = _overdracht_feiten(_overdracht_van(session, casus))
-            gevolg = nazorg(Gevolgd(
-                moment=Beslismoment(beslissing.moment), keuze=beslissing.keuze, van=Status(beslissing.van_status),
+            moment = Beslismoment(beslissing.moment)
+            gevolg = BESLISSINGEN[moment].nazorg(Gevolgd(
+                moment=moment, keuze=beslissing.keuze, van=Status(beslissing.van_status),
                 naar=Status(beslissing.naar_status) if beslissing.naar_status else None,
                 details=beslissing.details, overdracht=overdracht,
             ))
@@ -347,7 +335,7 @@ def publiceer_casusoverzicht(casus_referentie: str) -> None:
         markdown = render(
             "casus/overzicht.md.j2", referentie=casus.referentie, gemeente_naam=gemeente.naam,
             gemeente_code=gemeente.code, urgentie=casus.urgentie, status=casus.status,
-            status_sinds=casus.status_sinds, wacht_op=VRAGEN[moment] if moment else None,
+            status_sinds=casus.status_sinds, wacht_op=BESLISSINGEN[moment].vraag if moment else None,
             lokaal_team=casus.lokaal_team_code, regie=casus.regie, buiten_beeld=casus.buiten_beeld,
             aantal_meldingen=casus.aantal_meldingen, termijnen=_termijnstanden(session, casus),
             tijdlijn=_tijdlijn(session, casus), onbezorgd=_onbezorgd(session, casus),

@@ -5,6 +5,8 @@
   while the decision is carried out, leaves none of it, and the casus can be decided as usual.
 - A form answered for a decision occurrence that is already decided (a second browser tab) is
   refused with a Dutch message naming what changed and who changed it, and changes nothing.
+- Every kind of decision is one class (question, form, rules, follow-ups) and one effect, each
+  found by its moment in one table.
 """
 
 from __future__ import annotations
@@ -68,6 +70,33 @@ def _beslis(engine, instellingen, referentie, invoer, sleutel):
         casus = casus_op_referentie(session, referentie)
         ctx = voortgang.context(session, casus, instellingen, CapaciteitsModus.normaal)
         voortgang.leg_beslissing_vast(session, casus, sleutel, invoer, ctx, instellingen)
+
+
+# --- item: a decision is one class and one row ------------------------------------------------
+
+
+def test_every_kind_of_decision_has_its_question_form_follow_ups_and_effect_in_one_row_of_each_table():
+    """Adding a kind of decision is one class in models.besluiten.BESLISSINGEN and one row in
+    models.voortgang.EFFECTEN: a moment missing from either table fails here, not when a casus
+    reaches it."""
+    from flows.formulieren import beslisformulier
+    from models.besluiten import BESLISSINGEN, Beslismoment, Gevolgd, Nazorg
+    from models.voortgang import EFFECTEN
+
+    assert sorted(BESLISSINGEN) == sorted(EFFECTEN) == sorted(Beslismoment)
+    assert len(set(BESLISSINGEN.values())) == len(Beslismoment)  # one class per kind
+    vragen = [soort.vraag for soort in BESLISSINGEN.values()]
+    assert len(set(vragen)) == len(vragen) and all(vragen)
+    overdracht = {"lokaal_team_code": "GEN-SD", "regie": "lokaal_team", "driegesprek_op": "2026-12-01T10:00:00+01:00",
+                  "locatie": "online", "deelnemers": ["gezin", "veilig_thuis", "lokaal_team"]}
+    for moment, soort in BESLISSINGEN.items():
+        assert soort.moment is moment
+        formulier = beslisformulier(moment, ["GEN-SD"], {}).model_json_schema()["properties"]
+        assert formulier["door"]["title"] == "Uw naam", moment
+        # Whatever its own follow-ups, a decision that closes the casus sends the closure letter.
+        gevolg = soort.nazorg(Gevolgd(moment, "afsluiten", Status.monitoring, Status.afgesloten, overdracht=overdracht))
+        assert isinstance(gevolg, Nazorg) and gevolg.brieven[-1].soort == "afsluiting", moment
+        assert callable(EFFECTEN[moment]), moment
 
 
 # --- item: a decision is one transaction --------------------------------------------------------

@@ -35,17 +35,17 @@ MELDER = b.Geadresseerde(
 VOORBEELDEN = {
     b.BriefSoort.melding_ontvangen: b.MeldingOntvangenGegevens(),
     b.BriefSoort.wachtlijst: b.WachtlijstGegevens(wacht_sinds=dt.date(2026, 10, 1)),
-    b.BriefSoort.overdracht_bevestiging: b.OverdrachtGegevens(lokaal_team_code="GEN-SD", regie=b.Regie.lokaal_team),
+    b.BriefSoort.overdracht_bevestiging: b.OverdrachtBevestigingGegevens(lokaal_team_code="GEN-SD", regie=b.Regie.lokaal_team),
     b.BriefSoort.uitnodiging_driegesprek: b.DriegesprekGegevens(
         lokaal_team_code="GEN-SD", datum=dt.datetime(2026, 12, 3, 14, 30, tzinfo=AMS),
         plaats="Gemeentehuis Gennep, Markt 1, Gennep",
     ),
     b.BriefSoort.afsluiting: b.AfsluitingGegevens(reden=b.AfsluitReden.overgedragen, lokaal_team_code="GEN-SD"),
     b.BriefSoort.terugkoppeling_veiligheidsbeoordeling: b.TerugkoppelingGegevens(
-        besluit=b.Besluit.overdracht, lokaal_team_code="GEN-SD"
+        besluit=b.TerugkoppelingBesluit.overdracht, lokaal_team_code="GEN-SD"
     ),
     b.BriefSoort.terugkoppeling_onderzoek: b.TerugkoppelingOnderzoekGegevens(
-        besluit=b.Besluit.voorwaarden_en_vervolg, lokaal_team_code="GEN-SD"
+        besluit=b.TerugkoppelingBesluit.voorwaarden_en_vervolg, lokaal_team_code="GEN-SD"
     ),
 }
 
