@@ -21,7 +21,7 @@ from sqlmodel import Session
 from models.casus import (
     INTAKE_BRON, AuditEvent, Casus, Huishouden, Kanaal, Melder, MelderSoort, Melding, Persoon, Rol, Termijn,
 )
-from models.dossier import termijn_record
+from models.dossier import audit_rij, termijn_record
 from models.instellingen import TIJDZONE, Instellingen, InvoerInstellingen, Urgentie
 from models.levensloop import OPEN_STATUSSEN, Status
 from models.referenties import meldingreferentie, nieuwe_casusreferenties
@@ -339,11 +339,9 @@ def registreer_meldingen(
 
     _voeg_in(session, Termijn, _intake_termijnen(nieuw, melding_rijen, melding_ids, instellingen))
     _voeg_in(session, AuditEvent, [
-        dict(casus_id=rij["casus_id"], tijdstip=nu(), actor=actor,
-             actie="hermelding_geregistreerd" if rij["hermelding"] else "melding_geregistreerd",
-             van_status=None, naar_status=None, reden=None,
-             details=dict(melding=rij["referentie"], urgentie=rij["urgentie"], kanaal=rij["kanaal"],
-                          **({"bron": rij["bron"], "extern_id": rij["extern_id"]} if rij["bron"] else {})))
+        audit_rij(rij["casus_id"], actor, "hermelding_geregistreerd" if rij["hermelding"] else "melding_geregistreerd",
+                  details=dict(melding=rij["referentie"], urgentie=rij["urgentie"], kanaal=rij["kanaal"],
+                               **({"bron": rij["bron"], "extern_id": rij["extern_id"]} if rij["bron"] else {})))
         for rij in melding_rijen
     ])
     return resultaat
