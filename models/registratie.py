@@ -180,6 +180,26 @@ class MeldingInvoer(_Invoer):
         return self
 
 
+def als_meldinginvoer(formulier: dict, bron: str, extern_id: str) -> tuple[str, dict]:
+    """A submitted intake form as (who entered it, the data for MeldingInvoer): empty optional
+    fields mean 'unknown'."""
+
+    def leeg(waarde) -> bool:
+        return waarde is None or waarde == "" or waarde == {}
+
+    def zonder_lege(waarde):
+        if isinstance(waarde, dict):
+            gevuld = {k: zonder_lege(v) for k, v in waarde.items()}
+            return {k: v for k, v in gevuld.items() if not leeg(v)}
+        if isinstance(waarde, list):
+            return [zonder_lege(v) for v in waarde]
+        return waarde.strip() if isinstance(waarde, str) else waarde
+
+    gegevens = zonder_lege(dict(formulier))
+    door = str(gegevens.pop("door", "")).strip()
+    return door, {**gegevens, "bron": bron, "extern_id": extern_id}
+
+
 def controleer_tegen_instellingen(invoer: MeldingInvoer, instellingen: Instellingen) -> list[str]:
     """Checks that need the region's settings. Returns Dutch reasons, empty when fine."""
     codes = {g.code for g in instellingen.gemeenten}
