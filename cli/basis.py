@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from models.instellingen import OngeldigeInstellingen
+from models.instellingen import TIJDZONE, OngeldigeInstellingen
 
 app = typer.Typer(
     help="Veilig Thuis orkestratie: meldingen, casussen, termijnen en demodata.",
@@ -23,7 +23,6 @@ app = typer.Typer(
 )
 
 JSON_OPTIE = typer.Option(False, "--json", help="Uitvoer als JSON (voor scripts).")
-_WEEKDAGEN = ["ma", "di", "wo", "do", "vr", "za", "zo"]
 
 
 class Gebruikersfout(Exception):
@@ -93,15 +92,46 @@ def amsterdam():
 
 
 def lokaal(moment: dt.datetime | None) -> str:
-    """'vr 27-11-2026 23:59' in Europe/Amsterdam."""
-    if moment is None:
-        return "-"
-    lokaal = moment.astimezone(amsterdam())
-    return f"{_WEEKDAGEN[lokaal.weekday()]} {lokaal:%d-%m-%Y %H:%M}"
+    """'vr 27-11-2026 23:59' in Europe/Amsterdam, as every text shows a moment; '-' for none."""
+    from templates import tijdstip
+
+    return "-" if moment is None else tijdstip(moment)
+
+
+def tijdstip_optie(waarde: str, optie: str, voorbeeld: str, *, wat: str = "geldig tijdstip",
+                   dag_eindigt_om: dt.time | None = None) -> dt.datetime:
+    """A moment typed as an option (ISO 8601); without a timezone it is Dutch local time. With
+    `dag_eindigt_om`, a date alone means that time of that day (when that day's terms expire)."""
+    tekst = waarde.strip()
+    try:
+        if dag_eindigt_om is not None and len(tekst) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(tekst), dag_eindigt_om, tzinfo=amsterdam())
+        moment = dt.datetime.fromisoformat(tekst)
+    except ValueError:
+        raise Gebruikersfout(
+            f"{optie} is geen {wat}. Gebruik bijvoorbeeld {voorbeeld} (zonder tijdzone geldt {TIJDZONE})."
+        ) from None
+    return moment.replace(tzinfo=amsterdam()) if moment.tzinfo is None else moment
 
 
 def iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(amsterdam()).isoformat() if moment else None
+
+
+def zet_weer_klaar(model, nummer: int, als_dict, bevestiging: str, als_json: bool) -> None:
+    """Queue a failed letter or message again (`models.uitgaand.zet_opnieuw_klaar`) and say so."""
+    from models.db import sessie
+    from models.uitgaand import zet_opnieuw_klaar
+
+    try:
+        with sessie() as session:
+            gegevens = als_dict(zet_opnieuw_klaar(session, model, nummer))
+    except (LookupError, ValueError) as exc:
+        raise Gebruikersfout(str(exc)) from None
+    if als_json:
+        toon_json(gegevens)
+    else:
+        typer.echo(bevestiging)
 
 
 def regio_instellingen():

@@ -11,7 +11,8 @@ import json
 
 import typer
 
-from cli.basis import JSON_OPTIE, Gebruikersfout, amsterdam, app, iso, lokaal, netjes, regio_instellingen, toon_json
+from cli.basis import (JSON_OPTIE, Gebruikersfout, app, iso, lokaal, netjes, regio_instellingen, tijdstip_optie,
+                       toon_json, zet_weer_klaar)
 
 brief_app = typer.Typer(help="Brieven aan gezinnen en melders: tonen, maken en opnieuw klaarzetten.",
                         no_args_is_help=True)
@@ -82,18 +83,9 @@ def toon(brief_id: int = BRIEF_ID, als_json: bool = JSON_OPTIE) -> None:
 def opnieuw(brief_id: int = BRIEF_ID, als_json: bool = JSON_OPTIE) -> None:
     """Zet een mislukte brief opnieuw klaar, nadat de oorzaak is verholpen (adres, mailserver, printwachtrij)."""
     from models.communicatie import Brief
-    from models.db import sessie
-    from models.uitgaand import zet_opnieuw_klaar
 
-    try:
-        with sessie() as session:
-            gegevens = _brief_dict(zet_opnieuw_klaar(session, Brief, brief_id))
-    except (LookupError, ValueError) as exc:
-        raise Gebruikersfout(str(exc)) from None
-    if als_json:
-        toon_json(gegevens)
-    else:
-        typer.echo(f"Brief {brief_id} staat weer klaar; de bezorging probeert het binnen vijf minuten opnieuw.")
+    zet_weer_klaar(Brief, brief_id, _brief_dict,
+                   f"Brief {brief_id} staat weer klaar; de bezorging probeert het binnen vijf minuten opnieuw.", als_json)
 
 
 @brief_app.command("maak")
@@ -148,14 +140,7 @@ def registreren(
         gekozen = ContactVorm(vorm.strip().lower())
     except ValueError:
         raise Gebruikersfout(f"--vorm moet een van deze zijn: {', '.join(v.value for v in ContactVorm)}.") from None
-    moment = nu()
-    if tijdstip:
-        try:
-            moment = dt.datetime.fromisoformat(tijdstip)
-        except ValueError:
-            raise Gebruikersfout("--tijdstip is geen geldige datum en tijd (bijv. 2026-11-23T10:30).") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=amsterdam())  # naive = Dutch local time
+    moment = tijdstip_optie(tijdstip, "--tijdstip", "2026-11-23T10:30", wat="geldige datum en tijd") if tijdstip else nu()
     try:
         with sessie() as session:
             casus = casus_op_referentie(session, referentie.strip().upper())

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from models.instellingen import TIJDZONE, Urgentie
 
-from cli.basis import app, JSON_OPTIE, Gebruikersfout, netjes, toon_json, amsterdam, lokaal, iso, regio_instellingen  # noqa: F401
+from cli.basis import app, JSON_OPTIE, Gebruikersfout, netjes, toon_json, lokaal, iso, regio_instellingen, tijdstip_optie  # noqa: F401
 
 
 # --- vt migreer ----------------------------------------------------------------------------------
@@ -100,17 +100,6 @@ def instellingen(als_json: bool = JSON_OPTIE) -> None:
 # --- vt termijnen --------------------------------------------------------------------------------
 
 
-def _tijdstip(waarde: str) -> dt.datetime:
-    try:
-        moment = dt.datetime.fromisoformat(waarde.strip())
-    except ValueError:
-        raise Gebruikersfout(
-            f"--ontvangen is geen geldig tijdstip. Gebruik ISO 8601, bijvoorbeeld 2026-12-23T10:00 "
-            f"(zonder tijdzone geldt {TIJDZONE}) of 2026-12-23T10:00+01:00."
-        ) from None
-    return moment.replace(tzinfo=amsterdam()) if moment.tzinfo is None else moment
-
-
 def _urgentie(waarde: str) -> Urgentie:
     try:
         return Urgentie(waarde.strip().lower())
@@ -131,7 +120,8 @@ def termijnen(
     from models.registratie import vroegste_ontvangstmoment
     from models.termijnbeleid import termijnen_bij_ontvangst
 
-    moment, soort = _tijdstip(ontvangen), _urgentie(urgentie)
+    moment = tijdstip_optie(ontvangen, "--ontvangen", "2026-12-23T10:00 of 2026-12-23T10:00+01:00")
+    soort = _urgentie(urgentie)
     regio = regio_instellingen()
     if moment < vroegste_ontvangstmoment(regio.invoer):
         raise Gebruikersfout(f"--ontvangen ligt vóór {regio.invoer.vroegste_ontvangst:%d-%m-%Y}; eerdere "

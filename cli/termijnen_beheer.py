@@ -7,7 +7,8 @@ import datetime as dt
 
 import typer
 
-from cli.basis import JSON_OPTIE, Gebruikersfout, app, iso, lokaal, netjes, regio_instellingen, toon_json
+from cli.basis import (JSON_OPTIE, Gebruikersfout, app, iso, lokaal, netjes, regio_instellingen, tijdstip_optie,
+                       toon_json)
 from models.instellingen import TIJDZONE, TermijnSoort
 
 termijn_app = typer.Typer(
@@ -112,7 +113,7 @@ def hervatten(
 
 
 def _nieuwe_vervaldatum(tot: str | None, werkdagen: int | None, vervalt_op: dt.datetime) -> dt.datetime:
-    from models.kalender import AMSTERDAM, werkkalender
+    from models.kalender import werkkalender
     from models.termijnbewaking import na_werkdagen
 
     regio = regio_instellingen()
@@ -122,17 +123,8 @@ def _nieuwe_vervaldatum(tot: str | None, werkdagen: int | None, vervalt_op: dt.d
         if werkdagen < 1:
             raise Gebruikersfout("--werkdagen moet 1 of meer zijn.")
         return na_werkdagen(vervalt_op, werkdagen, werkkalender(regio))
-    try:
-        if len(tot.strip()) == 10:  # a date: the term ends at the settings' end time that day
-            return dt.datetime.combine(dt.date.fromisoformat(tot.strip()), regio.kalender.termijn_eindigt_om,
-                                       tzinfo=AMSTERDAM)
-        moment = dt.datetime.fromisoformat(tot.strip())
-    except ValueError:
-        raise Gebruikersfout(
-            f"--tot is geen geldige datum of geldig tijdstip. Gebruik bijvoorbeeld 2026-12-04 of 2026-12-04T17:00 "
-            f"(zonder tijdzone geldt {TIJDZONE})."
-        ) from None
-    return moment.replace(tzinfo=AMSTERDAM) if moment.tzinfo is None else moment
+    return tijdstip_optie(tot, "--tot", "2026-12-04 of 2026-12-04T17:00", wat="geldige datum of geldig tijdstip",
+                          dag_eindigt_om=regio.kalender.termijn_eindigt_om)
 
 
 @termijn_app.command()
@@ -194,19 +186,9 @@ def over_tijd(
 
 
 def _peildatum(waarde: str) -> dt.datetime:
-    from models.kalender import AMSTERDAM
-
-    try:
-        if len(waarde.strip()) == 10:  # a date: the end of that day, when that day's terms expire
-            return dt.datetime.combine(dt.date.fromisoformat(waarde.strip()),
-                                       regio_instellingen().kalender.termijn_eindigt_om, tzinfo=AMSTERDAM)
-        moment = dt.datetime.fromisoformat(waarde.strip())
-    except ValueError:
-        raise Gebruikersfout(
-            f"--peildatum is geen geldige datum of geldig tijdstip. Gebruik bijvoorbeeld 2027-01-08 of "
-            f"2027-01-08T09:00 (zonder tijdzone geldt {TIJDZONE})."
-        ) from None
-    return moment.replace(tzinfo=AMSTERDAM) if moment.tzinfo is None else moment
+    """A date means the end of that day, when that day's terms expire."""
+    return tijdstip_optie(waarde, "--peildatum", "2027-01-08 of 2027-01-08T09:00", wat="geldige datum of geldig tijdstip",
+                          dag_eindigt_om=regio_instellingen().kalender.termijn_eindigt_om)
 
 
 @termijn_app.command()

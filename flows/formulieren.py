@@ -183,23 +183,3 @@ def intakeformulier(gemeenten: list[str]) -> type[RunInput]:
         gemeente_code=(Literal[tuple(gemeenten)], Field(title=gemeente.title, description=gemeente.description,
                                                         json_schema_extra=gemeente.json_schema_extra)),
     )
-
-
-def als_meldinginvoer(formulier: dict, bron: str, extern_id: str) -> tuple[str, dict]:
-    """(who entered it, the data for MeldingInvoer): empty optional fields mean 'unknown'."""
-
-    def leeg(waarde) -> bool:
-        return waarde is None or waarde == "" or waarde == {}
-
-    def zonder_lege(waarde):
-        if isinstance(waarde, dict):
-            gevuld = {k: zonder_lege(v) for k, v in waarde.items()}
-            return {k: v for k, v in gevuld.items() if not leeg(v)}
-        if isinstance(waarde, list):
-            return [zonder_lege(v) for v in waarde]
-        return waarde.strip() if isinstance(waarde, str) else waarde
-
-    gegevens = zonder_lege(dict(formulier))
-    door = str(gegevens.pop("door", "")).strip()
-    return door, {**gegevens, "bron": bron, "extern_id": extern_id}
-

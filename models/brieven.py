@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlmodel import Session, select
@@ -30,11 +29,11 @@ from models import pdf, uitgaand
 from models.besluiten import Regie
 from models.casus import Casus, Huishouden, Melder, MelderSoort, Melding, Persoon, Rol
 from models.communicatie import Brief
-from models.instellingen import TIJDZONE, Afzender, Instellingen, LokaalTeamInstelling, Omgeving
+from models.instellingen import Afzender, Instellingen, LokaalTeamInstelling, Omgeving
+from models.kalender import AMSTERDAM
 from models.levensloop import Status
 
 TEMPLATE_MAP = Path(__file__).resolve().parent.parent / "templates"
-AMSTERDAM = ZoneInfo(TIJDZONE)
 _WEEKDAGEN = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
@@ -39,6 +40,31 @@ def casus_op_referentie(session: Session, referentie: str) -> Casus:
     return casus
 
 
+def audit_rij(
+    casus_id: int | None,
+    actor: str,
+    actie: str,
+    *,
+    reden: str | None = None,
+    van: Status | None = None,
+    naar: Status | None = None,
+    tijdstip: dt.datetime | None = None,
+    details: Mapping[str, object] = {},
+) -> dict:
+    """Column values of one audit event (shared by the ORM path and bulk inserts). The free
+    details are one mapping, so a detail named like a column can never land in that column."""
+    return dict(
+        casus_id=casus_id,
+        tijdstip=tijdstip or nu(),
+        actor=actor,
+        actie=actie,
+        van_status=van,
+        naar_status=naar,
+        reden=reden,
+        details=dict(details),
+    )
+
+
 def audit(
     session: Session,
     casus: Casus | None,
@@ -49,19 +75,11 @@ def audit(
     van: Status | None = None,
     naar: Status | None = None,
     tijdstip: dt.datetime | None = None,
-    **details,
+    details: Mapping[str, object] = {},
 ) -> AuditEvent:
     """Append one event. `details` must hold references and codes only, never personal data."""
-    event = AuditEvent(
-        casus_id=casus.id if casus else None,
-        tijdstip=tijdstip or nu(),
-        actor=actor,
-        actie=actie,
-        van_status=van,
-        naar_status=naar,
-        reden=reden,
-        details=details,
-    )
+    event = AuditEvent(**audit_rij(casus.id if casus else None, actor, actie, reden=reden, van=van, naar=naar,
+                                   tijdstip=tijdstip, details=details))
     session.add(event)
     return event
 
@@ -81,7 +99,7 @@ def wijzig_status(
     actor: str,
     reden: str | None = None,
     tijdstip: dt.datetime | None = None,
-    **details,
+    details: Mapping[str, object] = {},
 ) -> AuditEvent:
     """Move a casus to another state, if the lifecycle allows it, and audit it."""
     van = Status(casus.status)
@@ -92,26 +110,9 @@ def wijzig_status(
     if naar is Status.afgesloten:
         casus.afgesloten_op = tijdstip
     session.add(casus)
-    event = audit(session, casus, actor, "status", reden=reden, van=van, naar=naar, tijdstip=tijdstip, **details)
+    event = audit(session, casus, actor, "status", reden=reden, van=van, naar=naar, tijdstip=tijdstip, details=details)
     _bewaar(session, casus)
     return event
-
-
-def wijzig_casus(session: Session, casus: Casus, actor: str, actie: str, reden: str | None = None, **velden) -> AuditEvent:
-    """Change other fields of a casus (regie, lokaal team, buiten beeld ...) with an audit event.
-    Only non-personal fields live on Casus, so their values may go into the audit details."""
-    oud = {k: getattr(casus, k) for k in velden}
-    for naam, waarde in velden.items():
-        setattr(casus, naam, waarde)
-    session.add(casus)
-    event = audit(session, casus, actor, actie, reden=reden, van_status=casus.status,
-                  oud={k: _json(v) for k, v in oud.items()}, nieuw={k: _json(v) for k, v in velden.items()})
-    _bewaar(session, casus)
-    return event
-
-
-def _json(waarde):
-    return waarde.isoformat() if isinstance(waarde, dt.datetime) else waarde
 
 
 # --- Terms ----------------------------------------------------------------------------------
@@ -139,8 +140,8 @@ def voeg_termijn_toe(
     termijn = Termijn(**termijn_record(casus.id, berekening, melding_id))
     session.add(termijn)
     session.flush()
-    audit(session, casus, actor, "termijn_gestart", termijn_id=termijn.id, soort=berekening.soort.value,
-          vervalt_op=berekening.vervalt_op.isoformat())
+    audit(session, casus, actor, "termijn_gestart", details=dict(
+        termijn_id=termijn.id, soort=berekening.soort.value, vervalt_op=berekening.vervalt_op.isoformat()))
     return termijn
 
 
@@ -161,8 +162,8 @@ def markeer_voldaan(
         termijn.voldaan_op = tijdstip
         termijn.volgende_actie_op = None
         session.add(termijn)
-        audit(session, casus, actor, "termijn_voldaan", tijdstip=tijdstip, termijn_id=termijn.id,
-              soort=soort.value, op_tijd=tijdstip <= termijn.vervalt_op)
+        audit(session, casus, actor, "termijn_voldaan", tijdstip=tijdstip, details=dict(
+            termijn_id=termijn.id, soort=soort.value, op_tijd=tijdstip <= termijn.vervalt_op))
     session.flush()
     return voldaan
 
@@ -183,7 +184,7 @@ def schort_op(session: Session, casus: Casus, termijn: Termijn, actor: str, rede
     termijn.opschort_reden = reden
     session.add(termijn)
     audit(session, casus, actor, "termijn_opgeschort", reden=reden, tijdstip=termijn.opgeschort_op,
-          termijn_id=termijn.id, soort=termijn.soort)
+          details=dict(termijn_id=termijn.id, soort=termijn.soort))
     session.flush()
 
 
@@ -205,9 +206,9 @@ def hervat(session: Session, casus: Casus, termijn: Termijn, actor: str,
     termijn.opgeschort_op = None
     herplan(termijn, tijdstip, opnieuw=False)
     session.add(termijn)
-    audit(session, casus, actor, "termijn_hervat", tijdstip=tijdstip, termijn_id=termijn.id,
-          soort=termijn.soort, opgeschort_seconden=int(duur.total_seconds()),
-          vervalt_op=termijn.vervalt_op.isoformat())
+    audit(session, casus, actor, "termijn_hervat", tijdstip=tijdstip, details=dict(
+        termijn_id=termijn.id, soort=termijn.soort, opgeschort_seconden=int(duur.total_seconds()),
+        vervalt_op=termijn.vervalt_op.isoformat()))
     session.flush()
 
 
@@ -232,8 +233,8 @@ def verleng(session: Session, casus: Casus, termijn: Termijn, nieuwe_vervaldatum
     termijn.verleng_reden = reden
     herplan(termijn, tijdstip)
     session.add(termijn)
-    audit(session, casus, actor, "termijn_verlengd", reden=reden, tijdstip=tijdstip, termijn_id=termijn.id,
-          soort=termijn.soort, van=oud.isoformat(), naar=nieuwe_vervaldatum.isoformat())
+    audit(session, casus, actor, "termijn_verlengd", reden=reden, tijdstip=tijdstip, details=dict(
+        termijn_id=termijn.id, soort=termijn.soort, van=oud.isoformat(), naar=nieuwe_vervaldatum.isoformat()))
     session.flush()
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from models.casus import (
     INTAKE_BRON, AuditEvent, Casus, Huishouden, Kanaal, Melder, MelderSoort, Melding, Persoon, Rol, Termijn,
 )
-from models.dossier import termijn_record
+from models.dossier import audit_rij, termijn_record
 from models.instellingen import TIJDZONE, Instellingen, InvoerInstellingen, Urgentie
 from models.levensloop import OPEN_STATUSSEN, Status
 from models.referenties import meldingreferentie, nieuwe_casusreferenties
@@ -178,6 +178,26 @@ class MeldingInvoer(_Invoer):
         if self.gezin_brief_per_email and not self.gezin_email:
             raise ValueError("gezin_brief_per_email vraagt om gezin_email")
         return self
+
+
+def als_meldinginvoer(formulier: dict, bron: str, extern_id: str) -> tuple[str, dict]:
+    """A submitted intake form as (who entered it, the data for MeldingInvoer): empty optional
+    fields mean 'unknown'."""
+
+    def leeg(waarde) -> bool:
+        return waarde is None or waarde == "" or waarde == {}
+
+    def zonder_lege(waarde):
+        if isinstance(waarde, dict):
+            gevuld = {k: zonder_lege(v) for k, v in waarde.items()}
+            return {k: v for k, v in gevuld.items() if not leeg(v)}
+        if isinstance(waarde, list):
+            return [zonder_lege(v) for v in waarde]
+        return waarde.strip() if isinstance(waarde, str) else waarde
+
+    gegevens = zonder_lege(dict(formulier))
+    door = str(gegevens.pop("door", "")).strip()
+    return door, {**gegevens, "bron": bron, "extern_id": extern_id}
 
 
 def controleer_tegen_instellingen(invoer: MeldingInvoer, instellingen: Instellingen) -> list[str]:
@@ -339,11 +359,9 @@ def registreer_meldingen(
 
     _voeg_in(session, Termijn, _intake_termijnen(nieuw, melding_rijen, melding_ids, instellingen))
     _voeg_in(session, AuditEvent, [
-        dict(casus_id=rij["casus_id"], tijdstip=nu(), actor=actor,
-             actie="hermelding_geregistreerd" if rij["hermelding"] else "melding_geregistreerd",
-             van_status=None, naar_status=None, reden=None,
-             details=dict(melding=rij["referentie"], urgentie=rij["urgentie"], kanaal=rij["kanaal"],
-                          **({"bron": rij["bron"], "extern_id": rij["extern_id"]} if rij["bron"] else {})))
+        audit_rij(rij["casus_id"], actor, "hermelding_geregistreerd" if rij["hermelding"] else "melding_geregistreerd",
+                  details=dict(melding=rij["referentie"], urgentie=rij["urgentie"], kanaal=rij["kanaal"],
+                               **({"bron": rij["bron"], "extern_id": rij["extern_id"]} if rij["bron"] else {})))
         for rij in melding_rijen
     ])
     return resultaat

@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from models.casus import AuditEvent, Casus, Termijn
 from models.communicatie import Notificatie
+from models.dossier import audit_rij
 from models.instellingen import EscalatieMoment, EscalatieStap, Instellingen, TermijnSoort, instellingen
 from models.kalender import AMSTERDAM, Werkkalender, werkkalender
 from models.ontvangers import rol
@@ -341,10 +342,9 @@ def _audit(session: Session, gevuurd: Sequence[Stapbesluit], moment: dt.datetime
     if not gevuurd:
         return
     session.execute(insert(AuditEvent.__table__), [
-        dict(casus_id=b.termijn.casus_id, tijdstip=moment, actor=ACTOR, actie="escalatie",
-             van_status=None, naar_status=None, reden=None,
-             details=dict(termijn_id=b.termijn.termijn_id, soort=b.termijn.soort, stap=b.stap.naam,
-                          rollen=list(b.stap.rollen), vervalt_op=b.termijn.vervalt_op.isoformat()))
+        audit_rij(b.termijn.casus_id, ACTOR, "escalatie", tijdstip=moment, details=dict(
+            termijn_id=b.termijn.termijn_id, soort=b.termijn.soort, stap=b.stap.naam,
+            rollen=list(b.stap.rollen), vervalt_op=b.termijn.vervalt_op.isoformat()))
         for b in gevuurd
     ])
 

@@ -188,7 +188,7 @@ def ga_naar(session: Session, casus: Casus, naar: Status, actor: str, instelling
     soorten = list(TermijnSoort) if naar is S.afgesloten else TERMIJNEN_BIJ_AFRONDING.get(van, [])
     for soort in soorten:
         markeer_voldaan(session, casus, soort, actor, tijdstip=tijdstip)
-    wijzig_status(session, casus, naar, actor, reden=reden, tijdstip=tijdstip, **details)
+    wijzig_status(session, casus, naar, actor, reden=reden, tijdstip=tijdstip, details=details)
     start_termijnen_van_stap(session, casus, instellingen, actor)
 
 
@@ -231,8 +231,8 @@ def leg_beslissing_vast(
     naar = EFFECTEN[invoer.moment](Uitvoering(session, casus, record, invoer, ctx, instellingen, moment))
     record.naar_status = naar.value if naar else None
     session.add(record)
-    audit(session, casus, invoer.door, "besluit", tijdstip=moment, besluit=invoer.keuze,
-          moment=invoer.moment.value, beslissing=sleutel, **record.details)
+    audit(session, casus, invoer.door, "besluit", tijdstip=moment, details=dict(
+          besluit=invoer.keuze, moment=invoer.moment.value, beslissing=sleutel, **record.details))
     session.flush()
     return record
 
@@ -267,8 +267,8 @@ def trek_onuitgevoerde_in(session: Session, casus: Casus) -> list[Beslissing]:
     for beslissing in weg:
         audit(session, casus, ORKESTRATIE, "besluit_niet_uitgevoerd",
               reden=f"Besluit van {beslissing.door} door een storing niet uitgevoerd; het wordt opnieuw gevraagd",
-              beslissing=beslissing.sleutel, moment=beslissing.moment, besluit=beslissing.keuze,
-              genomen_op=beslissing.genomen_op.isoformat())
+              details=dict(beslissing=beslissing.sleutel, moment=beslissing.moment, besluit=beslissing.keuze,
+                           genomen_op=beslissing.genomen_op.isoformat()))
     if weg:
         session.execute(delete(Beslissing).where(Beslissing.id.in_([b.id for b in weg])))
     return weg
@@ -372,8 +372,8 @@ def _rond_overdracht_af(session, casus, invoer: OverdrachtAfronden, moment) -> N
     session.add(overdracht)
     casus.lokaal_team_code = overdracht.lokaal_team_code
     casus.regie = overdracht.regie
-    audit(session, casus, invoer.door, "overdracht_afgerond", tijdstip=moment, type=overdracht.type,
-          lokaal_team=overdracht.lokaal_team_code, regie=overdracht.regie)
+    audit(session, casus, invoer.door, "overdracht_afgerond", tijdstip=moment, details=dict(
+          type=overdracht.type, lokaal_team=overdracht.lokaal_team_code, regie=overdracht.regie))
 
 
 def _monitoring(session, casus, invoer: MonitoringBeslissing, ctx, instellingen, moment) -> Status | None:
@@ -382,15 +382,15 @@ def _monitoring(session, casus, invoer: MonitoringBeslissing, ctx, instellingen,
         # Flagged and reported; the casus stays open until someone decides what happens.
         casus.buiten_beeld = True
         session.add(casus)
-        event = audit(session, casus, door, "buiten_beeld", reden=invoer.reden_buiten_beeld.value, tijdstip=moment)
-        event.details = {"reden": invoer.reden_buiten_beeld.value}
+        audit(session, casus, door, "buiten_beeld", reden=invoer.reden_buiten_beeld.value, tijdstip=moment,
+              details={"reden": invoer.reden_buiten_beeld.value})
         session.flush()
         return None
     if casus.buiten_beeld and invoer.uitkomst is not MonitoringUitkomst.afsluiten:
         # Seen again (safe or not): no longer out of sight. Closed while out of sight: it stays flagged.
         casus.buiten_beeld = False
         session.add(casus)
-        audit(session, casus, door, "weer_in_beeld", tijdstip=moment, uitkomst=invoer.uitkomst.value)
+        audit(session, casus, door, "weer_in_beeld", tijdstip=moment, details={"uitkomst": invoer.uitkomst.value})
     if invoer.uitkomst is MonitoringUitkomst.veilig:
         markeer_voldaan(session, casus, TermijnSoort.monitoring, door, tijdstip=moment)
         if start_termijnen_van_stap(session, casus, instellingen, door):

@@ -189,8 +189,8 @@ def registreer_contact(
                             medewerker=medewerker, notitie=notitie or None)
     session.add(contact)
     session.flush()
-    audit(session, casus, medewerker, "contactmoment", tijdstip=tijdstip, contactmoment_id=contact.id,
-          vorm=vorm.value, bereikt=bereikt)
+    audit(session, casus, medewerker, "contactmoment", tijdstip=tijdstip,
+          details=dict(contactmoment_id=contact.id, vorm=vorm.value, bereikt=bereikt))
     if bereikt and markeer_voldaan(session, casus, TermijnSoort.werkvoorraad_contact, medewerker, tijdstip) \
             and casus.status == Status.werkvoorraad:
         _volgende_contacttermijn(session, casus, tijdstip, medewerker, regio)

@@ -131,8 +131,8 @@ def _meld_onbestelbaar(session: Session, notificatie: Notificatie, regio: Instel
                      deployment=Notificatie.opnieuw_versturen, ui=regio.regio.ui_basis_url.rstrip("/")),
     )
     if casus is not None:
-        audit(session, casus, "orkestratie", "bericht_onbestelbaar", notificatie_id=notificatie.id,
-              soort=notificatie.soort, pogingen=notificatie.pogingen)
+        audit(session, casus, "orkestratie", "bericht_onbestelbaar", details=dict(
+            notificatie_id=notificatie.id, soort=notificatie.soort, pogingen=notificatie.pogingen))
     return tweede_kanaal
 
 

@@ -137,9 +137,9 @@ def rond_af(session: Session, voorbereid: Voorbereid, pdf: bytes, regio: Instell
     brief.pad, brief.checksum = relatief, b.checksum(pdf)
     session.add(brief)
     session.flush()
-    audit(session, verzoek.casus, ACTOR, "brief_aangemaakt", brief_id=brief.id, soort=brief.soort,
-          aanleiding=brief.aanleiding, ontvanger=brief.ontvanger, kanaal=brief.kanaal,
-          template_versie=brief.template_versie)
+    audit(session, verzoek.casus, ACTOR, "brief_aangemaakt", details=dict(
+        brief_id=brief.id, soort=brief.soort, aanleiding=brief.aanleiding, ontvanger=brief.ontvanger,
+        kanaal=brief.kanaal, template_versie=brief.template_versie))
     if voorbereid.kanaal is b.BriefKanaal.geen:
         # No postal address and no e-mail consent: retrying cannot help, staff must act now.
         uitgaand.geef_op(brief, GEEN_ADRES)
@@ -332,7 +332,8 @@ def _meld_onbestelbaar(session: Session, brief: Brief, casus: Casus, regio: Inst
                      pogingen=brief.pogingen, fout=brief.laatste_fout, brief_id=brief.id, blijft_proberen=blijft_proberen,
                      deployment=Brief.opnieuw_versturen, ui=regio.regio.ui_basis_url.rstrip("/")),
     )
-    audit(session, casus, ACTOR, "brief_onbestelbaar", brief_id=brief.id, soort=brief.soort, pogingen=brief.pogingen)
+    audit(session, casus, ACTOR, "brief_onbestelbaar",
+          details=dict(brief_id=brief.id, soort=brief.soort, pogingen=brief.pogingen))
     return tweede_kanaal
 
 
@@ -360,8 +361,8 @@ class Briefbezorging(Bezorgwijze):
         return {"kanaal": adres.ontvanger.kanaal.value}, None
 
     def na_verzending(self, session: Session, brief: Brief, adres: _Adres) -> None:
-        audit(session, session.get(Casus, brief.casus_id), ACTOR, "brief_verzonden", brief_id=brief.id,
-              soort=brief.soort, ontvanger=brief.ontvanger, kanaal=adres.ontvanger.kanaal.value)
+        audit(session, session.get(Casus, brief.casus_id), ACTOR, "brief_verzonden", details=dict(
+            brief_id=brief.id, soort=brief.soort, ontvanger=brief.ontvanger, kanaal=adres.ontvanger.kanaal.value))
 
     def escaleer(self, session: Session, brief: Brief, regio: Instellingen, blijft_proberen: bool) -> int | None:
         return _meld_onbestelbaar(session, brief, session.get(Casus, brief.casus_id), regio, blijft_proberen)

@@ -234,8 +234,8 @@ def _meld(geval: Geval, reden_code: str, reden: str, regio: Instellingen) -> Her
         bericht = _bericht(geval, reden, regio, casus)
         if session.exec(select(Notificatie.id).where(Notificatie.sleutel == bericht["sleutel"])).first():
             return Herstel("al_gemeld")
-        audit(session, casus, ACTOR, NIET_HERSTELD, bevinding=geval.bevinding, oude_staat=geval.oude_staat,
-              oude_run=geval.oude_run, reden=reden_code)
+        audit(session, casus, ACTOR, NIET_HERSTELD, reden=reden_code, details=dict(
+            bevinding=geval.bevinding, oude_staat=geval.oude_staat, oude_run=geval.oude_run))
     _logger().error("Casus %s is buiten beeld (%s) en is niet hersteld: %s.", geval.referentie, geval.bevinding,
                     reden_code)
     return Herstel("gemeld", bericht=bericht)
@@ -265,8 +265,8 @@ def herstel(geval: Geval) -> Herstel:
         casus = session.exec(select(Casus).where(Casus.referentie == geval.referentie)).one()
         # A casus that never had a run (demo data, an import) is started, not restored.
         actie = GESTART if geval.bevinding == Bevinding.geen_run else HERSTELD
-        audit(session, casus, ACTOR, actie, bevinding=geval.bevinding, oude_staat=geval.oude_staat,
-              oude_run=geval.oude_run, nieuwe_run=nieuwe_run)
+        audit(session, casus, ACTOR, actie, details=dict(
+            bevinding=geval.bevinding, oude_staat=geval.oude_staat, oude_run=geval.oude_run, nieuwe_run=nieuwe_run))
     _logger().warning("Casus %s was buiten beeld (%s); levensloop opnieuw gestart: run %s.", geval.referentie,
                       geval.bevinding, nieuwe_run)
     return Herstel("hersteld", nieuwe_run=nieuwe_run)

@@ -23,7 +23,7 @@ from models.kalender import AMSTERDAM
 from models.typen import nu
 from models.ontvangers import rol
 from models.regio import synchroniseer
-from models.registratie import MeldingInvoer, controleer_tegen_instellingen, registreer_meldingen
+from models.registratie import MeldingInvoer, als_meldinginvoer, controleer_tegen_instellingen, registreer_meldingen
 from models.tekst import REDEN as STUURTEKEN
 from models.tekst import bevat_stuurtekens
 from tasks.invoer import lees_invoer, verwijder_invoer
@@ -88,8 +88,6 @@ def registreer_intake(pauzesleutel: str) -> IntakeUitkomst:
     """Check the submitted form and register the melding (hermelding when the household has an
     open casus; intake terms; audit with the staff member's name). The form's content is deleted
     from Prefect whatever happens."""
-    from flows.formulieren import als_meldinginvoer
-
     run_id = str(flow_run.id)
     regio = instellingen()
     try:

@@ -183,9 +183,9 @@ def escaleer_buiten_beeld(beeld: Werkvoorraadbeeld) -> int:
             return 0
         casussen = {c.id: c for c in session.exec(select(Casus).where(Casus.id.in_([z.casus_id for z in nieuw])))}
         for zorg in nieuw:
-            audit(session, casussen[zorg.casus_id], ACTOR, "buiten_beeld_risico",
+            audit(session, casussen[zorg.casus_id], ACTOR, "buiten_beeld_risico", details=dict(
                   sinds=zorg.buiten_beeld_sinds.isoformat(), urgentie=zorg.urgentie,
-                  werkdagen_te_laat=zorg.werkdagen_te_laat)
+                  werkdagen_te_laat=zorg.werkdagen_te_laat))
         gemeenten = {g.code: g.naam for g in regio.gemeenten}
         onderwerp, inhoud = render_onderwerp_en_inhoud(
             "notificaties/werkvoorraad_buiten_beeld.txt.j2", peildatum=beeld.peildatum,

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from models.kalender import AMSTERDAM
+
 MAP = Path(__file__).resolve().parent
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _DAGEN = ["ma", "di", "wo", "do", "vr", "za", "zo"]
 _MAANDEN = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
             "september", "oktober", "november", "december"]

@@ -15,14 +15,47 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
+from tests.conftest import vrije_poort
+
 REPO = Path(__file__).resolve().parent.parent
 DEPLOYMENTS = ("melding-registreren/melding registreren", "casus-levensloop/casus levensloop")
+
+
+@contextmanager
+def prefect_server(thuis: Path, omgeving: dict[str, str] | None = None) -> Iterator[str]:
+    """`python scripts/prefect_server.py` (as start.sh runs it) on a free port with its own home
+    `thuis`; `omgeving` adds settings. Yields the API URL once the server answers."""
+    poort = vrije_poort()
+    api = f"http://127.0.0.1:{poort}/api"
+    env = {**os.environ, "PREFECT_HOME": str(thuis), "PREFECT_API_URL": api, "PREFECT_UI_API_URL": api,
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(omgeving or {})}
+    with open(thuis / "server.log", "wb") as log:
+        proces = subprocess.Popen(
+            [sys.executable, str(REPO / "scripts" / "prefect_server.py"), "--host", "127.0.0.1", "--port", str(poort)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        einde = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{api}/health", timeout=2) as antwoord:
+                    if antwoord.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > einde or proces.poll() is not None:
+                    raise RuntimeError((thuis / "server.log").read_text()) from None
+                time.sleep(0.5)
+        yield api
+    finally:
+        os.killpg(proces.pid, signal.SIGTERM)
+        proces.wait(timeout=30)
 
 
 @dataclass

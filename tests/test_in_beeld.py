@@ -161,7 +161,7 @@ def test_the_team_leader_hears_at_once_when_a_casus_cannot_be_brought_back(
         vastgelopen.flow_run_id = str(uuid.uuid4())  # a run Prefect does not know
         session.add(vastgelopen)
         for _ in range(regio.levensloop.max_herstarts):
-            audit(session, vastgelopen, "bewaking", "levensloop_hersteld", bevinding="gecrasht")
+            audit(session, vastgelopen, "bewaking", "levensloop_hersteld", details={"bevinding": "gecrasht"})
         referenties = (zonder_run.referentie, vastgelopen.referentie)
 
     assert casussen_in_beeld() == {"gemeld": 2}

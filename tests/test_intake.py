@@ -13,10 +13,10 @@ from prefect import flow, get_client
 from prefect.runtime import flow_run
 from sqlmodel import Session, select
 
-from flows.formulieren import als_meldinginvoer, intakeformulier
+from flows.formulieren import intakeformulier
 from models.casus import AuditEvent, Melding
 from models.db import _normaliseer, engine_voor, migreer
-from models.registratie import MeldingInvoer
+from models.registratie import MeldingInvoer, als_meldinginvoer
 from tasks.intake import INTAKE, registreer_intake, zoek_intake
 from tasks.invoer import sleutelset
 from tests.helpers import FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, gebruik_database, regio_voor_test

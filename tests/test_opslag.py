@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
+from models.casus import AuditEvent
 from models.db import migreer
 from models.referenties import nieuwe_casusreferenties
 from models.regio import synchroniseer
@@ -144,3 +145,70 @@ def test_a_moment_written_by_another_tool_with_its_own_offset_reads_as_the_same_
     with Session(engine) as session:
         [gelezen] = session.exec(select(Melding.ontvangen_op)).all()
     assert gelezen == dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.timezone.utc)
+
+
+# --- the audit trail: a status column only ever holds a lifecycle state --------------------------
+
+def _status_kolommen(engine) -> set:
+    with Session(engine) as session:
+        rijen = session.exec(select(AuditEvent.actie, AuditEvent.van_status, AuditEvent.naar_status)).all()
+    assert rijen
+    return {(actie, waarde) for actie, van, naar in rijen for waarde in (van, naar)}
+
+
+def test_every_audit_event_shows_a_lifecycle_state_or_nothing_as_its_status_change(engine, instellingen):
+    """Extending, suspending and resuming a term and deciding leave their moments in the
+    details; the status columns are what `vt casus` shows as a status change."""
+    from models import voortgang
+    from models.besluiten import BesluitNaVeiligheidsbeoordeling
+    from models.dossier import casus_op_referentie, hervat, open_termijnen, schort_op, verleng
+    from models.instellingen import CapaciteitsModus
+    from models.levensloop import Status
+
+    with Session(engine) as session, session.begin():
+        synchroniseer(session, instellingen)
+        [geregistreerd] = registreer_meldingen(session, [melding()], instellingen, actor="intake")
+        casus = casus_op_referentie(session, geregistreerd.casus_referentie)
+        voortgang.ga_naar(session, casus, Status.veiligheidscheck, "test", instellingen)
+        voortgang.ga_naar(session, casus, Status.veiligheidsbeoordeling, "test", instellingen)
+        [termijn, *_] = open_termijnen(session, casus)
+        verleng(session, casus, termijn, termijn.vervalt_op + dt.timedelta(days=7), "test", "wacht op de school")
+        schort_op(session, casus, termijn, "test", "wacht op informatie")
+        hervat(session, casus, termijn, "test")
+        ctx = voortgang.context(session, casus, instellingen, CapaciteitsModus.normaal)
+        voortgang.leg_beslissing_vast(session, casus, f"{casus.referentie.lower()}-besluit-1",
+                                      BesluitNaVeiligheidsbeoordeling(door="test", besluit="onderzoek"),
+                                      ctx, instellingen)
+
+    toegestaan = {None, *Status}
+    assert {(actie, waarde) for actie, waarde in _status_kolommen(engine) if waarde not in toegestaan} == set()
+    with Session(engine) as session:
+        verlengd = session.exec(select(AuditEvent).where(AuditEvent.actie == "termijn_verlengd")).one()
+    assert verlengd.details["naar"] > verlengd.details["van"]
+
+
+def test_migration_0008_moves_the_moments_of_an_old_extension_out_of_the_status_columns(database_url):
+    """An extension stored the old way had its two deadlines in van_status/naar_status."""
+    from alembic import command
+
+    from models.db import alembic_config, maak_engine
+
+    command.upgrade(alembic_config(database_url), "0007")
+    engine = maak_engine(database_url)
+    van, naar = "2026-11-20T22:59:59+00:00", "2026-11-27T22:59:59+00:00"
+    with engine.begin() as verbinding:
+        verbinding.execute(text(
+            "INSERT INTO auditevent (tijdstip, actor, actie, van_status, naar_status, reden, details) "
+            "VALUES (:t, 'test', 'termijn_verlengd', :van, :naar, 'wacht op de school', :details)"),
+            dict(t=dt.datetime(2026, 11, 18, 12), van=van, naar=naar, details='{"termijn_id": 1, "soort": "onderzoek"}'))
+    try:
+        migreer(database_url)
+        with Session(engine) as session:
+            event = session.exec(select(AuditEvent)).one()
+        assert (event.van_status, event.naar_status) == (None, None)
+        assert event.details == {"termijn_id": 1, "soort": "onderzoek", "van": van, "naar": naar}
+        assert event.reden == "wacht op de school"
+        with pytest.raises(Exception, match="alleen-toevoegen"), engine.begin() as verbinding:
+            verbinding.execute(text("UPDATE auditevent SET reden = 'x'"))  # the trail is append-only again
+    finally:
+        engine.dispose()

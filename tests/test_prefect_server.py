@@ -4,10 +4,6 @@ API gives for refusing a Resume, which the UI shows to staff as it is, is Dutch.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from uuid import UUID
 
@@ -15,8 +11,7 @@ import httpx
 import pytest
 from prefect import flow
 
-from tests.conftest import vrije_poort
-from tests.served import REPO
+from tests.served import prefect_server
 
 
 @flow(name="formulier-wacht")
@@ -28,31 +23,8 @@ def formulier_wacht() -> None:
 def prefect_api(tmp_path_factory):
     """`python scripts/prefect_server.py` on a free port with its own home and database."""
     thuis = tmp_path_factory.mktemp("prefect-server")
-    poort = vrije_poort()
-    api = f"http://127.0.0.1:{poort}/api"
-    env = {**os.environ, "PREFECT_HOME": str(thuis), "PREFECT_API_URL": api,
-           "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{thuis}/prefect.db",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    with open(thuis / "server.log", "wb") as log:
-        proces = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "prefect_server.py"), "--host", "127.0.0.1", "--port", str(poort)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        einde = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{api}/health", timeout=2) as antwoord:
-                    if antwoord.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > einde or proces.poll() is not None:
-                    raise RuntimeError((thuis / "server.log").read_text()) from None
-                time.sleep(0.5)
+    with prefect_server(thuis, {"PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{thuis}/prefect.db"}) as api:
         yield api
-    finally:
-        os.killpg(proces.pid, 15)
-        proces.wait(timeout=30)
 
 
 def _gepauzeerde_run(api: str, keyset: dict | None = None, schema: dict | None = None) -> UUID:

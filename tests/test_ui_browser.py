@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 from sqlmodel import Session, select
 
-from tests.conftest import vrije_poort
 from tests.helpers import regio_voor_test
-from tests.served import REPO, hervat, serveer, wacht_op_run
+from tests.served import hervat, prefect_server, serveer, wacht_op_run
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
@@ -39,31 +35,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def prefect_ui(tmp_path_factory):
     """A Prefect server with its UI on a free port, with its own PREFECT_HOME."""
-    thuis = tmp_path_factory.mktemp("prefect-ui")
-    poort = vrije_poort()
-    api = f"http://127.0.0.1:{poort}/api"
-    env = {**os.environ, "PREFECT_HOME": str(thuis), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_UI_API_URL": api, "PREFECT_API_URL": api}
-    with open(thuis / "server.log", "wb") as log:
-        proces = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "prefect_server.py"), "--host", "127.0.0.1", "--port", str(poort)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        einde = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{api}/health", timeout=2) as antwoord:
-                    if antwoord.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > einde or proces.poll() is not None:
-                    raise RuntimeError((thuis / "server.log").read_text()) from None
-                time.sleep(0.5)
+    with prefect_server(tmp_path_factory.mktemp("prefect-ui")) as api:
         yield api
-    finally:
-        os.killpg(proces.pid, 15)
-        proces.wait(timeout=30)
 
 
 @pytest.fixture
