@@ -180,7 +180,7 @@ def start_termijnen_van_stap(session: Session, casus: Casus, instellingen: Inste
 
 
 def ga_naar(session: Session, casus: Casus, naar: Status, actor: str, instellingen: Instellingen,
-            reden: str | None = None, tijdstip: dt.datetime | None = None, **details) -> None:
+            reden: str | None = None, tijdstip: dt.datetime | None = None) -> None:
     """One step further: the terms of the step left behind are met, the next step's start.
     Closing a casus meets every term still open: nothing escalates on a closed casus."""
     tijdstip = tijdstip or nu()
@@ -188,9 +188,8 @@ def ga_naar(session: Session, casus: Casus, naar: Status, actor: str, instelling
     soorten = list(TermijnSoort) if naar is S.afgesloten else TERMIJNEN_BIJ_AFRONDING.get(van, [])
     for soort in soorten:
         markeer_voldaan(session, casus, soort, actor, tijdstip=tijdstip)
-    wijzig_status(session, casus, naar, actor, reden=reden, tijdstip=tijdstip, details=details)
+    wijzig_status(session, casus, naar, actor, reden=reden, tijdstip=tijdstip)
     start_termijnen_van_stap(session, casus, instellingen, actor)
-
 
 
 def zet_automatische_stap(session: Session, casus: Casus, naar: Status, instellingen: Instellingen) -> None:

@@ -40,7 +40,7 @@ from models.db import sessie
 from models.dossier import GelijktijdigeWijziging, casus_op_referentie, open_termijnen
 from models.fouten import beschrijf_validatiefouten
 from models.instellingen import CapaciteitsModus, Instellingen, TermijnSoort, instellingen
-from models.levensloop import OPEN_STATUSSEN, Status
+from models.levensloop import Status
 from models.ontvangers import adres, rol
 from models.overdracht import Beslissing, Overdracht
 from models.storingspunt import storingspunt
