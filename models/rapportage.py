@@ -726,7 +726,7 @@ def onderdruk(
         # same; the fixed seed keeps a report reproducible.
         toeval = random.Random(len(cellen))
         while len(open_) > 2:
-            vrij = anders({k: toeval.choice((1, -1)) for k in open_})
+            vrij = anders({k: toeval.choice((1, -1)) for k in open_}) & open_
             if not vrij:
                 break
             open_ -= vrij
