@@ -131,7 +131,8 @@ def bouw_regio(session: Session, instellingen) -> None:
     r.status(v[3], (S.onderzoek, op("2026-01-07")))
     r.termijn(v[0], TermijnSoort.werkvoorraad_contact, "2025-12-29")  # open past due
     r.termijn(v[1], TermijnSoort.werkvoorraad_contact, "2025-12-29", voldaan=op("2025-12-28"))
-    audit(session, v[3], "test", "escalatie", tijdstip=op("2025-12-19"), soort="veiligheidsbeoordeling", stap=1)
+    audit(session, v[3], "test", "escalatie", tijdstip=op("2025-12-19"),
+          details={"soort": "veiligheidsbeoordeling", "stap": 1})
 
     # Venlo at the veiligheidsbeoordeling: received 22, 23, 24, 29 and 31 Dec (5, 4, 3, 2, 0 wd).
     # V7's VB (due 31 Dec) is still open: late. V7's household reports again on 30 Dec (hermelding).
@@ -145,7 +146,8 @@ def bouw_regio(session: Session, instellingen) -> None:
     r.casus(VENLO, "2025-12-30", adres=r.adressen[v7.id])  # hermelding
     r.casus(VENLO, "2026-01-05")  # after the period: counts nowhere
     for tijdstip in ("2025-12-30", "2025-12-31"):
-        audit(session, v7, "test", "escalatie", tijdstip=op(tijdstip), soort="veiligheidsbeoordeling", stap=2)
+        audit(session, v7, "test", "escalatie", tijdstip=op(tijdstip),
+              details={"soort": "veiligheidsbeoordeling", "stap": 2})
 
     # Venlo VBs due in the period and closed after the besluit: due 22, 23, 24, 29, 29 Dec,
     # met 19 Dec (on time), 23 Dec (on time), 29 Dec (late), 24 Dec (on time), 30 Dec (late).
@@ -166,10 +168,11 @@ def bouw_regio(session: Session, instellingen) -> None:
         return casus
 
     m1 = naar_overdracht("2025-11-17", "2025-12-10")
-    audit(session, m1, "test", "overdracht_afgerond", tijdstip=op("2025-12-23"), type="warm", regie="lokaal_team")
+    audit(session, m1, "test", "overdracht_afgerond", tijdstip=op("2025-12-23"),
+          details={"type": "warm", "regie": "lokaal_team"})
     r.status(m1, (S.monitoring, op("2025-12-23")))
     m2 = naar_overdracht("2025-11-18", "2025-12-11")
-    audit(session, m2, "test", "overdracht_afgerond", tijdstip=op("2025-12-29"), type="telefonisch")
+    audit(session, m2, "test", "overdracht_afgerond", tijdstip=op("2025-12-29"), details={"type": "telefonisch"})
     r.status(m2, (S.monitoring, op("2025-12-29")))
     h3 = naar_overdracht("2025-11-19", "2025-12-12")
     r.status(h3, (S.afgesloten, op("2025-12-30")))
@@ -196,7 +199,8 @@ def bouw_regio(session: Session, instellingen) -> None:
     schort_op(session, rw[1], opgeschort, "test", "wacht op informatie", tijdstip=op("2025-12-20"))
     contact = r.termijn(rw[0], TermijnSoort.werkvoorraad_contact, "2026-01-02")  # suspended: not a knelpunt
     schort_op(session, rw[0], contact, "test", "gezin op vakantie", tijdstip=op("2025-12-20"))
-    audit(session, rw[0], "test", "escalatie", tijdstip=op("2025-12-29"), soort="voorwaarden_en_vervolg", stap=1)
+    audit(session, rw[0], "test", "escalatie", tijdstip=op("2025-12-29"),
+          details={"soort": "voorwaarden_en_vervolg", "stap": 1})
 
     # Roermond onderzoek since 10 Nov (35 wd); onderzoek terms due 22, 23, 24, 30 Dec and 31 Dec:
     # met 19 Dec, met 23 Dec (on the day), open (late), met 6 Jan (late), met 30 Dec.
