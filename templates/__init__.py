@@ -3,7 +3,9 @@
 StrictUndefined: a template that misses a value fails loudly instead of printing an empty field.
 Every HTML template (`*.html.j2`) escapes every value: a name holding markup is printed as text,
 never interpreted (letters become PDFs that load what the HTML names). Text, markdown and CSV
-templates are not HTML and are not escaped.
+templates are not HTML and are not escaped; free text that staff typed goes into a markdown
+artifact through the `markdown_tekst` filter, so it is shown as typed (no links or images the
+Prefect UI would load).
 """
 
 from __future__ import annotations
@@ -34,6 +36,15 @@ def datum_lang(moment) -> str:
     return f"{moment.day} {_MAANDEN[moment.month - 1]} {moment.year}"
 
 
+_MARKDOWN_TEKENS = str.maketrans({t: f"\\{t}" for t in "\\`*_{}[]()<>#+-.!|~"})
+
+
+def markdown_tekst(tekst: str) -> str:
+    """Free text as literal markdown: every character markdown (or HTML in markdown) acts on is
+    escaped, and line breaks become spaces (one list item stays one line)."""
+    return " ".join(str(tekst).split()).translate(_MARKDOWN_TEKENS)
+
+
 @lru_cache(maxsize=1)
 def omgeving() -> Environment:
     env = Environment(
@@ -46,6 +57,7 @@ def omgeving() -> Environment:
     )
     env.filters["tijdstip"] = tijdstip
     env.filters["datum_lang"] = datum_lang
+    env.filters["markdown_tekst"] = markdown_tekst
     return env
 
 

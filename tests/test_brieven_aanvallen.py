@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import http.server
+import re
 import subprocess
 import threading
 from pathlib import Path
@@ -226,3 +227,27 @@ def test_a_knelpunt_with_markup_is_printed_in_the_report_and_fetches_nothing(eng
     assert verzoeken == [] and "0 embedded files" in bijlagen(pdf)
     assert len(afbeeldingen(pdf)) == 1  # the chart
     assert gedrukt("<script>alert(1)</script>", pdf)
+
+
+@SQLITE
+def test_a_knelpunt_with_a_markdown_image_is_shown_as_typed_in_the_report_artifact(engine, instellingen):
+    """The report artifact is markdown in the Prefect UI: a knelpunt text must not become an
+    image the browser loads, a link or a heading, and it stays one list item."""
+    from models.instellingen import CapaciteitsModus
+    from models.rapportage import MedewerkerKnelpunt, bereken, periode, publiceer, synchroniseer_werkdagen
+    from models.regio import synchroniseer
+    from templates import render
+
+    tekst = "![x](http://127.0.0.1:9/volg.png) [klik](http://x)\n# kop <img src=x>"
+    with Session(engine) as session, session.begin():
+        synchroniseer(session, instellingen)
+        synchroniseer_werkdagen(session, instellingen)
+    with Session(engine) as session:
+        ruw = bereken(session, instellingen, periode(instellingen.rapportage, dt.date(2026, 1, 4)))
+    cijfers = publiceer(ruw, instellingen, CapaciteitsModus.normaal, [MedewerkerKnelpunt("GM0983", tekst)])
+
+    markdown = render("rapport/rapport.md.j2", c=cijfers, versie=1)
+
+    [regel] = [r for r in markdown.splitlines() if "volg" in r]
+    assert r"\!\[x\]\(http://127\.0\.0\.1:9/volg\.png\) \[klik\]\(http://x\) \# kop \<img src=x\>" in regel
+    assert "](http" not in regel and not re.search(r"(?<!\\)<img", markdown)
