@@ -381,7 +381,7 @@ def kale_queries(dialect: str) -> dict[str, str]:
 def kaal(engine, instellingen, periode, jit: bool = False) -> dict[str, list]:
     """The hand-written queries in one transaction. On PostgreSQL with JIT off like the model
     (`models.lezen.rapportage.bereken`), unless `jit`: then with the server's default."""
-    from models.lezen.rapportage import eerdere_perioden
+    from models.regels.perioden import eerdere_perioden
 
     perioden = eerdere_perioden(instellingen.rapportage, periode, instellingen.rapportage.grafiek_perioden)
     assert len(perioden) == 6, "de kale queries gaan uit van zes perioden (rapportage.grafiek_perioden)"
@@ -405,7 +405,7 @@ def kaal(engine, instellingen, periode, jit: bool = False) -> dict[str, list]:
 
 def vergelijk(ruw, kale) -> None:
     """The model's raw figures must equal the hand-written queries' (per municipality)."""
-    from models.lezen.rapportage import REGIO
+    from models.regels.onderdrukking import REGIO
 
     aantallen = {(k, g or REGIO, d or "totaal"): n for k, g, d, n, *_ in kale["werkvoorraad"] if k >= 0}
     assert aantallen == {(k, g, d): n for k, cellen in ruw.werkvoorraad.items() for (g, d), n in cellen.items()}, \
@@ -436,7 +436,8 @@ def meet(url: str, args, instellingen) -> None:
 
     from models.opslag.db import maak_engine, migreer
     from models.regels.kalender import AMSTERDAM
-    from models.lezen.rapportage import bereken, laatste_periode
+    from models.regels.perioden import laatste_periode
+    from models.lezen.rapportage import bereken
     from models.opslag.typen import nu as nu_
     from tasks.rapportage import rapportcijfers
 

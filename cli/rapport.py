@@ -36,7 +36,7 @@ def _datum(waarde: str | None, optie: str = "--periode-eind") -> dt.date | None:
 
 def _periode(eind: dt.date | None):
     from models.regels.kalender import AMSTERDAM
-    from models.lezen.rapportage import OngeldigePeriode, afgesloten_periode, laatste_periode
+    from models.regels.perioden import OngeldigePeriode, afgesloten_periode, laatste_periode
     from models.opslag.typen import nu
 
     regio = regio_instellingen()

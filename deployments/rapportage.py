@@ -9,7 +9,7 @@ from prefect.schedules import RRule
 def deployments() -> list[RunnerDeployment]:
     from flows.rapportage import knelpunt_toevoegen, rapportage_versturen
     from models.regels.instellingen import TIJDZONE, instellingen
-    from models.lezen.rapportage import rrule
+    from models.regels.perioden import rrule
 
     regio = instellingen()
     return [

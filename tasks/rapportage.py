@@ -20,7 +20,8 @@ from models.regels.instellingen import Instellingen, Omgeving, instellingen
 from models.regels.kalender import AMSTERDAM
 from models.dossier.knelpunt import KnelpuntInvoer, voeg_toe, voor_periode
 from models.brieven.pdf import maak_pdf
-from models.lezen.rapportage import MedewerkerKnelpunt, Periode, Rapportcijfers, Rapportversie
+from models.regels.perioden import Periode, afgesloten_periode, laatste_periode
+from models.lezen.rapportage import MedewerkerKnelpunt, Rapportcijfers, Rapportversie
 from models.opslag.typen import nu
 from tasks.capaciteit import capaciteitsmodus
 from templates import render
@@ -43,8 +44,8 @@ def bepaal_periode(periode_eind: dt.date | None) -> Periode:
     regio = instellingen()
     vandaag = nu().astimezone(AMSTERDAM).date()
     if periode_eind is None:
-        return rapportage.laatste_periode(regio.rapportage, vandaag)
-    return rapportage.afgesloten_periode(regio.rapportage, periode_eind, vandaag)
+        return laatste_periode(regio.rapportage, vandaag)
+    return afgesloten_periode(regio.rapportage, periode_eind, vandaag)
 
 
 @task(name="werkdagentabel bijwerken", cache_policy=NO_CACHE)

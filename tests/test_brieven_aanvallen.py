@@ -206,7 +206,8 @@ def test_the_report_pdf_gets_its_own_chart_and_nothing_else_from_its_folder(tmp_
 def test_a_knelpunt_with_markup_is_printed_in_the_report_and_fetches_nothing(engine, instellingen, tmp_path,
                                                                               webserver, geheim):
     from models.regels.instellingen import CapaciteitsModus
-    from models.lezen.rapportage import MedewerkerKnelpunt, bereken, periode, publiceer, synchroniseer_werkdagen
+    from models.regels.perioden import periode
+    from models.lezen.rapportage import MedewerkerKnelpunt, bereken, publiceer, synchroniseer_werkdagen
     from models.opslag.regio import synchroniseer
     from tasks.rapportage import schrijf_rapportbestanden
 

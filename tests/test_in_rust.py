@@ -114,7 +114,8 @@ def test_a_mail_room_group_that_does_not_exist_is_refused_in_dutch(tmp_path, mon
 @SQLITE
 def test_the_report_archive_is_readable_by_the_system_user_only(engine, instellingen, tmp_path, monkeypatch):
     from models.regels.instellingen import CapaciteitsModus
-    from models.lezen.rapportage import bereken, periode, publiceer, synchroniseer_werkdagen
+    from models.regels.perioden import periode
+    from models.lezen.rapportage import bereken, publiceer, synchroniseer_werkdagen
     from models.opslag.regio import synchroniseer
     from tasks.rapportage import maak_rapportbestanden
 

@@ -25,21 +25,9 @@ from models.dossier.wijzigingen import audit, casus_op_referentie, markeer_volda
 from models.regels.instellingen import CapaciteitsModus, TermijnSoort
 from models.regels.kalender import werkkalender
 from models.regels.levensloop import Status
-from models.lezen.rapportage import (
-    REGIO,
-    MedewerkerKnelpunt,
-    OngeldigePeriode,
-    Werkdag,
-    afgesloten_periode,
-    bereken,
-    kolomlijnen,
-    laatste_periode,
-    onderdruk,
-    periode,
-    publiceer,
-    rrule,
-    synchroniseer_werkdagen,
-)
+from models.regels.perioden import OngeldigePeriode, afgesloten_periode, laatste_periode, periode, rrule
+from models.regels.onderdrukking import REGIO, kolomlijnen, onderdruk
+from models.lezen.rapportage import MedewerkerKnelpunt, Werkdag, bereken, publiceer, synchroniseer_werkdagen
 from models.opslag.regio import synchroniseer
 from models.dossier.registratie import registreer_meldingen
 from models.regels.termijnbeleid import TermijnBerekening

@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from models.regels.instellingen import DEMO_INSTELLINGEN, CapaciteitsModus, laad_instellingen
-from models.lezen.rapportage import (
-    REGIO, TOTAAL, Dienst, MedewerkerKnelpunt, RuweCijfers, Wachttijd, eerdere_perioden, periode, publiceer,
-)
+from models.regels.perioden import eerdere_perioden, periode
+from models.regels.onderdrukking import REGIO, TOTAAL
+from models.lezen.rapportage import Dienst, MedewerkerKnelpunt, RuweCijfers, Wachttijd, publiceer
 from templates import render
 
 DIENSTEN = [d.value for d in Dienst]

@@ -28,7 +28,7 @@ def main() -> None:
     from models.regels.instellingen import DEMO_INSTELLINGEN, laad_instellingen
     from models.regels.kalender import AMSTERDAM
     from models.dossier.knelpunt import KnelpuntInvoer, voeg_toe
-    from models.lezen.rapportage import laatste_periode
+    from models.regels.perioden import laatste_periode
     from models.opslag.typen import nu
     from rapportage_benchmark import zaai
     from tasks.rapportage import rapportcijfers, schrijf_rapportbestanden

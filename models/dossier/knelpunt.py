@@ -16,7 +16,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
 from models.regels.instellingen import Instellingen
-from models.lezen.rapportage import periode
+from models.regels.perioden import periode
 from models.opslag.typen import UTCDateTime, nu
 
 TEKST_MAX = 1000

@@ -1,4 +1,5 @@
-"""The biweekly report to the regional overleg: its periods, its figures and their suppression.
+"""The biweekly report to the regional overleg: its figures, their publication and the archive
+(periods: models/regels/perioden.py; suppression: models/regels/onderdrukking.py).
 
 Every figure is computed by the database with grouped queries over the case store (never by
 loading cases into Python), per municipality of the settings and for the region. What the
@@ -22,15 +23,12 @@ Definitions (the README section spells them out for staff):
 from __future__ import annotations
 
 import datetime as dt
-import math
 import operator
-import random
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import reduce
 from pathlib import Path
-from typing import TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import (
@@ -42,105 +40,12 @@ from sqlmodel import Field, Session, SQLModel
 
 from models.opslag.casus import AuditEvent, Casus, Melding, Termijn
 from models.opslag.communicatie import Rapport
-from models.regels.instellingen import CapaciteitsModus, Instellingen, Rapportage, TermijnSoort, Urgentie
-from models.regels.kalender import AMSTERDAM, Werkkalender, werkkalender
-from models.regels.levensloop import Status
 from models.opslag.typen import UTCDateTime
-
-UTC = dt.timezone.utc
-REGIO = "regio"  # key of the region-wide figures, beside the municipality codes
-TOTAAL = "totaal"
-
-
-# --- periods ----------------------------------------------------------------------------------
-
-
-class OngeldigePeriode(ValueError):
-    """A date that is not the last day of a report period, or a period not over yet."""
-
-
-@dataclass(frozen=True)
-class Periode:
-    start: dt.date  # first local day
-    eind: dt.date  # last local day (the period end the report is named after)
-
-    @property
-    def begin_utc(self) -> dt.datetime:
-        return _middernacht(self.start)
-
-    @property
-    def eind_utc(self) -> dt.datetime:
-        """Local midnight after the last day: the moment "as of the period end"."""
-        return _middernacht(self.eind + dt.timedelta(days=1))
-
-
-def _middernacht(dag: dt.date) -> dt.datetime:
-    return dt.datetime.combine(dag, dt.time(0), tzinfo=AMSTERDAM).astimezone(UTC)
-
-
-def _anker(rapportage: Rapportage) -> dt.datetime:
-    """The anchor as local time: a time without zone in the settings means Europe/Amsterdam."""
-    anker = rapportage.anker
-    return anker.replace(tzinfo=AMSTERDAM) if anker.tzinfo is None else anker.astimezone(AMSTERDAM)
-
-
-def _lengte(rapportage: Rapportage) -> dt.timedelta:
-    return dt.timedelta(weeks=rapportage.interval_weken)
-
-
-def _eerste_eind(rapportage: Rapportage) -> dt.date:
-    # The report sent at the anchor covers the days up to and including the day before it.
-    return _anker(rapportage).date() - dt.timedelta(days=1)
-
-
-def periode(rapportage: Rapportage, eind: dt.date) -> Periode:
-    """The period ending on `eind`, which must lie on the schedule's grid (before or after the anchor)."""
-    lengte = _lengte(rapportage)
-    if not rapportage.werkdagen_vanaf_jaar <= eind.year <= rapportage.werkdagen_tot_en_met_jaar:
-        raise OngeldigePeriode(
-            f"{eind.isoformat()} valt buiten de werkdagentabel ({rapportage.werkdagen_vanaf_jaar} t/m "
-            f"{rapportage.werkdagen_tot_en_met_jaar}; rapportage.werkdagen_vanaf_jaar en _tot_en_met_jaar)."
-        )
-    rest = (eind - _eerste_eind(rapportage)).days % lengte.days
-    if rest:
-        ervoor = eind - dt.timedelta(days=rest)
-        raise OngeldigePeriode(
-            f"{eind.isoformat()} is geen laatste dag van een rapportageperiode; de dichtstbijzijnde zijn "
-            f"{ervoor.isoformat()} en {(ervoor + lengte).isoformat()} (elke {rapportage.interval_weken} "
-            f"weken vanaf het anker {_anker(rapportage):%Y-%m-%d %H:%M})."
-        )
-    return Periode(eind - lengte + dt.timedelta(days=1), eind)
-
-
-def afgesloten_periode(rapportage: Rapportage, eind: dt.date, vandaag: dt.date) -> Periode:
-    """Like `periode`, and the period must be over (its last day before `vandaag`)."""
-    gevraagd = periode(rapportage, eind)
-    if gevraagd.eind >= vandaag:
-        raise OngeldigePeriode(
-            f"De periode tot en met {eind.isoformat()} is nog niet voorbij; de laatste afgesloten periode "
-            f"eindigt op {laatste_periode(rapportage, vandaag).eind.isoformat()}."
-        )
-    return gevraagd
-
-
-def laatste_periode(rapportage: Rapportage, vandaag: dt.date) -> Periode:
-    """The most recent period that is over on `vandaag` (local date)."""
-    lengte = _lengte(rapportage).days
-    stappen = ((vandaag - dt.timedelta(days=1)) - _eerste_eind(rapportage)).days // lengte
-    return periode(rapportage, _eerste_eind(rapportage) + dt.timedelta(days=stappen * lengte))
-
-
-def eerdere_perioden(rapportage: Rapportage, laatste: Periode, aantal: int) -> list[Periode]:
-    """`aantal` periods ending with `laatste`, newest first."""
-    return [periode(rapportage, laatste.eind - i * _lengte(rapportage)) for i in range(aantal)]
-
-
-def rrule(rapportage: Rapportage) -> str:
-    """The schedule as an RRule with an explicit DTSTART (local time; PREFECT_NOTES)."""
-    anker = _anker(rapportage)
-    dag = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"][anker.weekday()]
-    return (f"DTSTART:{anker:%Y%m%dT%H%M%S}\n"
-            f"RRULE:FREQ=WEEKLY;INTERVAL={rapportage.interval_weken};BYDAY={dag}")
+from models.regels.instellingen import CapaciteitsModus, Instellingen, TermijnSoort, Urgentie
+from models.regels.kalender import Werkkalender, werkkalender
+from models.regels.levensloop import Status
+from models.regels.onderdrukking import REGIO, TOTAAL, VERBORGEN, Cel, kolomlijnen, marge_rang, onderdruk, percentage, verschil
+from models.regels.perioden import Periode, eerdere_perioden, middernacht
 
 
 # --- working days in the database -----------------------------------------------------------------
@@ -165,7 +70,7 @@ def _werkdagrijen(instellingen: Instellingen) -> list[dict]:
     while dag <= laatste:
         werkdag = kalender.is_werkdag(dag)
         volgnummer += werkdag
-        rijen.append(dict(datum=dag, begin_utc=_middernacht(dag), werkdag=werkdag, volgnummer=volgnummer))
+        rijen.append(dict(datum=dag, begin_utc=middernacht(dag), werkdag=werkdag, volgnummer=volgnummer))
         dag += dt.timedelta(days=1)
     return rijen
 
@@ -547,226 +452,6 @@ def bereken(session: Session, instellingen: Instellingen, huidig: Periode) -> Ru
         instroom=_instroom(session, huidig, codes),
         gebeurtenissen=_gebeurtenissen(session, huidig, codes),
     )
-
-
-# --- suppression (pure) ------------------------------------------------------------------------------
-
-K = TypeVar("K", bound=Hashable)
-Cel = int | str  # a published count, or the marker of a suppressed one
-VERBORGEN = "x"  # secondary suppression: hidden so that a small count cannot be derived
-
-
-def klein(minimum: int) -> str:
-    return f"<{minimum}"
-
-
-def onderdruk(
-    waarden: Mapping[K, int],
-    lijnen: Iterable[Sequence[K]],
-    minimum: int,
-    *,
-    onzichtbaar: Iterable[K] = (),
-    rang: Callable[[K], int] = lambda _: 0,
-) -> dict[K, Cel]:
-    """Suppress small counts in a table and what would give them away.
-
-    `lijnen` are the table's additive relations: in each, the last cell is the sum of the others
-    (a municipality's row and its total, a column and the region's figure). `onzichtbaar` cells
-    take part in the relations but are never published (e.g. "not acute" beside "acute" and
-    "total"). Primary: a published count with 0 < count < minimum is shown as "<minimum".
-    Secondary: a relation that pins down a cell that must stay hidden (a suppressed count, or an
-    unpublished small one) would give it away, so one more cell of that relation is hidden
-    ("x"): preferably a cell inside the table (`rang` 0) over totals, then a count above the
-    minimum (so the pair cannot be pinned down from "<5" and "x" alone), then the smallest.
-    A relation pins its hidden cells down when it has only one, or when the reader's bounds
-    leave one solution ("<5" is 1 to 4 and "x" never 0: "<5" + "<5" = 8 means 4 and 4). An
-    unpublished cell that is not small and that one relation gives away counts as known in the
-    others. Then the bounds are carried from relation to relation (what a reader can work out
-    from all of them together); a hidden cell they pin down gets one more hidden cell beside it.
-    Zero is always shown: it identifies nobody. Repeats until nothing gives anything away.
-    """
-    lijnen = [list(lijn) for lijn in lijnen]
-    onzichtbaar = set(onzichtbaar)
-    gevoelig = {k for k, v in waarden.items() if 0 < v < minimum}
-    primair = gevoelig - onzichtbaar
-    verborgen = set(primair)
-    afgeleid: set = set()  # unpublished, not small, and given away by a relation: fine, but known
-    verzwegen: set = set()  # small counts shown as "x" rather than "<5" (no upper bound)
-    teken = [{k: -1 if i == len(lijn) - 1 else 1 for i, k in enumerate(lijn)} for lijn in lijnen]
-
-    def grenzen(k) -> tuple[float, float]:
-        """What a reader knows of a cell that is not shown."""
-        if k in primair and k not in verzwegen:
-            return 1, minimum - 1
-        return (1 if k in verborgen else 0), math.inf
-
-    def onbekend_in(lijn) -> list:
-        return [k for k in lijn if (k in onzichtbaar and k not in afgeleid) or k in verborgen]
-
-    def bereik(n: int, onbekend, grens) -> tuple[float, float, float]:
-        """The relation's known part (as the value its unknown part must take) and the unknown
-        part's smallest and largest value within the bounds."""
-        doel = -sum(teken[n][k] * waarden[k] for k in lijnen[n] if k not in onbekend)
-        laag = sum(grens[k][0] if teken[n][k] > 0 else -grens[k][1] for k in onbekend)
-        hoog = sum(grens[k][1] if teken[n][k] > 0 else -grens[k][0] for k in onbekend)
-        return doel, laag, hoog
-
-    def verberg_naast(cel, in_lijnen) -> bool:
-        """Hide the best known cell of a relation holding `cel` (of `in_lijnen`); when those have
-        none, of the relations one step further (through their unknown cells), and so on.
-        False when there is none at all."""
-        rand, gezien, ringen = {cel}, {cel}, []
-        while rand:
-            ringen.append(rand)
-            kandidaten = [(rang(k), waarden[k] <= minimum, waarden[k], lijnen[n].index(k), n, k)
-                          for n in in_lijnen if rand & set(lijnen[n]) for k in lijnen[n]
-                          if k not in verborgen and k not in onzichtbaar and waarden[k] > 0]
-            if kandidaten:
-                verborgen.add(min(kandidaten, key=lambda t: t[:5])[-1])
-                return True
-            in_lijnen = range(len(lijnen))
-            rand = {k for lijn in lijnen if rand & set(lijn) for k in onbekend_in(lijn)} - gezien
-            gezien |= rand
-        # Nothing left to hide (every other count is 0 or hidden): a "<5" nearby becomes "x",
-        # which has no upper bound, so small counts no longer add up to a known total.
-        for ring in ringen:
-            klein_ = sorted((k for k in ring if k in primair and k not in verzwegen), key=lambda k: -rang(k))
-            if klein_:
-                verzwegen.add(klein_[0])
-                return True
-        return False
-
-    def lokaal() -> None:
-        """One relation at a time, until none pins down a hidden cell."""
-        veranderd = True
-        while veranderd:
-            veranderd = False
-            for n, lijn in enumerate(lijnen):
-                onbekend = onbekend_in(lijn)
-                if not onbekend:
-                    continue
-                doel, laag, hoog = bereik(n, onbekend, {k: grenzen(k) for k in onbekend})
-                if len(onbekend) > 1 and doel not in (laag, hoog):
-                    continue
-                if all(k in onzichtbaar and k not in gevoelig for k in onbekend):
-                    afgeleid.update(onbekend)
-                    veranderd = True
-                elif verberg_naast(onbekend[0], [n]):
-                    veranderd = True
-
-    def vastgelegd():
-        """A hidden or small cell whose bounds, carried through every relation, leave one value."""
-        grens = {k: list(grenzen(k)) for lijn in lijnen for k in onbekend_in(lijn)}
-        for _ in range(50):  # bounds can creep up one at a time: enough for a report's tables
-            smaller = False
-            for n, lijn in enumerate(lijnen):
-                onbekend = onbekend_in(lijn)
-                doel = -sum(teken[n][k] * waarden[k] for k in lijn if k not in onbekend)
-                # Each unknown's share in the relation: (smallest, largest), as +cell or -cell.
-                deel = {k: (grens[k][0], grens[k][1]) if teken[n][k] > 0 else (-grens[k][1], -grens[k][0])
-                        for k in onbekend}
-                laag = [sum(d[0] for d in deel.values() if d[0] > -math.inf), sum(d[0] == -math.inf for d in deel.values())]
-                hoog = [sum(d[1] for d in deel.values() if d[1] < math.inf), sum(d[1] == math.inf for d in deel.values())]
-                for k, (eigen_laag, eigen_hoog) in deel.items():
-                    # The rest of the relation, without this cell: between rest_laag and rest_hoog.
-                    oneindig = eigen_laag == -math.inf
-                    rest_laag = -math.inf if laag[1] - oneindig else laag[0] - (0 if oneindig else eigen_laag)
-                    oneindig = eigen_hoog == math.inf
-                    rest_hoog = math.inf if hoog[1] - oneindig else hoog[0] - (0 if oneindig else eigen_hoog)
-                    van, tot = doel - rest_hoog, doel - rest_laag  # this cell's share
-                    if teken[n][k] < 0:
-                        van, tot = -tot, -van
-                    if van > grens[k][0]:
-                        grens[k][0], smaller = van, True
-                    if tot < grens[k][1]:
-                        grens[k][1], smaller = tot, True
-            if not smaller:
-                break
-        return [k for k, (laag, hoog) in grens.items() if laag == hoog and (k in verborgen or k in gevoelig)]
-
-    def vastgelegd_lp():
-        """The same with every relation at once (a sum of relations can pin cells down that no
-        single one does), by linear programs: the hidden or small cells that cannot take another
-        value."""
-        import numpy as np
-        from scipy.optimize import linprog
-        from scipy.sparse import lil_matrix
-
-        cellen = list(dict.fromkeys(k for lijn in lijnen for k in onbekend_in(lijn)))
-        doelen = [k for k in cellen if k in verborgen or k in gevoelig]
-        if not doelen:
-            return []
-        kolom = {k: i for i, k in enumerate(cellen)}
-        a = lil_matrix((len(lijnen), len(cellen)))
-        b = np.zeros(len(lijnen))
-        for n, lijn in enumerate(lijnen):
-            onbekend = onbekend_in(lijn)
-            for k in onbekend:
-                a[n, kolom[k]] = teken[n][k]
-            b[n] = -sum(teken[n][k] * waarden[k] for k in lijn if k not in onbekend)
-        # A cap far above any count keeps every program bounded (a cell that reaches it is free).
-        plafond = 2 * sum(abs(v) for v in waarden.values()) + 2 * minimum
-        grens = [(laag, min(hoog, plafond)) for laag, hoog in map(grenzen, cellen)]
-        a = a.tocsr()
-
-        def anders(richting: dict) -> set:
-            """Cells that take another value than the true one at the optimum in `richting`."""
-            c = np.zeros(len(cellen))
-            for k, w in richting.items():
-                c[kolom[k]] = w
-            x = linprog(c, A_eq=a, b_eq=b, bounds=grens, method="highs").x
-            return {k for k in doelen if abs(x[kolom[k]] - waarden[k]) > 0.5}
-
-        open_ = set(doelen)
-        for teken_ in (1, -1):  # all at once first: most cells move in one of these two
-            if open_:
-                open_ -= anders({k: teken_ for k in open_})
-        # Then mixed directions, while they still free cells: far fewer programs than two per
-        # cell below. A cell only leaves `open_` when it is shown to move, so the answer is the
-        # same; the fixed seed keeps a report reproducible.
-        toeval = random.Random(len(cellen))
-        while len(open_) > 2:
-            vrij = anders({k: toeval.choice((1, -1)) for k in open_}) & open_
-            if not vrij:
-                break
-            open_ -= vrij
-        vast = []
-        for k in doelen:
-            if k in open_:
-                open_ -= anders({k: 1}) | anders({k: -1})
-                if k in open_:
-                    vast.append(k)
-        return vast
-
-    lokaal()
-    while any(verberg_naast(cel, range(len(lijnen))) for cel in vastgelegd() or vastgelegd_lp()):
-        lokaal()
-    return {
-        k: klein(minimum) if k in primair and k not in verzwegen else VERBORGEN if k in verborgen else int(v)
-        for k, v in waarden.items() if k not in onzichtbaar
-    }
-
-
-def kolomlijnen(gebieden: Sequence[str], namen: Sequence[str]) -> list[list[tuple[str, str]]]:
-    """The columns of a table whose rows are the municipalities and then the region (last in
-    `gebieden`): each column adds up to the region's figure."""
-    *gemeenten, regio = gebieden
-    return [[(g, n) for g in gemeenten] + [(regio, n)] for n in namen]
-
-
-def marge_rang(totaal: str | None = TOTAAL) -> Callable[[tuple[str, str]], int]:
-    return lambda k: (k[0] == REGIO) + (k[1] == totaal)
-
-
-def percentage(deel: Cel, geheel: Cel) -> float | str | None:
-    """Share in percent (one decimal); None without a whole; "x" when either count is hidden."""
-    if isinstance(deel, str) or isinstance(geheel, str):
-        return VERBORGEN
-    return None if geheel == 0 else round(100 * deel / geheel, 1)
-
-
-def verschil(nu: Cel, vorige: Cel) -> Cel:
-    return nu - vorige if isinstance(nu, int) and isinstance(vorige, int) else VERBORGEN
 
 
 # --- the published report -----------------------------------------------------------------------------
