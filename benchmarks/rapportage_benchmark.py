@@ -225,7 +225,7 @@ def voeg_in(verbinding, tabel, rijen: list[dict]) -> None:
 def zaai(engine, instellingen, aantal_meldingen: int, jaren: int, nu: dt.datetime, verschil: float = 1.2) -> dict[str, int]:
     from sqlmodel import Session
 
-    from models.lezen.rapportage import synchroniseer_werkdagen
+    from models.opslag.werkdagen import synchroniseer_werkdagen
     from models.opslag.regio import synchroniseer
 
     postgres = engine.dialect.name == "postgresql"

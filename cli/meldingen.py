@@ -23,7 +23,7 @@ def migreer(als_json: bool = JSON_OPTIE) -> None:
     (feestdagen en extra niet-werkdagen) over uit de instellingen."""
     from models.opslag.db import migreer as migreer_schema
     from models.opslag.db import sessie
-    from models.lezen.rapportage import synchroniseer_werkdagen
+    from models.opslag.werkdagen import synchroniseer_werkdagen
     from models.opslag.regio import synchroniseer
 
     regio = regio_instellingen()  # first: an invalid settings file should not leave a half-done job

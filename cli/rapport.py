@@ -107,7 +107,7 @@ def rapport(
         return
 
     from models.opslag.db import sessie
-    from models.lezen.rapportage import synchroniseer_werkdagen
+    from models.opslag.werkdagen import synchroniseer_werkdagen
     from tasks.rapportage import rapportcijfers
 
     regio = regio_instellingen()

@@ -23,6 +23,7 @@ from models.brieven.pdf import maak_pdf
 from models.regels.perioden import Periode, afgesloten_periode, laatste_periode
 from models.lezen.rapportage import MedewerkerKnelpunt, Rapportcijfers, Rapportversie
 from models.opslag.typen import nu
+from models.opslag.werkdagen import synchroniseer_werkdagen
 from tasks.capaciteit import capaciteitsmodus
 from templates import render
 
@@ -52,7 +53,7 @@ def bepaal_periode(periode_eind: dt.date | None) -> Periode:
 def werk_werkdagen_bij() -> int:
     """The database counts waits with the settings' calendar: bring it up to date first."""
     with sessie() as session:
-        return rapportage.synchroniseer_werkdagen(session, instellingen())
+        return synchroniseer_werkdagen(session, instellingen())
 
 
 @task(name="eerdere verzending zoeken", cache_policy=NO_CACHE)

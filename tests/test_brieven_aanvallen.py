@@ -207,7 +207,8 @@ def test_a_knelpunt_with_markup_is_printed_in_the_report_and_fetches_nothing(eng
                                                                               webserver, geheim):
     from models.regels.instellingen import CapaciteitsModus
     from models.regels.perioden import periode
-    from models.lezen.rapportage import MedewerkerKnelpunt, bereken, publiceer, synchroniseer_werkdagen
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.lezen.rapportage import MedewerkerKnelpunt, bereken, publiceer
     from models.opslag.regio import synchroniseer
     from tasks.rapportage import schrijf_rapportbestanden
 

@@ -115,7 +115,8 @@ def test_a_mail_room_group_that_does_not_exist_is_refused_in_dutch(tmp_path, mon
 def test_the_report_archive_is_readable_by_the_system_user_only(engine, instellingen, tmp_path, monkeypatch):
     from models.regels.instellingen import CapaciteitsModus
     from models.regels.perioden import periode
-    from models.lezen.rapportage import bereken, publiceer, synchroniseer_werkdagen
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.lezen.rapportage import bereken, publiceer
     from models.opslag.regio import synchroniseer
     from tasks.rapportage import maak_rapportbestanden
 

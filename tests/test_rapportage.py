@@ -27,7 +27,8 @@ from models.regels.kalender import werkkalender
 from models.regels.levensloop import Status
 from models.regels.perioden import OngeldigePeriode, afgesloten_periode, laatste_periode, periode, rrule
 from models.regels.onderdrukking import REGIO, kolomlijnen, onderdruk
-from models.lezen.rapportage import MedewerkerKnelpunt, Werkdag, bereken, publiceer, synchroniseer_werkdagen
+from models.opslag.werkdagen import Werkdag, synchroniseer_werkdagen
+from models.lezen.rapportage import MedewerkerKnelpunt, bereken, publiceer
 from models.opslag.regio import synchroniseer
 from models.dossier.registratie import registreer_meldingen
 from models.regels.termijnbeleid import TermijnBerekening

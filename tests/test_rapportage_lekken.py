@@ -383,7 +383,8 @@ def test_a_werkvoorraad_hidden_in_one_report_stays_hidden_in_the_next_reports_ch
 
     from models.dossier.wijzigingen import wijzig_status
     from models.regels.levensloop import Status
-    from models.lezen.rapportage import archiveer, synchroniseer_werkdagen
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.lezen.rapportage import archiveer
     from models.opslag.regio import synchroniseer
     from tasks.rapportage import rapportcijfers
     from tests.test_rapportage import GENNEP, Regio, op

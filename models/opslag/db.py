@@ -17,7 +17,8 @@ from models.opslag import casus  # noqa: F401
 from models.opslag import communicatie  # noqa: F401
 from models.dossier import knelpunt  # noqa: F401
 from models.opslag import overdracht  # noqa: F401
-from models.lezen import rapportage  # noqa: F401
+from models.lezen import rapportage  # noqa: F401  (its indexes)
+from models.opslag import werkdagen  # noqa: F401
 from models.opslag import referenties  # noqa: F401
 from models.opslag import regio  # noqa: F401
 from models.dossier import termijnbewaking  # noqa: F401

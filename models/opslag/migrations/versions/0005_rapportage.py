@@ -5,7 +5,7 @@ Revises: 0004
 Create Date: 2026-11-23
 
 - werkdag: the calendar with a running count of working days, so the database counts waits in
-  working days (filled by models.lezen.rapportage.synchroniseer_werkdagen, not by this migration:
+  working days (filled by models.opslag.werkdagen.synchroniseer_werkdagen, not by this migration:
   the calendar depends on the settings);
 - knelpunt: bottlenecks staff enter for a report period;
 - rapport: version (a resend is a new version), the published figures and the archived files;
