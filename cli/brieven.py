@@ -134,7 +134,8 @@ def registreren(
     from models.opslag.db import sessie
     from models.dossier.wijzigingen import casus_op_referentie
     from models.opslag.typen import nu
-    from models.dossier.werkvoorraad import ContactVorm, OngeldigContact, registreer_contact
+    from models.dossier.werkvoorraad import OngeldigContact, registreer_contact
+    from models.opslag.casus import ContactVorm
 
     try:
         gekozen = ContactVorm(vorm.strip().lower())

@@ -11,15 +11,11 @@ import datetime as dt
 import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import String
-from sqlmodel import Field as SQLField
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from models.regels.instellingen import Instellingen
 from models.regels.perioden import periode
-from models.opslag.typen import UTCDateTime, nu
-
-TEKST_MAX = 1000
+from models.opslag.communicatie import TEKST_MAX, Knelpunt
 
 UITLEG_TEKST = (
     "Organisatorische tekst voor het regionaal overleg, bijvoorbeeld 'twee vacatures in het "
@@ -52,17 +48,6 @@ def controleer_tekst(tekst: str) -> str:
             "een knelpunt is organisatorisch en gaat nooit over een gezin"
         )
     return tekst
-
-
-class Knelpunt(SQLModel, table=True):
-    """A bottleneck entered by staff for one report period; gemeente_code None: the whole region."""
-
-    id: int | None = SQLField(default=None, primary_key=True)
-    gemeente_code: str | None = SQLField(default=None, sa_type=String(6), foreign_key="gemeente.code")
-    periode_eind: dt.date = SQLField(index=True)
-    tekst: str = SQLField(sa_type=String(TEKST_MAX))
-    door: str = SQLField(sa_type=String(120))
-    aangemaakt_op: dt.datetime = SQLField(sa_type=UTCDateTime, default_factory=nu)
 
 
 class KnelpuntInvoer(BaseModel):

@@ -18,40 +18,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
 
-from sqlalchemy import Index, String, case, func
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import case, func
+from sqlmodel import Session, select
 
-from models.opslag.casus import Casus, Termijn
+from models.opslag.casus import Casus, Contactmoment, ContactVorm, Termijn
 from models.dossier.wijzigingen import audit, markeer_voldaan, voeg_termijn_toe
 from models.regels.instellingen import Instellingen, TermijnSoort, Urgentie
 from models.regels.kalender import AMSTERDAM, Werkkalender
 from models.regels.levensloop import Status
 from models.regels.termijnbeleid import bereken_termijn, contactregel, werkkalender
-from models.opslag.typen import UTCDateTime, Versleuteld, nu
-
-
-class ContactVorm(StrEnum):
-    telefoon = "telefoon"
-    huisbezoek = "huisbezoek"
-    op_kantoor = "op_kantoor"
-    video = "video"
-
-
-class Contactmoment(SQLModel, table=True):
-    """A contact (or attempt) with a waiting family, recorded by staff."""
-
-    __table_args__ = (Index("ix_contactmoment_casus_tijdstip", "casus_id", "tijdstip"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    casus_id: int = Field(foreign_key="casus.id")
-    tijdstip: dt.datetime = Field(sa_type=UTCDateTime)
-    vorm: ContactVorm = Field(sa_type=String(16))
-    bereikt: bool  # did VT actually speak to the family?
-    medewerker: str = Field(sa_type=String(120))
-    notitie: str | None = Field(default=None, sa_type=Versleuteld)  # may hold personal data: encrypted
-    geregistreerd_op: dt.datetime = Field(sa_type=UTCDateTime, default_factory=nu)
+from models.opslag.typen import nu
 
 
 # --- the rules -----------------------------------------------------------------------------------

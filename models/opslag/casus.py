@@ -195,3 +195,25 @@ class AuditEvent(SQLModel, table=True):
     naar_status: Status | None = _code(32, default=None)
     reden: str | None = Field(default=None, sa_type=String(500))
     details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ContactVorm(StrEnum):
+    telefoon = "telefoon"
+    huisbezoek = "huisbezoek"
+    op_kantoor = "op_kantoor"
+    video = "video"
+
+
+class Contactmoment(SQLModel, table=True):
+    """A contact (or attempt) with a waiting family, recorded by staff."""
+
+    __table_args__ = (Index("ix_contactmoment_casus_tijdstip", "casus_id", "tijdstip"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    casus_id: int = Field(foreign_key="casus.id")
+    tijdstip: dt.datetime = Field(sa_type=UTCDateTime)
+    vorm: ContactVorm = Field(sa_type=String(16))
+    bereikt: bool  # did VT actually speak to the family?
+    medewerker: str = Field(sa_type=String(120))
+    notitie: str | None = Field(default=None, sa_type=Versleuteld)  # may hold personal data: encrypted
+    geregistreerd_op: dt.datetime = Field(sa_type=UTCDateTime, default_factory=nu)

@@ -106,3 +106,17 @@ class Rapport(SQLModel, table=True):
     versie: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default=text("1")))
     cijfers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default=text("'{}'")))
     bestanden: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default=text("'{}'")))
+
+
+TEKST_MAX = 1000  # of a knelpunt's text
+
+
+class Knelpunt(SQLModel, table=True):
+    """A bottleneck entered by staff for one report period; gemeente_code None: the whole region."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    gemeente_code: str | None = Field(default=None, sa_type=String(6), foreign_key="gemeente.code")
+    periode_eind: dt.date = Field(index=True)
+    tekst: str = Field(sa_type=String(TEKST_MAX))
+    door: str = Field(sa_type=String(120))
+    aangemaakt_op: dt.datetime = Field(sa_type=UTCDateTime, default_factory=nu)

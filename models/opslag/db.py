@@ -11,18 +11,10 @@ from typing import Iterator
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
-# Every table module, so SQLModel.metadata knows the whole schema.
-from models.brieven import inhoud as brieven  # noqa: F401
-from models.opslag import casus  # noqa: F401
-from models.opslag import communicatie  # noqa: F401
-from models.dossier import knelpunt  # noqa: F401
-from models.opslag import overdracht  # noqa: F401
-from models.lezen import rapportage  # noqa: F401  (its indexes)
-from models.opslag import werkdagen  # noqa: F401
-from models.opslag import referenties  # noqa: F401
-from models.opslag import regio  # noqa: F401
-from models.dossier import termijnbewaking  # noqa: F401
-from models.dossier import werkvoorraad  # noqa: F401
+# Every table module, so SQLModel.metadata knows the whole schema (the report's read model adds
+# the indexes its queries need).
+from models.lezen import rapportage  # noqa: F401
+from models.opslag import casus, communicatie, overdracht, referenties, regio, werkdagen  # noqa: F401
 from models.regels.instellingen import Omgeving
 
 MIGRATIES = Path(__file__).resolve().parent / "migrations"
