@@ -28,7 +28,7 @@ def postgresql_database():
     try:
         yield POSTGRES_BEHEER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{naam}"
     finally:
-        from models.db import engine_voor
+        from models.opslag.db import engine_voor
 
         engine_voor.cache_clear()  # its pool holds connections to the database being dropped
         with psycopg.connect(POSTGRES_BEHEER, autocommit=True) as conn:

@@ -4,7 +4,7 @@ its audit event), on a fresh SQLite file.
 
     .venv/bin/python benchmarks/brieven_benchmark.py [--aantal 1000]
 
-The casussen are synthetic (models/demo.py), registered through the normal bulk path. Letters
+The casussen are synthetic (models/dossier/demo.py), registered through the normal bulk path. Letters
 rotate over every family kind, so templates of each kind are measured. Prints the wall time,
 the rate, the CPU time (this process and the PDF processes), the load average at the start and
 the end, and for letters made one at a time the median and 95th percentile; the goal is under
@@ -53,14 +53,14 @@ def main() -> None:
     from sqlalchemy import update
     from sqlmodel import select
 
-    from models import brieven as b
-    from models.casus import Casus
-    from models.db import migreer, sessie
-    from models.demo import demo_meldingen
-    from models.instellingen import instellingen
-    from models.registratie import registreer_meldingen
-    from models.regio import synchroniseer
-    from models.typen import nu
+    from models.brieven import inhoud as b
+    from models.opslag.casus import Casus
+    from models.opslag.db import migreer, sessie
+    from models.dossier.demo import demo_meldingen
+    from models.regels.instellingen import instellingen
+    from models.dossier.registratie import registreer_meldingen
+    from models.opslag.regio import synchroniseer
+    from models.opslag.typen import nu
     from tasks.brieven import maak_brieven, maak_reeks
 
     regio = instellingen()

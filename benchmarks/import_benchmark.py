@@ -4,7 +4,7 @@ SQLite file and on a fresh PostgreSQL database.
     .venv/bin/python benchmarks/import_benchmark.py [--aantal 10000] [--alleen sqlite|postgresql]
                                                     [--profiel PAD.prof]
 
-The file is synthetic (models/demo.py): ~28% hermeldingen like the national figure, 1-3 people
+The file is synthetic (models/dossier/demo.py): ~28% hermeldingen like the national figure, 1-3 people
 per household. The flow runs in-process against a real Prefect server: the one in
 PREFECT_API_URL if set, otherwise a temporary one (prefect_test_harness). Checks that exactly
 one flow run is created per import. PostgreSQL: postgresql+psycopg://postgres@127.0.0.1:5432,
@@ -28,10 +28,10 @@ from benchmarkdatabase import postgresql_database, sqlite_database
 
 
 def maak_bestand(map_: Path, aantal: int) -> Path:
-    from models.demo import demo_meldingen
-    from models.importformaat import schrijf_csv
-    from models.instellingen import instellingen
-    from models.typen import nu
+    from models.dossier.demo import demo_meldingen
+    from models.dossier.importformaat import schrijf_csv
+    from models.regels.instellingen import instellingen
+    from models.opslag.typen import nu
 
     meldingen = demo_meldingen(instellingen(), aantal, nu=nu(), seed=10_000, weken=52)
     return schrijf_csv(meldingen, map_ / f"meldingen-{aantal}.csv")
@@ -59,7 +59,7 @@ def aantal_import_runs() -> int:
 
 def meet(database_url: str, bestand: Path, profiel: Path | None) -> dict:
     from flows.importeren import meldingen_importeren
-    from models.db import migreer
+    from models.opslag.db import migreer
 
     os.environ["DATABASE_URL"] = database_url
     migreer()

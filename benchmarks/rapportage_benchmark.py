@@ -47,7 +47,7 @@ DAG = dt.timedelta(days=1)
 
 
 def instellingen_voor(aantal_gemeenten: int):
-    from models.instellingen import DEMO_INSTELLINGEN, GemeenteInstelling, laad_instellingen
+    from models.regels.instellingen import DEMO_INSTELLINGEN, GemeenteInstelling, laad_instellingen
 
     demo = laad_instellingen(DEMO_INSTELLINGEN)
     gemeenten = [
@@ -225,8 +225,8 @@ def voeg_in(verbinding, tabel, rijen: list[dict]) -> None:
 def zaai(engine, instellingen, aantal_meldingen: int, jaren: int, nu: dt.datetime, verschil: float = 1.2) -> dict[str, int]:
     from sqlmodel import Session
 
-    from models.rapportage import synchroniseer_werkdagen
-    from models.regio import synchroniseer
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.opslag.regio import synchroniseer
 
     postgres = engine.dialect.name == "postgresql"
     with Session(engine) as session, session.begin():
@@ -273,7 +273,7 @@ _DIENST = """CASE {k} WHEN 'ontvangen' THEN 'veiligheidsbeoordeling' WHEN 'veili
 
 
 def kale_queries(dialect: str) -> dict[str, str]:
-    """The same figures as models/rapportage.py, written by hand per dialect (PostgreSQL with
+    """The same figures as models/lezen/rapportage.py, written by hand per dialect (PostgreSQL with
     GROUPING SETS and its own percentile_cont for the median), with the same strategy as the
     model (window over the status events of the cases concerned, intervals counted per range of
     period ends). Parameters: :e0..:e5 period ends (UTC, e0 newest), :d0 the report's last day,
@@ -380,8 +380,8 @@ def kale_queries(dialect: str) -> dict[str, str]:
 
 def kaal(engine, instellingen, periode, jit: bool = False) -> dict[str, list]:
     """The hand-written queries in one transaction. On PostgreSQL with JIT off like the model
-    (`models.rapportage.bereken`), unless `jit`: then with the server's default."""
-    from models.rapportage import eerdere_perioden
+    (`models.lezen.rapportage.bereken`), unless `jit`: then with the server's default."""
+    from models.regels.perioden import eerdere_perioden
 
     perioden = eerdere_perioden(instellingen.rapportage, periode, instellingen.rapportage.grafiek_perioden)
     assert len(perioden) == 6, "de kale queries gaan uit van zes perioden (rapportage.grafiek_perioden)"
@@ -405,7 +405,7 @@ def kaal(engine, instellingen, periode, jit: bool = False) -> dict[str, list]:
 
 def vergelijk(ruw, kale) -> None:
     """The model's raw figures must equal the hand-written queries' (per municipality)."""
-    from models.rapportage import REGIO
+    from models.regels.onderdrukking import REGIO
 
     aantallen = {(k, g or REGIO, d or "totaal"): n for k, g, d, n, *_ in kale["werkvoorraad"] if k >= 0}
     assert aantallen == {(k, g, d): n for k, cellen in ruw.werkvoorraad.items() for (g, d), n in cellen.items()}, \
@@ -434,10 +434,11 @@ def _belasting() -> str:
 def meet(url: str, args, instellingen) -> None:
     from sqlmodel import Session
 
-    from models.db import maak_engine, migreer
-    from models.kalender import AMSTERDAM
-    from models.rapportage import bereken, laatste_periode
-    from models.typen import nu as nu_
+    from models.opslag.db import maak_engine, migreer
+    from models.regels.kalender import AMSTERDAM
+    from models.regels.perioden import laatste_periode
+    from models.lezen.rapportage import bereken
+    from models.opslag.typen import nu as nu_
     from tasks.rapportage import rapportcijfers
 
     migreer(url)

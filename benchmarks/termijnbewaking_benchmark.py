@@ -65,7 +65,7 @@ ORDER BY c.gemeente_code, t.vervalt_op, t.id
 
 def _twee_werkdagen_terug(moment: dt.datetime, kalender) -> dt.datetime:
     """The deadline whose 'overschreden + 2 werkdagen' step falls exactly at `moment`."""
-    from models.kalender import AMSTERDAM
+    from models.regels.kalender import AMSTERDAM
 
     lokaal = moment.astimezone(AMSTERDAM)
     dag = lokaal.date()
@@ -77,7 +77,7 @@ def _twee_werkdagen_terug(moment: dt.datetime, kalender) -> dt.datetime:
 
 
 def _dag_eind(moment: dt.datetime) -> dt.datetime:
-    from models.kalender import AMSTERDAM
+    from models.regels.kalender import AMSTERDAM
 
     lokaal = moment.astimezone(AMSTERDAM)
     return dt.datetime.combine(lokaal.date(), dt.time(23, 59, 59), tzinfo=AMSTERDAM).astimezone(UTC)
@@ -116,12 +116,12 @@ def zaai(url: str, casussen: int, te_doen: int, herhaal: int, seed: int = 4) -> 
     import sqlalchemy as sa
     from sqlmodel import Session
 
-    from models.casus import Casus, Termijn
-    from models.db import engine_voor, migreer
-    from models.instellingen import instellingen
-    from models.kalender import werkkalender
-    from models.regio import synchroniseer
-    from models.typen import UTCDateTime, versleutel
+    from models.opslag.casus import Casus, Termijn
+    from models.opslag.db import engine_voor, migreer
+    from models.regels.instellingen import instellingen
+    from models.regels.kalender import werkkalender
+    from models.opslag.regio import synchroniseer
+    from models.opslag.typen import UTCDateTime, versleutel
 
     rng = random.Random(seed)
     regio = instellingen()
@@ -199,7 +199,7 @@ def zaai(url: str, casussen: int, te_doen: int, herhaal: int, seed: int = 4) -> 
 def _sql(engine, sql: str, moment: dt.datetime) -> tuple[str, object]:
     """The bare SQL and its parameter as the driver takes them. SQLite: the moment as naive UTC
     text (as UTCDateTime stores it), and the same planner hint the watch gives (likelihood, see
-    models.termijnbewaking.zelden_waar) so the partial index is used."""
+    models.dossier.termijnbewaking.zelden_waar) so the partial index is used."""
     if engine.dialect.name == "postgresql":
         return sql.format(p="%(p)s", zelden="", kans=""), {"p": moment}
     tekst = moment.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -288,9 +288,9 @@ def plan(engine, sql: str, moment: dt.datetime) -> str:
 def meet(url: str, casussen: int, te_doen: int, herhaal: int) -> dict:
     from sqlmodel import Session
 
-    from models.db import engine_voor
-    from models.instellingen import instellingen
-    from models.termijnbewaking import over_tijd, te_bewaken
+    from models.opslag.db import engine_voor
+    from models.regels.instellingen import instellingen
+    from models.dossier.termijnbewaking import over_tijd, te_bewaken
     from tasks.termijnbewaking import bewaak
 
     os.environ["DATABASE_URL"] = url

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from models.instellingen import TIJDZONE, OngeldigeInstellingen
+from models.regels.instellingen import TIJDZONE, OngeldigeInstellingen
 
 app = typer.Typer(
     help="Veilig Thuis orkestratie: meldingen, casussen, termijnen en demodata.",
@@ -51,8 +51,8 @@ def netjes(functie):
     def omhulsel(*args, **kwargs):
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
-        from models.dossier import OnbekendeCasus
-        from models.typen import SleutelOntbreekt
+        from models.dossier.wijzigingen import OnbekendeCasus
+        from models.opslag.typen import SleutelOntbreekt
 
         als_json = bool(kwargs.get("als_json"))
         try:
@@ -86,7 +86,7 @@ def toon_json(data: Any) -> None:
 
 
 def amsterdam():
-    from models.kalender import AMSTERDAM
+    from models.regels.kalender import AMSTERDAM
 
     return AMSTERDAM
 
@@ -119,9 +119,9 @@ def iso(moment: dt.datetime | None) -> str | None:
 
 
 def zet_weer_klaar(model, nummer: int, als_dict, bevestiging: str, als_json: bool) -> None:
-    """Queue a failed letter or message again (`models.uitgaand.zet_opnieuw_klaar`) and say so."""
-    from models.db import sessie
-    from models.uitgaand import zet_opnieuw_klaar
+    """Queue a failed letter or message again (`models.dossier.uitgaand.zet_opnieuw_klaar`) and say so."""
+    from models.opslag.db import sessie
+    from models.dossier.uitgaand import zet_opnieuw_klaar
 
     try:
         with sessie() as session:
@@ -135,6 +135,6 @@ def zet_weer_klaar(model, nummer: int, als_dict, bevestiging: str, als_json: boo
 
 
 def regio_instellingen():
-    from models.instellingen import instellingen
+    from models.regels.instellingen import instellingen
 
     return instellingen(streng=True)  # a broken settings file is shown, not papered over

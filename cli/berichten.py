@@ -18,7 +18,7 @@ BERICHTNUMMER = typer.Argument(..., help="Nummer van het bericht (uit de e-mail 
 @netjes
 def opnieuw(berichtnummer: int = BERICHTNUMMER, als_json: bool = JSON_OPTIE) -> None:
     """Zet een mislukt bericht opnieuw klaar, nadat de oorzaak is verholpen (ontvanger, mailserver)."""
-    from models.communicatie import Notificatie
+    from models.opslag.communicatie import Notificatie
 
     zet_weer_klaar(Notificatie, berichtnummer,
                    lambda b: {"id": b.id, "soort": b.soort, "status": b.status, "ronde": b.ronde},

@@ -25,7 +25,7 @@ BRIEF_ID = typer.Argument(..., help="Nummer van de brief (zie `vt brief lijst <c
 
 
 def _brief_dict(brief) -> dict:
-    from models.brieven import archiefmap
+    from models.brieven.inhoud import archiefmap
 
     return {
         "id": brief.id, "soort": brief.soort, "aanleiding": brief.aanleiding, "ontvanger": brief.ontvanger,
@@ -40,9 +40,9 @@ def _brief_dict(brief) -> dict:
 @netjes
 def lijst(referentie: str = REFERENTIE, als_json: bool = JSON_OPTIE) -> None:
     """Alle brieven van een casus, met hun status."""
-    from models.brieven import brieven_van_casus
-    from models.db import sessie
-    from models.dossier import casus_op_referentie
+    from models.brieven.inhoud import brieven_van_casus
+    from models.opslag.db import sessie
+    from models.dossier.wijzigingen import casus_op_referentie
 
     with sessie() as session:
         casus = casus_op_referentie(session, referentie.strip().upper())
@@ -63,8 +63,8 @@ def lijst(referentie: str = REFERENTIE, als_json: bool = JSON_OPTIE) -> None:
 @netjes
 def toon(brief_id: int = BRIEF_ID, als_json: bool = JSON_OPTIE) -> None:
     """Gegevens van één brief en waar de PDF in het archief staat."""
-    from models.communicatie import Brief
-    from models.db import sessie
+    from models.opslag.communicatie import Brief
+    from models.opslag.db import sessie
 
     with sessie() as session:
         brief = session.get(Brief, brief_id)
@@ -82,7 +82,7 @@ def toon(brief_id: int = BRIEF_ID, als_json: bool = JSON_OPTIE) -> None:
 @netjes
 def opnieuw(brief_id: int = BRIEF_ID, als_json: bool = JSON_OPTIE) -> None:
     """Zet een mislukte brief opnieuw klaar, nadat de oorzaak is verholpen (adres, mailserver, printwachtrij)."""
-    from models.communicatie import Brief
+    from models.opslag.communicatie import Brief
 
     zet_weer_klaar(Brief, brief_id, _brief_dict,
                    f"Brief {brief_id} staat weer klaar; de bezorging probeert het binnen vijf minuten opnieuw.", als_json)
@@ -98,7 +98,7 @@ def maak(
     als_json: bool = JSON_OPTIE,
 ) -> None:
     """Maak een brief (één keer per casus, soort en aanleiding) en zet hem klaar voor bezorging."""
-    from models.brieven import OngeldigeBriefgegevens
+    from models.brieven.inhoud import OngeldigeBriefgegevens
     from tasks.brieven import maak_brieven, soort_van
 
     try:
@@ -131,10 +131,11 @@ def registreren(
 ) -> None:
     """Leg een contact (of poging) met een gezin op de werkvoorraad vast. Alleen een contact waarbij u
     het gezin sprak, telt als contact."""
-    from models.db import sessie
-    from models.dossier import casus_op_referentie
-    from models.typen import nu
-    from models.werkvoorraad import ContactVorm, OngeldigContact, registreer_contact
+    from models.opslag.db import sessie
+    from models.dossier.wijzigingen import casus_op_referentie
+    from models.opslag.typen import nu
+    from models.dossier.werkvoorraad import OngeldigContact, registreer_contact
+    from models.opslag.casus import ContactVorm
 
     try:
         gekozen = ContactVorm(vorm.strip().lower())

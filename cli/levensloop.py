@@ -110,7 +110,7 @@ def capaciteit(
 ) -> None:
     """Toon of wissel de capaciteitsmodus. In het continuïteitsplan gaat een besluit voor een
     regulier onderzoek of V&V naar de werkvoorraad. Werkt direct, zonder herstart (Prefect-variabele)."""
-    from models.instellingen import CapaciteitsModus
+    from models.regels.instellingen import CapaciteitsModus
     from tasks.capaciteit import capaciteitsmodus_en_bron, zet_capaciteitsmodus
 
     regio = regio_instellingen()

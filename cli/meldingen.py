@@ -8,7 +8,7 @@ import logging
 import os
 from pathlib import Path
 import typer
-from models.instellingen import TIJDZONE, Urgentie
+from models.regels.instellingen import TIJDZONE, Urgentie
 
 from cli.basis import app, JSON_OPTIE, Gebruikersfout, netjes, toon_json, lokaal, iso, regio_instellingen, tijdstip_optie  # noqa: F401
 
@@ -21,10 +21,10 @@ from cli.basis import app, JSON_OPTIE, Gebruikersfout, netjes, toon_json, lokaal
 def migreer(als_json: bool = JSON_OPTIE) -> None:
     """Breng het databaseschema bij en neem gemeenten, lokale teams en de werkdagenkalender
     (feestdagen en extra niet-werkdagen) over uit de instellingen."""
-    from models.db import migreer as migreer_schema
-    from models.db import sessie
-    from models.rapportage import synchroniseer_werkdagen
-    from models.regio import synchroniseer
+    from models.opslag.db import migreer as migreer_schema
+    from models.opslag.db import sessie
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.opslag.regio import synchroniseer
 
     regio = regio_instellingen()  # first: an invalid settings file should not leave a half-done job
     migreer_schema()
@@ -50,7 +50,7 @@ def migreer(als_json: bool = JSON_OPTIE) -> None:
 @netjes
 def instellingen(als_json: bool = JSON_OPTIE) -> None:
     """Controleer het instellingenbestand (VT_INSTELLINGEN) en vat het samen."""
-    from models.instellingen import Omgeving
+    from models.regels.instellingen import Omgeving
 
     regio = regio_instellingen()
     samenvatting = {
@@ -117,8 +117,8 @@ def termijnen(
     als_json: bool = JSON_OPTIE,
 ) -> None:
     """Toon alle termijnen van een melding die op dit moment binnenkomt."""
-    from models.registratie import vroegste_ontvangstmoment
-    from models.termijnbeleid import termijnen_bij_ontvangst
+    from models.dossier.registratie import vroegste_ontvangstmoment
+    from models.regels.termijnbeleid import termijnen_bij_ontvangst
 
     moment = tijdstip_optie(ontvangen, "--ontvangen", "2026-12-23T10:00 of 2026-12-23T10:00+01:00")
     soort = _urgentie(urgentie)
@@ -152,7 +152,7 @@ class _ZonderTraceback(logging.Filter):
     """Prefect logs a failed flow with its traceback; a rejected file is not a crash."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from models.importformaat import ImportAfgekeurd
+        from models.dossier.importformaat import ImportAfgekeurd
 
         if record.exc_info and isinstance(record.exc_info[1], ImportAfgekeurd):
             return False
@@ -217,10 +217,10 @@ def _casusgegevens(referentie: str, persoonsgegevens: bool) -> dict:
     so it works without VT_ENCRYPTION_KEY."""
     from sqlmodel import select
 
-    from models.casus import AuditEvent, Huishouden, Melder, Melding, Persoon, Termijn
-    from models.db import sessie
-    from models.dossier import casus_op_referentie
-    from models.regio import Gemeente
+    from models.opslag.casus import AuditEvent, Huishouden, Melder, Melding, Persoon, Termijn
+    from models.opslag.db import sessie
+    from models.dossier.wijzigingen import casus_op_referentie
+    from models.opslag.regio import Gemeente
 
     with sessie() as session:
         casus = casus_op_referentie(session, referentie.strip().upper())
@@ -386,12 +386,12 @@ def demo_data(
     from sqlalchemy import func
     from sqlmodel import select
 
-    from models.casus import Casus, Melding
-    from models.db import sessie
-    from models.demo import ACTOR, BRON, breng_demo_casussen_verder, demo_meldingen
-    from models.regio import synchroniseer
-    from models.registratie import registreer_meldingen
-    from models.typen import nu
+    from models.opslag.casus import Casus, Melding
+    from models.opslag.db import sessie
+    from models.dossier.demo import ACTOR, BRON, breng_demo_casussen_verder, demo_meldingen
+    from models.opslag.regio import synchroniseer
+    from models.dossier.registratie import registreer_meldingen
+    from models.opslag.typen import nu
 
     if aantal < 1 or aantal > 100_000:
         raise Gebruikersfout("--aantal moet tussen 1 en 100000 liggen.")

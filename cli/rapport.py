@@ -35,9 +35,9 @@ def _datum(waarde: str | None, optie: str = "--periode-eind") -> dt.date | None:
 
 
 def _periode(eind: dt.date | None):
-    from models.kalender import AMSTERDAM
-    from models.rapportage import OngeldigePeriode, afgesloten_periode, laatste_periode
-    from models.typen import nu
+    from models.regels.kalender import AMSTERDAM
+    from models.regels.perioden import OngeldigePeriode, afgesloten_periode, laatste_periode
+    from models.opslag.typen import nu
 
     regio = regio_instellingen()
     vandaag = nu().astimezone(AMSTERDAM).date()
@@ -106,8 +106,8 @@ def rapport(
             typer.echo(f"Rapportage t/m {uitkomst.periode_eind} versie {uitkomst.versie} {staat}.")
         return
 
-    from models.db import sessie
-    from models.rapportage import synchroniseer_werkdagen
+    from models.opslag.db import sessie
+    from models.opslag.werkdagen import synchroniseer_werkdagen
     from tasks.rapportage import rapportcijfers
 
     regio = regio_instellingen()
@@ -133,9 +133,9 @@ def knelpunt_toevoegen(
     ('twee vacatures in het onderzoeksteam'): geen namen, adressen, BSN's of casusreferenties."""
     from pydantic import ValidationError
 
-    from models.db import sessie
-    from models.fouten import beschrijf_validatiefouten
-    from models.knelpunt import KnelpuntInvoer, voeg_toe
+    from models.opslag.db import sessie
+    from models.regels.fouten import beschrijf_validatiefouten
+    from models.dossier.knelpunt import KnelpuntInvoer, voeg_toe
 
     try:
         invoer = KnelpuntInvoer(periode_eind=_datum(periode_eind), tekst=tekst, gemeente_code=gemeente, door=door)
@@ -162,8 +162,8 @@ def knelpunt_lijst(
     als_json: bool = JSON_OPTIE,
 ) -> None:
     """Toon de knelpunten die medewerkers voor een periode hebben ingevoerd."""
-    from models.db import sessie
-    from models.knelpunt import voor_periode
+    from models.opslag.db import sessie
+    from models.dossier.knelpunt import voor_periode
 
     eind = _datum(periode_eind)
     with sessie() as session:

@@ -9,7 +9,7 @@ import typer
 
 from cli.basis import (JSON_OPTIE, Gebruikersfout, app, iso, lokaal, netjes, regio_instellingen, tijdstip_optie,
                        toon_json)
-from models.instellingen import TIJDZONE, TermijnSoort
+from models.regels.instellingen import TIJDZONE, TermijnSoort
 
 termijn_app = typer.Typer(
     help="Termijnen van een casus opschorten, hervatten of verlengen, en termijnen over tijd tonen.",
@@ -32,7 +32,7 @@ def _soort(waarde: str) -> TermijnSoort:
 
 def _kies_termijn(session, casus, soort: TermijnSoort, termijn_id: int | None):
     """The open term of this kind; with several open (e.g. monitoring moments), --id picks one."""
-    from models.dossier import open_termijnen
+    from models.dossier.wijzigingen import open_termijnen
 
     kandidaten = open_termijnen(session, casus, soort)
     if termijn_id is not None:
@@ -50,8 +50,8 @@ def _kies_termijn(session, casus, soort: TermijnSoort, termijn_id: int | None):
 
 def _wijzig(referentie: str, soort: str, termijn_id: int | None, wijziging) -> dict:
     """Apply `wijziging(session, casus, termijn)` in one transaction; returns the term's new state."""
-    from models.db import sessie
-    from models.dossier import OngeldigeTermijnwijziging, casus_op_referentie
+    from models.opslag.db import sessie
+    from models.dossier.wijzigingen import OngeldigeTermijnwijziging, casus_op_referentie
 
     gekozen = _soort(soort)
     try:
@@ -91,7 +91,7 @@ def opschorten(
     door: str = DOOR, termijn_id: int = TERMIJN_ID, als_json: bool = JSON_OPTIE,
 ) -> None:
     """Schort een termijn op: de klok stopt en er gaan geen waarschuwingen of escalaties uit."""
-    from models.dossier import schort_op
+    from models.dossier.wijzigingen import schort_op
 
     staat = _wijzig(referentie, soort, termijn_id,
                     lambda session, casus, termijn: schort_op(session, casus, termijn, door, reden))
@@ -105,7 +105,7 @@ def hervatten(
     als_json: bool = JSON_OPTIE,
 ) -> None:
     """Hervat een opgeschorte termijn: vervaldatum en waarschuwingen schuiven op met de opgeschorte tijd."""
-    from models.dossier import hervat
+    from models.dossier.wijzigingen import hervat
 
     staat = _wijzig(referentie, soort, termijn_id,
                     lambda session, casus, termijn: hervat(session, casus, termijn, door))
@@ -113,8 +113,8 @@ def hervatten(
 
 
 def _nieuwe_vervaldatum(tot: str | None, werkdagen: int | None, vervalt_op: dt.datetime) -> dt.datetime:
-    from models.kalender import werkkalender
-    from models.termijnbewaking import na_werkdagen
+    from models.regels.kalender import werkkalender
+    from models.dossier.termijnbewaking import na_werkdagen
 
     regio = regio_instellingen()
     if (tot is None) == (werkdagen is None):
@@ -138,7 +138,7 @@ def verlengen(
     termijn_id: int = TERMIJN_ID, als_json: bool = JSON_OPTIE,
 ) -> None:
     """Verleng een termijn met een reden. Stappen die nu weer in de toekomst liggen, gaan opnieuw uit."""
-    from models.dossier import verleng
+    from models.dossier.wijzigingen import verleng
 
     def wijziging(session, casus, termijn):
         verleng(session, casus, termijn, _nieuwe_vervaldatum(tot, werkdagen, termijn.vervalt_op), door, reden)
@@ -153,10 +153,10 @@ def over_tijd(
     als_json: bool = JSON_OPTIE,
 ) -> None:
     """Toon alle open termijnen die over tijd zijn, per gemeente (opgeschorte termijnen niet)."""
-    from models.db import sessie
-    from models.termijnbewaking import over_tijd as termijnen_over_tijd
-    from models.termijnbewaking import overzichtsregels
-    from models.typen import nu
+    from models.opslag.db import sessie
+    from models.dossier.termijnbewaking import over_tijd as termijnen_over_tijd
+    from models.dossier.termijnbewaking import overzichtsregels
+    from models.opslag.typen import nu
 
     regio = regio_instellingen()
     code = gemeente.strip().upper() if gemeente else None

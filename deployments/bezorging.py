@@ -7,7 +7,7 @@ from prefect.deployments.runner import RunnerDeployment
 
 def deployments() -> list[RunnerDeployment]:
     from flows.bezorging import bericht_opnieuw_versturen, berichten_bezorgen
-    from models.communicatie import Notificatie
+    from models.opslag.communicatie import Notificatie
 
     return [
         berichten_bezorgen.to_deployment(

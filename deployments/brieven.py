@@ -7,7 +7,7 @@ from prefect.deployments.runner import RunnerDeployment
 
 def deployments() -> list[RunnerDeployment]:
     from flows.brieven import brief_opnieuw_versturen, brieven_bezorgen
-    from models.communicatie import Brief
+    from models.opslag.communicatie import Brief
 
     return [
         brieven_bezorgen.to_deployment(

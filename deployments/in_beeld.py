@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect.deployments.runner import RunnerDeployment
 
-from models.instellingen import instellingen
+from models.regels.instellingen import instellingen
 
 
 def deployments() -> list[RunnerDeployment]:

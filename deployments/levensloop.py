@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.deployments.runner import RunnerDeployment
 
-from models.instellingen import TIJDZONE, instellingen
+from models.regels.instellingen import TIJDZONE, instellingen
 
 
 def deployments() -> list[RunnerDeployment]:

@@ -8,8 +8,8 @@ from prefect.schedules import RRule
 
 def deployments() -> list[RunnerDeployment]:
     from flows.rapportage import knelpunt_toevoegen, rapportage_versturen
-    from models.instellingen import TIJDZONE, instellingen
-    from models.rapportage import rrule
+    from models.regels.instellingen import TIJDZONE, instellingen
+    from models.regels.perioden import rrule
 
     regio = instellingen()
     return [

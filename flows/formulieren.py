@@ -2,7 +2,7 @@
 
 A form is a Prefect `RunInput`: the UI shows its JSON schema with the Dutch `title` and
 `description` of each field, in the order of `json_schema_extra={"position": n}`. The UI only
-checks the schema; the rules (`models.besluiten`, `MeldingInvoer`) run in our own tasks after
+checks the schema; the rules (`models.regels.besluiten`, `MeldingInvoer`) run in our own tasks after
 resume, which refuse an invalid form with Dutch reasons and ask again.
 
 `vraag_invoer` suspends the run until the form is submitted. A flow re-runs from the top on
@@ -27,8 +27,8 @@ from prefect.input import RunInput
 from pydantic import BaseModel, Field, create_model
 from pydantic.fields import FieldInfo
 
-from models.besluiten import BESLISSINGEN, Beslismoment
-from models.registratie import MeldingInvoer
+from models.regels.besluiten import BESLISSINGEN, Beslismoment
+from models.dossier.registratie import MeldingInvoer
 from tasks.invoer import lees_invoer
 
 # --- waiting for a person -------------------------------------------------------------------------
@@ -73,7 +73,7 @@ def _met_beginwaarden(formulier: type[RunInput], beschrijving: str, beginwaarden
 
 
 def beslisformulier(moment: Beslismoment, teams: list[str], beginwaarden: dict) -> type[RunInput]:
-    """The form of one decision (`models.besluiten`): the lokaal team is a choice among the
+    """The form of one decision (`models.regels.besluiten`): the lokaal team is a choice among the
     teams of the casus's gemeente, and an optional field with a sensible default is shown as a
     plain choice with that default (the UI renders `X | None` as two tabs)."""
     model = BESLISSINGEN[moment]

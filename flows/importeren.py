@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from models.importformaat import ImportAfgekeurd, ImportResultaat
+from models.dossier.importformaat import ImportAfgekeurd, ImportResultaat
 from tasks.importeren import (
     importeer_meldingen,
     publiceer_afkeuring,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from models.instellingen import instellingen
+from models.regels.instellingen import instellingen
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
 from tasks.in_beeld import breng_terug_in_beeld, zoek_casussen_buiten_beeld
 

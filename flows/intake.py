@@ -14,7 +14,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.formulieren import intakeformulier, vraag_invoer
-from models.storingspunt import storingspunt
+from models.opslag.storingspunt import storingspunt
 from tasks.bezorging import GEEN_BEZORGING, bezorg_notificaties, bezorgstand, plaats_notificatie
 from tasks.brieven import bezorg_brieven, maak_brief
 from tasks.intake import crisisbericht, intakevraag, markeer_intake_klaar, registreer_intake, zoek_intake

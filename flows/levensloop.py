@@ -20,8 +20,8 @@ from prefect import flow
 from prefect.runtime import flow_run
 
 from flows.formulieren import beslisformulier, vraag_invoer
-from models.besluiten import Beslismoment
-from models.storingspunt import storingspunt
+from models.regels.besluiten import Beslismoment
+from models.opslag.storingspunt import storingspunt
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
 from tasks.brieven import bezorg_brieven, maak_brief
 from tasks.intake import crisisbericht, markeer_intake_klaar, open_intakes

@@ -9,8 +9,8 @@ import datetime as dt
 from prefect import flow
 from pydantic import BaseModel, Field
 
-from models.knelpunt import KnelpuntInvoer
-from models.ontvangers import RAPPORTAGE
+from models.dossier.knelpunt import KnelpuntInvoer
+from models.regels.ontvangers import RAPPORTAGE
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
 from tasks.rapportage import (
     archiveer_rapport,

@@ -11,8 +11,8 @@ import datetime as dt
 
 from prefect import flow
 
-from models.termijnbewaking import Bewakingsverslag, is_proefdraai
-from models.typen import nu
+from models.dossier.termijnbewaking import Bewakingsverslag, is_proefdraai
+from models.opslag.typen import nu
 from tasks.bezorging import bezorg_notificaties
 from tasks.termijnbewaking import (
     bewaak_termijnen,

@@ -14,14 +14,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 from sqlmodel import Session, select
 
-from models import uitgaand
-from models.communicatie import Notificatie, Uitgaand
-from models.db import sessie
-from models.dossier import audit
-from models.casus import Casus
-from models.instellingen import Instellingen, instellingen
-from models.ontvangers import TWEEDE_KANAAL, apprise_urls, rol
-from models.typen import nu
+from models.dossier import uitgaand
+from models.opslag.communicatie import Notificatie, Uitgaand
+from models.opslag.db import sessie
+from models.dossier.wijzigingen import audit
+from models.opslag.casus import Casus
+from models.regels.instellingen import Instellingen, instellingen
+from models.regels.ontvangers import TWEEDE_KANAAL, apprise_urls, rol
+from models.opslag.typen import nu
 from templates import render, render_onderwerp_en_inhoud
 
 

@@ -54,15 +54,15 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session, select
 
-from models import brieven as b
-from models import uitgaand
-from models.bestanden import PRIVE, Toegang, beperk_bestand, maak_map, printwachtrij_toegang
-from models.casus import Casus
-from models.communicatie import Brief
-from models.db import sessie
-from models.dossier import audit, casus_op_referentie
-from models.instellingen import Instellingen, instellingen
-from models.typen import nu
+from models.brieven import inhoud as b
+from models.dossier import uitgaand
+from models.opslag.bestanden import PRIVE, Toegang, beperk_bestand, maak_map, printwachtrij_toegang
+from models.opslag.casus import Casus
+from models.opslag.communicatie import Brief
+from models.opslag.db import sessie
+from models.dossier.wijzigingen import audit, casus_op_referentie
+from models.regels.instellingen import Instellingen, instellingen
+from models.opslag.typen import nu
 from tasks.bezorging import BezorgResultaat, Bezorgwijze, bezorg, escaleer, zet_klaar
 from templates import render_onderwerp_en_inhoud
 
@@ -84,7 +84,7 @@ def soort_van(soort: str) -> b.BriefSoort:
 
 def schrijf_atomisch(pad: Path, inhoud: bytes, toegang: Toegang = PRIVE, basis: Path | None = None) -> None:
     """Write via a temporary file and rename: a reader (the mail room) never sees half a PDF.
-    The folders from `basis` down and the file get `toegang` (models/bestanden.py)."""
+    The folders from `basis` down and the file get `toegang` (models/opslag/bestanden.py)."""
     maak_map(pad.parent, toegang, basis)
     fd, tijdelijk = tempfile.mkstemp(dir=pad.parent, prefix=".", suffix=".tmp")
     try:

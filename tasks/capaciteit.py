@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from prefect.variables import Variable
 
-from models.besluiten import effectieve_modus
-from models.instellingen import CapaciteitsModus, Instellingen, instellingen
+from models.regels.besluiten import effectieve_modus
+from models.regels.instellingen import CapaciteitsModus, Instellingen, instellingen
 
 
 def capaciteitsmodus_en_bron(regio: Instellingen | None = None) -> tuple[CapaciteitsModus, str]:

@@ -7,11 +7,11 @@ import datetime as dt
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from models.db import sessie
-from models.kalender import AMSTERDAM
-from models.instellingen import instellingen
-from models.ontvangers import adres
-from models.voortgang import casussen_na_overdracht
+from models.opslag.db import sessie
+from models.regels.kalender import AMSTERDAM
+from models.regels.instellingen import instellingen
+from models.regels.ontvangers import adres
+from models.dossier.voortgang import casussen_na_overdracht
 
 
 @task(name="casusagenda's opstellen", cache_policy=NO_CACHE)

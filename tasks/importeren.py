@@ -7,8 +7,8 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from models.db import sessie
-from models.importformaat import (
+from models.opslag.db import sessie
+from models.dossier.importformaat import (
     ImportAfgekeurd,
     ImportControle,
     ImportResultaat,
@@ -18,9 +18,9 @@ from models.importformaat import (
     lees_importbestand,
     resultaat,
 )
-from models.instellingen import instellingen
-from models.regio import synchroniseer
-from models.registratie import batched, registreer_meldingen
+from models.regels.instellingen import instellingen
+from models.opslag.regio import synchroniseer
+from models.dossier.registratie import batched, registreer_meldingen
 
 BATCH = 1000
 

@@ -1,5 +1,5 @@
 """Tasks of the sentinel "casussen in beeld": find every open casus whose lifecycle run is not
-waiting at its decision (rules in models.in_beeld) and bring it back.
+waiting at its decision (rules in models.regels.in_beeld) and bring it back.
 
 Bringing back: the old run is forced to Crashed (Prefect refuses to retry a Running run and a
 cancel can hang in Cancelling), its leftover form answers are deleted, and a fresh lifecycle run
@@ -23,21 +23,21 @@ from prefect.states import Crashed
 from sqlalchemy import exists, func, or_
 from sqlmodel import Session, select
 
-from models import voortgang
-from models.besluiten import automatische_stap, sleutel, volgend_beslismoment
-from models.casus import AuditEvent, Casus, Melding
-from models.communicatie import Notificatie
-from models.db import sessie
-from models.dossier import audit
-from models.in_beeld import (
+from models.dossier import voortgang
+from models.regels.besluiten import automatische_stap, sleutel, volgend_beslismoment
+from models.opslag.casus import AuditEvent, Casus, Melding
+from models.opslag.communicatie import Notificatie
+from models.opslag.db import sessie
+from models.dossier.wijzigingen import audit
+from models.regels.in_beeld import (
     EINDSTATEN, OMSCHRIJVING, Bevinding, CasusStand, RunStand, beoordeel, te_vaak_hersteld,
 )
-from models.instellingen import Instellingen, instellingen
-from models.levensloop import OPEN_STATUSSEN, Status
-from models.ontvangers import rol
-from models.overdracht import Beslissing
-from models.registratie import batched
-from models.typen import nu
+from models.regels.instellingen import Instellingen, instellingen
+from models.regels.levensloop import OPEN_STATUSSEN, Status
+from models.regels.ontvangers import rol
+from models.opslag.overdracht import Beslissing
+from models.dossier.registratie import batched
+from models.opslag.typen import nu
 from tasks.invoer import verwijder_alle_antwoorden
 from tasks.levensloop import nieuwe_levensloop_run, runlink
 

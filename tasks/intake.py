@@ -14,18 +14,18 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from models.casus import INTAKE_BRON, Casus, Melding
-from models.db import sessie
-from models.dossier import open_termijnen
-from models.fouten import beschrijf_validatiefouten
-from models.instellingen import TermijnSoort, Urgentie, instellingen
-from models.kalender import AMSTERDAM
-from models.typen import nu
-from models.ontvangers import rol
-from models.regio import synchroniseer
-from models.registratie import MeldingInvoer, als_meldinginvoer, controleer_tegen_instellingen, registreer_meldingen
-from models.tekst import REDEN as STUURTEKEN
-from models.tekst import bevat_stuurtekens
+from models.opslag.casus import INTAKE_BRON, Casus, Melding
+from models.opslag.db import sessie
+from models.dossier.wijzigingen import open_termijnen
+from models.regels.fouten import beschrijf_validatiefouten
+from models.regels.instellingen import TermijnSoort, Urgentie, instellingen
+from models.regels.kalender import AMSTERDAM
+from models.opslag.typen import nu
+from models.regels.ontvangers import rol
+from models.opslag.regio import synchroniseer
+from models.dossier.registratie import MeldingInvoer, als_meldinginvoer, controleer_tegen_instellingen, registreer_meldingen
+from models.regels.tekst import REDEN as STUURTEKEN
+from models.regels.tekst import bevat_stuurtekens
 from tasks.invoer import lees_invoer, verwijder_invoer
 from tasks.levensloop import met_herhaling, runlink
 from templates import render

@@ -19,8 +19,9 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from models import uitgaand, voortgang
-from models.besluiten import (
+from models.dossier import uitgaand
+from models.dossier import voortgang
+from models.regels.besluiten import (
     BESLISSINGEN,
     DEELNEMER_OMSCHRIJVING,
     LOCATIE_OMSCHRIJVING,
@@ -34,17 +35,17 @@ from models.besluiten import (
     sleutel,
     volgend_beslismoment,
 )
-from models.casus import AuditEvent, Casus, Termijn
-from models.communicatie import Brief, Notificatie
-from models.db import sessie
-from models.dossier import GelijktijdigeWijziging, casus_op_referentie, open_termijnen
-from models.fouten import beschrijf_validatiefouten
-from models.instellingen import CapaciteitsModus, Instellingen, TermijnSoort, instellingen
-from models.levensloop import Status
-from models.ontvangers import adres, rol
-from models.overdracht import Beslissing, Overdracht
-from models.storingspunt import storingspunt
-from models.typen import nu
+from models.opslag.casus import AuditEvent, Casus, Termijn
+from models.opslag.communicatie import Brief, Notificatie
+from models.opslag.db import sessie
+from models.dossier.wijzigingen import GelijktijdigeWijziging, casus_op_referentie, open_termijnen
+from models.regels.fouten import beschrijf_validatiefouten
+from models.regels.instellingen import CapaciteitsModus, Instellingen, TermijnSoort, instellingen
+from models.regels.levensloop import Status
+from models.regels.ontvangers import adres, rol
+from models.opslag.overdracht import Beslissing, Overdracht
+from models.opslag.storingspunt import storingspunt
+from models.opslag.typen import nu
 from tasks.capaciteit import capaciteitsmodus
 from tasks.invoer import lees_invoer, verwijder_alle_antwoorden, verwijder_invoer
 from templates import render

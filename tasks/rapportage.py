@@ -13,15 +13,17 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from models import rapportage
-from models.bestanden import PRIVE, maak_map
-from models.db import sessie
-from models.instellingen import Instellingen, Omgeving, instellingen
-from models.kalender import AMSTERDAM
-from models.knelpunt import KnelpuntInvoer, voeg_toe, voor_periode
-from models.pdf import maak_pdf
-from models.rapportage import MedewerkerKnelpunt, Periode, Rapportcijfers, Rapportversie
-from models.typen import nu
+from models.lezen import rapportage
+from models.opslag.bestanden import PRIVE, maak_map
+from models.opslag.db import sessie
+from models.regels.instellingen import Instellingen, Omgeving, instellingen
+from models.regels.kalender import AMSTERDAM
+from models.dossier.knelpunt import KnelpuntInvoer, voeg_toe, voor_periode
+from models.brieven.pdf import maak_pdf
+from models.regels.perioden import Periode, afgesloten_periode, laatste_periode
+from models.lezen.rapportage import MedewerkerKnelpunt, Rapportcijfers, Rapportversie
+from models.opslag.typen import nu
+from models.opslag.werkdagen import synchroniseer_werkdagen
 from tasks.capaciteit import capaciteitsmodus
 from templates import render
 
@@ -43,15 +45,15 @@ def bepaal_periode(periode_eind: dt.date | None) -> Periode:
     regio = instellingen()
     vandaag = nu().astimezone(AMSTERDAM).date()
     if periode_eind is None:
-        return rapportage.laatste_periode(regio.rapportage, vandaag)
-    return rapportage.afgesloten_periode(regio.rapportage, periode_eind, vandaag)
+        return laatste_periode(regio.rapportage, vandaag)
+    return afgesloten_periode(regio.rapportage, periode_eind, vandaag)
 
 
 @task(name="werkdagentabel bijwerken", cache_policy=NO_CACHE)
 def werk_werkdagen_bij() -> int:
     """The database counts waits with the settings' calendar: bring it up to date first."""
     with sessie() as session:
-        return rapportage.synchroniseer_werkdagen(session, instellingen())
+        return synchroniseer_werkdagen(session, instellingen())
 
 
 @task(name="eerdere verzending zoeken", cache_policy=NO_CACHE)
@@ -116,7 +118,7 @@ def schrijf_rapportbestanden(
     grafiek = teken_grafiek(cijfers, map_ / f"werkvoorraad-{eind}.png")
     pdf = map_ / f"rapportage-{_slug(cijfers.regio_code)}-{eind}.pdf"
     html = render("rapport/rapport.html.j2", c=cijfers, versie=versie, grafiek=grafiek.name)
-    # The PDF may load its own chart and nothing else (models/pdf.py).
+    # The PDF may load its own chart and nothing else (models/brieven/pdf.py).
     pdf.write_bytes(maak_pdf(html, basis=map_, eigen_bestanden=[grafiek]))
     csv = []
     for gebied in cijfers.gebieden:
@@ -169,7 +171,7 @@ def publiceer_artefacten(versie: Rapportversie) -> None:
 @task(name="verzending vastleggen", cache_policy=NO_CACHE)
 def leg_verzending_vast(versie: Rapportversie, notificatie_id: int) -> bool:
     """Mark the archived version as sent once its e-mail went out. Returns whether it did."""
-    from models.communicatie import Bezorgstatus, Notificatie
+    from models.opslag.communicatie import Bezorgstatus, Notificatie
 
     with sessie() as session:
         notificatie = session.get(Notificatie, notificatie_id)

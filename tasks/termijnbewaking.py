@@ -10,12 +10,13 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from models import typen, uitgaand
-from models.db import sessie
-from models.instellingen import Instellingen, instellingen, instellingsstoring
-from models.kalender import eis_tijdzone, werkkalender
-from models.ontvangers import rol
-from models.termijnbewaking import (
+from models.opslag import typen
+from models.dossier import uitgaand
+from models.opslag.db import sessie
+from models.regels.instellingen import Instellingen, instellingen, instellingsstoring
+from models.regels.kalender import eis_tijdzone, werkkalender
+from models.regels.ontvangers import rol
+from models.dossier.termijnbewaking import (
     Bewakingsverslag,
     Stapbesluit,
     berichtcontext,

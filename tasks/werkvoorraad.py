@@ -16,15 +16,16 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from sqlmodel import select
 
-from models import brieven as b
-from models import uitgaand, werkvoorraad as wv
-from models.casus import AuditEvent, Casus
-from models.db import sessie
-from models.dossier import audit
-from models.instellingen import instellingen
-from models.ontvangers import rol
-from models.termijnbeleid import werkkalender
-from models.typen import nu
+from models.brieven import inhoud as b
+from models.dossier import uitgaand
+from models.dossier import werkvoorraad as wv
+from models.opslag.casus import AuditEvent, Casus
+from models.opslag.db import sessie
+from models.dossier.wijzigingen import audit
+from models.regels.instellingen import instellingen
+from models.regels.ontvangers import rol
+from models.regels.termijnbeleid import werkkalender
+from models.opslag.typen import nu
 from tasks.brieven import ACTOR, Brievenreeks, maak_reeks
 from templates import render_onderwerp_en_inhoud
 

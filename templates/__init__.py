@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from models.kalender import AMSTERDAM
+from models.regels.kalender import AMSTERDAM
 
 MAP = Path(__file__).resolve().parent
 _DAGEN = ["ma", "di", "wo", "do", "vr", "za", "zo"]

@@ -7,7 +7,7 @@
   its own fresh, empty database (a file in tmp_path, or a new PostgreSQL database that is dropped
   afterwards). An unreachable PostgreSQL FAILS the test, it never skips.
   Only one backend: `@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)`.
-- `engine`: `database_url` with our schema migrated (`models.db.migreer`) and an engine on it.
+- `engine`: `database_url` with our schema migrated (`models.opslag.db.migreer`) and an engine on it.
 - `encryption_key` (autouse): a fresh Fernet key in `VT_ENCRYPTION_KEY`.
 - `instellingen`: the demo region's settings (config/demo-regio.yaml).
 - `smtp_server`: a real SMTP server (aiosmtpd) on 127.0.0.1 and a free port collecting messages.
@@ -145,7 +145,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 @pytest.fixture
 def engine(database_url: str):
     """An engine on `database_url` with the schema migrated to the newest version."""
-    from models.db import maak_engine, migreer
+    from models.opslag.db import maak_engine, migreer
 
     migreer(database_url)
     eng = maak_engine(database_url)
@@ -169,7 +169,7 @@ def encryption_key(monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def instellingen():
     """The demo region's settings (config/demo-regio.yaml), validated."""
-    from models.instellingen import DEMO_INSTELLINGEN, laad_instellingen
+    from models.regels.instellingen import DEMO_INSTELLINGEN, laad_instellingen
 
     return laad_instellingen(DEMO_INSTELLINGEN)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from models.registratie import MeldingInvoer
+from models.dossier.registratie import MeldingInvoer
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -48,8 +48,8 @@ def regio_voor_test(tmp_path, monkeypatch, smtp_server=None, **wijzigingen):
     top-level sections, e.g. bezorging={"max_pogingen": 2}."""
     import yaml
 
-    from models import instellingen as instellingen_module
-    from models.instellingen import DEMO_INSTELLINGEN, laad_instellingen
+    from models.regels import instellingen as instellingen_module
+    from models.regels.instellingen import DEMO_INSTELLINGEN, laad_instellingen
 
     ruw = yaml.safe_load(DEMO_INSTELLINGEN.read_text(encoding="utf-8"))
     if smtp_server is not None:

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from models.casus import AuditEvent, Casus
-from models.instellingen import CapaciteitsModus
-from models.levensloop import Status
-from models.overdracht import Beslissing
+from models.opslag.casus import AuditEvent, Casus
+from models.regels.instellingen import CapaciteitsModus
+from models.regels.levensloop import Status
+from models.opslag.overdracht import Beslissing
 from tests.test_levensloop_flows import systeem  # noqa: F401 (the served system, a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,10 +37,10 @@ COLLEGA = "Medewerker Collega"
 def casus_bij_besluit(engine, instellingen):
     """A regular melding in Gennep, registered as intake does, waiting for the decision after
     the veiligheidsbeoordeling."""
-    from models import voortgang
-    from models.dossier import casus_op_referentie
-    from models.regio import synchroniseer
-    from models.registratie import registreer_meldingen
+    from models.dossier import voortgang
+    from models.dossier.wijzigingen import casus_op_referentie
+    from models.opslag.regio import synchroniseer
+    from models.dossier.registratie import registreer_meldingen
     from tests.helpers import melding
 
     with Session(engine) as session, session.begin():
@@ -63,8 +63,8 @@ def _stand_van(engine, referentie: str) -> tuple[str, list[str], list[str]]:
 
 
 def _beslis(engine, instellingen, referentie, invoer, sleutel):
-    from models import voortgang
-    from models.dossier import casus_op_referentie
+    from models.dossier import voortgang
+    from models.dossier.wijzigingen import casus_op_referentie
 
     with Session(engine) as session, session.begin():
         casus = casus_op_referentie(session, referentie)
@@ -76,12 +76,12 @@ def _beslis(engine, instellingen, referentie, invoer, sleutel):
 
 
 def test_every_kind_of_decision_has_its_question_form_follow_ups_and_effect_in_one_row_of_each_table():
-    """Adding a kind of decision is one class in models.besluiten.BESLISSINGEN and one row in
-    models.voortgang.EFFECTEN: a moment missing from either table fails here, not when a casus
+    """Adding a kind of decision is one class in models.regels.besluiten.BESLISSINGEN and one row in
+    models.dossier.voortgang.EFFECTEN: a moment missing from either table fails here, not when a casus
     reaches it."""
     from flows.formulieren import beslisformulier
-    from models.besluiten import BESLISSINGEN, Beslismoment, Gevolgd, Nazorg
-    from models.voortgang import EFFECTEN
+    from models.regels.besluiten import BESLISSINGEN, Beslismoment, Gevolgd, Nazorg
+    from models.dossier.voortgang import EFFECTEN
 
     assert sorted(BESLISSINGEN) == sorted(EFFECTEN) == sorted(Beslismoment)
     assert len(set(BESLISSINGEN.values())) == len(Beslismoment)  # one class per kind
@@ -104,11 +104,11 @@ def test_every_kind_of_decision_has_its_question_form_follow_ups_and_effect_in_o
 _BESLIS_IN_EEN_ANDER_PROCES = """
 import sys
 from sqlmodel import Session
-from models import voortgang
-from models.besluiten import BesluitNaVeiligheidsbeoordeling
-from models.db import maak_engine
-from models.dossier import casus_op_referentie
-from models.instellingen import DEMO_INSTELLINGEN, CapaciteitsModus, laad_instellingen
+from models.dossier import voortgang
+from models.regels.besluiten import BesluitNaVeiligheidsbeoordeling
+from models.opslag.db import maak_engine
+from models.dossier.wijzigingen import casus_op_referentie
+from models.regels.instellingen import DEMO_INSTELLINGEN, CapaciteitsModus, laad_instellingen
 
 url, referentie, sleutel = sys.argv[1:]
 regio = laad_instellingen(DEMO_INSTELLINGEN)
@@ -122,7 +122,7 @@ with Session(maak_engine(url)) as session, session.begin():
 
 def test_a_process_killed_between_the_decision_and_its_effect_leaves_nothing_and_the_casus_can_be_decided(
         engine, database_url, instellingen, casus_bij_besluit, tmp_path):
-    from models.besluiten import BesluitNaVeiligheidsbeoordeling
+    from models.regels.besluiten import BesluitNaVeiligheidsbeoordeling
 
     punten = tmp_path / "storingspunten"
     punten.mkdir()
@@ -154,11 +154,11 @@ def test_a_hermelding_during_a_decision_leaves_it_whole_or_absent_and_the_retry_
     """The hermelding bumps the casus's version between reading and writing it: the decision
     fails as a whole with GelijktijdigeWijziging, and the retry (as the lifecycle task does)
     carries it out once."""
-    from models import voortgang
-    from models.besluiten import BesluitNaVeiligheidsbeoordeling
-    from models.db import sessie
-    from models.dossier import casus_op_referentie
-    from models.registratie import registreer_meldingen
+    from models.dossier import voortgang
+    from models.regels.besluiten import BesluitNaVeiligheidsbeoordeling
+    from models.opslag.db import sessie
+    from models.dossier.wijzigingen import casus_op_referentie
+    from models.dossier.registratie import registreer_meldingen
     from tasks.levensloop import met_herhaling
     from tests.helpers import melding
 
@@ -193,9 +193,9 @@ def test_a_decision_stored_without_its_effect_by_an_older_version_is_asked_again
     """What the SQLite savepoint of older versions could leave behind: a decision row without
     its status change and audit event. It is withdrawn (with an audit event saying whose
     decision it was), its follow-ups are not made, and the casus waits for that decision again."""
-    from models import voortgang
-    from models.besluiten import Beslismoment, sleutel
-    from models.dossier import casus_op_referentie
+    from models.dossier import voortgang
+    from models.regels.besluiten import Beslismoment, sleutel
+    from models.dossier.wijzigingen import casus_op_referentie
 
     halve = f"{casus_bij_besluit.lower()}-besluit-1"
     with Session(engine) as session, session.begin():
@@ -225,9 +225,9 @@ def test_a_monitoring_form_for_a_moment_a_colleague_already_decided_is_refused_n
     """The store side of a form left open in a second tab: the form carries the occurrence it
     was made for; once a colleague decided that occurrence, the form is out of date, and the
     refusal names the decision, the colleague, the choice and when."""
-    from models import besluiten as b
-    from models import voortgang
-    from models.dossier import casus_op_referentie
+    from models.regels import besluiten as b
+    from models.dossier import voortgang
+    from models.dossier.wijzigingen import casus_op_referentie
     from tasks.levensloop import _verouderd_formulier
 
     referentie = casus_bij_besluit.lower()
@@ -257,7 +257,7 @@ def test_a_monitoring_form_for_a_moment_a_colleague_already_decided_is_refused_n
 
 def test_every_decision_form_carries_the_occurrence_it_was_made_for_in_a_dutch_labelled_field():
     from flows.formulieren import beslisformulier
-    from models.besluiten import Beslismoment
+    from models.regels.besluiten import Beslismoment
 
     for moment in Beslismoment:
         formulier = beslisformulier(moment, ["GEN-SD"], {"formulier_voor": "vt-2026-000001-monitoring-2"})
@@ -289,7 +289,7 @@ def test_a_form_left_open_in_a_second_tab_is_refused_after_a_colleague_decided_a
 
     from prefect.client.orchestration import SyncPrefectClient
 
-    from models.referenties import nieuwe_casusreferenties
+    from models.opslag.referenties import nieuwe_casusreferenties
     from tests.served import hervat, wacht_op_run
     from tests.test_levensloop_flows import (
         beschrijving_van_formulier,

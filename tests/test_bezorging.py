@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlmodel import Session, select
 
-from models.communicatie import Bezorgstatus, Notificatie
-from models.ontvangers import adres, rol
+from models.opslag.communicatie import Bezorgstatus, Notificatie
+from models.regels.ontvangers import adres, rol
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
 from tests.helpers import gebruik_database, regio_voor_test
 

@@ -14,15 +14,15 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli import app
-from models.casus import Casus
-from models.communicatie import Bezorgstatus, Notificatie
-from models.db import sessie
-from models.dossier import casus_op_referentie
-from models.instellingen import instellingen
-from models.ontvangers import rol
-from models.registratie import registreer_meldingen
-from models.regio import synchroniseer
-from models.typen import nu
+from models.opslag.casus import Casus
+from models.opslag.communicatie import Bezorgstatus, Notificatie
+from models.opslag.db import sessie
+from models.dossier.wijzigingen import casus_op_referentie
+from models.regels.instellingen import instellingen
+from models.regels.ontvangers import rol
+from models.dossier.registratie import registreer_meldingen
+from models.opslag.regio import synchroniseer
+from models.opslag.typen import nu
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
 from tests.conftest import SmtpServer, vrije_poort
 from tests.helpers import gebruik_database, melding, regio_voor_test
@@ -210,7 +210,7 @@ def test_an_undeliverable_letter_is_told_over_the_second_channel_at_once_and_que
     engine, database_url, smtp_server, tweede_kanaal, tmp_path, monkeypatch
 ):
     from flows.brieven import brief_opnieuw_versturen
-    from models.communicatie import Brief
+    from models.opslag.communicatie import Brief
     from tasks.brieven import bezorg_brieven
     from tests.test_brieven import GEZIN_EMAIL, maak, melding_met, registreer
 

@@ -16,15 +16,15 @@ import pytest
 from jinja2 import UndefinedError
 from sqlmodel import Session, select
 
-from models import brieven as b
-from models import uitgaand
-from models.casus import AuditEvent, Casus
-from models.communicatie import Bezorgstatus, Brief, Notificatie
-from models.db import sessie
-from models.dossier import casus_op_referentie
-from models.instellingen import instellingen
-from models.registratie import MelderInvoer, registreer_meldingen
-from models.regio import synchroniseer
+from models.brieven import inhoud as b
+from models.dossier import uitgaand
+from models.opslag.casus import AuditEvent, Casus
+from models.opslag.communicatie import Bezorgstatus, Brief, Notificatie
+from models.opslag.db import sessie
+from models.dossier.wijzigingen import casus_op_referentie
+from models.regels.instellingen import instellingen
+from models.dossier.registratie import MelderInvoer, registreer_meldingen
+from models.opslag.regio import synchroniseer
 from tasks.brieven import bezorg_brieven, maak_brief, maak_brieven
 from tests.helpers import (
     AMS, FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, gebruik_database, melding, regio_voor_test,

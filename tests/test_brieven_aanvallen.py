@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from models import brieven as b
-from models.registratie import MeldingInvoer
+from models.brieven import inhoud as b
+from models.dossier.registratie import MeldingInvoer
 from tests.test_brieven import archief, brief, maak, melder_met_adres, melding_met, pdf_tekst, registreer
 from tests.test_brieven import regio  # noqa: F401 (the fixture)
 
@@ -182,7 +182,7 @@ def test_the_letter_pdf_maker_refuses_every_file_and_url_that_is_not_ours(tmp_pa
 
 
 def test_the_report_pdf_gets_its_own_chart_and_nothing_else_from_its_folder(tmp_path, webserver):
-    from models.pdf import maak_pdf
+    from models.brieven.pdf import maak_pdf
 
     adres, verzoeken = webserver
     map_ = tmp_path / "rapport"
@@ -206,9 +206,11 @@ def test_the_report_pdf_gets_its_own_chart_and_nothing_else_from_its_folder(tmp_
 @SQLITE
 def test_a_knelpunt_with_markup_is_printed_in_the_report_and_fetches_nothing(engine, instellingen, tmp_path,
                                                                               webserver, geheim):
-    from models.instellingen import CapaciteitsModus
-    from models.rapportage import MedewerkerKnelpunt, bereken, periode, publiceer, synchroniseer_werkdagen
-    from models.regio import synchroniseer
+    from models.regels.instellingen import CapaciteitsModus
+    from models.regels.perioden import periode
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.lezen.rapportage import MedewerkerKnelpunt, bereken, publiceer
+    from models.opslag.regio import synchroniseer
     from tasks.rapportage import schrijf_rapportbestanden
 
     adres, verzoeken = webserver

@@ -10,8 +10,8 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from cli import app
-from models.regio import synchroniseer
-from models.registratie import registreer_meldingen
+from models.opslag.regio import synchroniseer
+from models.dossier.registratie import registreer_meldingen
 from tests.helpers import FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, melding
 
 runner = CliRunner()
@@ -193,7 +193,7 @@ def test_an_unknown_casus_is_a_dutch_error(casus_referentie):
 @pytest.mark.prefect
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_import_of_a_bad_file_exits_1_listing_the_row(engine, database_url, monkeypatch, tmp_path):
-    from models.importformaat import schrijf_csv
+    from models.dossier.importformaat import schrijf_csv
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     goed = melding(bron="oud", extern_id="1")
@@ -212,7 +212,7 @@ def test_import_of_a_bad_file_exits_1_listing_the_row(engine, database_url, monk
 @pytest.mark.prefect
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_import_of_a_good_file_prints_the_counts(engine, database_url, monkeypatch, tmp_path):
-    from models.importformaat import schrijf_json
+    from models.dossier.importformaat import schrijf_json
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     pad = schrijf_json([melding(bron="oud", extern_id="1"), melding(bron="oud", extern_id="2")], tmp_path / "m.json")

@@ -3,7 +3,7 @@ and acute intakes are carried out, at six moments at once; after a restart one p
 sentinel 'casussen in beeld' brings every casus back to its next decision, and every letter and
 alert is delivered exactly once. Real Prefect server, real SMTP server, real SQLite store.
 
-The moments are named fault points (models/storingspunt.py): a casus driven while
+The moments are named fault points (models/opslag/storingspunt.py): a casus driven while
 `<punt>.actief` exists freezes there; the test waits for `<punt>.geraakt` before the next one.
 """
 
@@ -19,8 +19,8 @@ from uuid import UUID
 import pytest
 from sqlmodel import Session, select
 
-from models.casus import AuditEvent, Casus, Melding
-from models.communicatie import Bezorgstatus, Brief, Notificatie
+from models.opslag.casus import AuditEvent, Casus, Melding
+from models.opslag.communicatie import Bezorgstatus, Brief, Notificatie
 from tests.helpers import gebruik_database, regio_voor_test
 from tests.served import serveer, wacht_op_run
 from tests.test_levensloop_flows import Systeem, beslis, casus_van_intake, formulier, start_intake, vul_intake_in
@@ -91,9 +91,9 @@ def test_a_kill_at_any_moment_of_a_decision_or_an_acute_intake_loses_no_step_and
     from cryptography.fernet import Fernet
 
     from flows.in_beeld import casussen_in_beeld
-    from models.db import maak_engine, migreer
-    from models.instellingen import instellingen
-    from models.regio import synchroniseer
+    from models.opslag.db import maak_engine, migreer
+    from models.regels.instellingen import instellingen
+    from models.opslag.regio import synchroniseer
 
     punten = tmp_path / "storingspunten"
     punten.mkdir()

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from cli import app
-from models.demo import demo_meldingen, demo_pad
-from models.levensloop import Status
-from models.levensloop import OVERGANGEN, Status
-from models.registratie import is_geldig_bsn
-from models.registratie import huishoudsleutel
+from models.dossier.demo import demo_meldingen, demo_pad
+from models.regels.levensloop import Status
+from models.regels.levensloop import OVERGANGEN, Status
+from models.dossier.registratie import is_geldig_bsn
+from models.dossier.registratie import huishoudsleutel
 
 NU = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
 

@@ -19,8 +19,8 @@ from prefect.client.schemas.sorting import ArtifactSort, FlowRunSort
 from prefect.logging.handlers import APILogHandler
 
 from flows.importeren import ImportAfgekeurd, meldingen_importeren
-from models.db import _normaliseer, engine_voor, migreer
-from models.importformaat import lees_importbestand, schrijf_csv, schrijf_json
+from models.opslag.db import _normaliseer, engine_voor, migreer
+from models.dossier.importformaat import lees_importbestand, schrijf_csv, schrijf_json
 from tests.helpers import AMS, FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, melding
 
 FLOW = "meldingen-importeren"

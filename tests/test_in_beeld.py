@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from models.in_beeld import Bevinding, CasusStand, RunStand, beoordeel, te_vaak_hersteld, wacht_bij
+from models.regels.in_beeld import Bevinding, CasusStand, RunStand, beoordeel, te_vaak_hersteld, wacht_bij
 
 NU = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 STAP_MAX = dt.timedelta(minutes=10)
@@ -106,8 +106,8 @@ def test_a_casus_restarted_too_often_in_the_window_is_not_restarted_again():
 def _registreer(engine, instellingen, straat: str, **extra) -> str:
     from sqlmodel import Session
 
-    from models.regio import synchroniseer
-    from models.registratie import registreer_meldingen
+    from models.opslag.regio import synchroniseer
+    from models.dossier.registratie import registreer_meldingen
     from tests.helpers import melding
 
     with Session(engine) as session, session.begin():
@@ -120,7 +120,7 @@ def _registreer(engine, instellingen, straat: str, **extra) -> str:
 def test_only_a_melding_from_the_intake_form_owes_a_crisis_alert_and_a_letter(engine, instellingen):
     from sqlmodel import Session, select
 
-    from models.casus import INTAKE_BRON, Melding
+    from models.opslag.casus import INTAKE_BRON, Melding
 
     via_formulier = _registreer(engine, instellingen, "Formulierstraat 1", bron=INTAKE_BRON, extern_id="run-1")
     geimporteerd = _registreer(engine, instellingen, "Importstraat 2", bron="oud-systeem", extern_id="42")
@@ -145,8 +145,8 @@ def test_the_team_leader_hears_at_once_when_a_casus_cannot_be_brought_back(
     from sqlmodel import Session, select
 
     from flows.in_beeld import casussen_in_beeld
-    from models.casus import AuditEvent, Casus
-    from models.dossier import audit
+    from models.opslag.casus import AuditEvent, Casus
+    from models.dossier.wijzigingen import audit
     from tests.helpers import FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, gebruik_database, regio_voor_test
 
     regio = regio_voor_test(tmp_path, monkeypatch, smtp_server)

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from models import brieven as b
-from models.instellingen import OngeldigeInstellingen
+from models.brieven import inhoud as b
+from models.regels.instellingen import OngeldigeInstellingen
 from tasks.brieven import naar_printwachtrij
 from tests.conftest import vrije_poort
 from tests.helpers import regio_voor_test
@@ -113,9 +113,11 @@ def test_a_mail_room_group_that_does_not_exist_is_refused_in_dutch(tmp_path, mon
 
 @SQLITE
 def test_the_report_archive_is_readable_by_the_system_user_only(engine, instellingen, tmp_path, monkeypatch):
-    from models.instellingen import CapaciteitsModus
-    from models.rapportage import bereken, periode, publiceer, synchroniseer_werkdagen
-    from models.regio import synchroniseer
+    from models.regels.instellingen import CapaciteitsModus
+    from models.regels.perioden import periode
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.lezen.rapportage import bereken, publiceer
+    from models.opslag.regio import synchroniseer
     from tasks.rapportage import maak_rapportbestanden
 
     monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "data"))

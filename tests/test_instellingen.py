@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from models.instellingen import DEMO_INSTELLINGEN, OngeldigeInstellingen, laad_instellingen
+from models.regels.instellingen import DEMO_INSTELLINGEN, OngeldigeInstellingen, laad_instellingen
 
 
 def _met_wijziging(tmp_path, wijzig) -> str:

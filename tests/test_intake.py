@@ -14,9 +14,9 @@ from prefect.runtime import flow_run
 from sqlmodel import Session, select
 
 from flows.formulieren import intakeformulier
-from models.casus import AuditEvent, Melding
-from models.db import _normaliseer, engine_voor, migreer
-from models.registratie import MeldingInvoer, als_meldinginvoer
+from models.opslag.casus import AuditEvent, Melding
+from models.opslag.db import _normaliseer, engine_voor, migreer
+from models.dossier.registratie import MeldingInvoer, als_meldinginvoer
 from tasks.intake import INTAKE, registreer_intake, zoek_intake
 from tasks.invoer import sleutelset
 from tests.helpers import FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, gebruik_database, regio_voor_test

@@ -11,10 +11,10 @@ import yaml
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from models.fouten import beschrijf_validatiefouten
-from models.importformaat import lees_importbestand, schrijf_csv
-from models.instellingen import DEMO_INSTELLINGEN, Instellingen, OngeldigeInstellingen, laad_instellingen
-from models.registratie import MeldingInvoer
+from models.regels.fouten import beschrijf_validatiefouten
+from models.dossier.importformaat import lees_importbestand, schrijf_csv
+from models.regels.instellingen import DEMO_INSTELLINGEN, Instellingen, OngeldigeInstellingen, laad_instellingen
+from models.dossier.registratie import MeldingInvoer
 from tests.helpers import melding
 
 runner = CliRunner()
@@ -157,7 +157,7 @@ def test_a_settings_file_in_latin1_gives_a_dutch_error(tmp_path, monkeypatch):
 
 
 def test_a_decision_form_refuses_control_characters_but_keeps_the_lines_of_its_safety_conditions():
-    from models.besluiten import BesluitNaVeiligheidsbeoordeling
+    from models.regels.besluiten import BesluitNaVeiligheidsbeoordeling
 
     velden = {"door": "Teamleider\x00Een", "besluit": "afsluiten",
               "veiligheidsvoorwaarden": "Eerste voorwaarde\nTweede voorwaarde\x1b"}

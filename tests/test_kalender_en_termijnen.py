@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from models.instellingen import (
+from models.regels.instellingen import (
     DEMO_INSTELLINGEN,
     Eenheid,
     ExtraNietWerkdag,
@@ -22,8 +22,8 @@ from models.instellingen import (
     Urgentie,
     laad_instellingen,
 )
-from models.kalender import Werkkalender, werkkalender
-from models.termijnbeleid import (
+from models.regels.kalender import Werkkalender, werkkalender
+from models.regels.termijnbeleid import (
     TermijnBerekening, bereken_termijn, eenheid_van, na_opschorting, termijnen_bij_ontvangst,
 )
 

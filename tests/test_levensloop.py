@@ -9,11 +9,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
 
-from models.casus import AuditEvent, Casus
-from models.dossier import GelijktijdigeWijziging, casus_op_referentie, wijzig_status
-from models.levensloop import OVERGANGEN, OngeldigeOvergang, Status
-from models.regio import synchroniseer
-from models.registratie import registreer_meldingen
+from models.opslag.casus import AuditEvent, Casus
+from models.dossier.wijzigingen import GelijktijdigeWijziging, casus_op_referentie, wijzig_status
+from models.regels.levensloop import OVERGANGEN, OngeldigeOvergang, Status
+from models.opslag.regio import synchroniseer
+from models.dossier.registratie import registreer_meldingen
 from tests.helpers import melding
 
 # The protocol path of a case that is handed over and then monitored.

@@ -26,11 +26,11 @@ from uuid import UUID
 import pytest
 from sqlmodel import Session, select
 
-from models.casus import AuditEvent, Casus, Melding
-from models.communicatie import Brief, Notificatie
-from models.instellingen import CapaciteitsModus
-from models.levensloop import Status
-from models.overdracht import Beslissing, Overdracht, Veiligheidsvoorwaarden
+from models.opslag.casus import AuditEvent, Casus, Melding
+from models.opslag.communicatie import Brief, Notificatie
+from models.regels.instellingen import CapaciteitsModus
+from models.regels.levensloop import Status
+from models.opslag.overdracht import Beslissing, Overdracht, Veiligheidsvoorwaarden
 from tests.conftest import SmtpServer
 from tests.helpers import regio_voor_test
 from tests.served import hervat, serveer, wacht_op_run
@@ -80,8 +80,8 @@ def formulier(n: int, gemeente: str, urgentie: str = "regulier", straat: str | N
 
 
 def _context(instellingen, gemeente="GM0907", urgentie="regulier", modus="normaal", **kwargs):
-    from models.besluiten import CasusContext
-    from models.instellingen import Urgentie
+    from models.regels.besluiten import CasusContext
+    from models.regels.instellingen import Urgentie
 
     return CasusContext(referentie="VT-2026-000001", gemeente=instellingen.gemeente(gemeente),
                         urgentie=Urgentie(urgentie),
@@ -90,7 +90,7 @@ def _context(instellingen, gemeente="GM0907", urgentie="regulier", modus="normaa
 
 
 def test_an_overdracht_needs_a_team_of_the_casus_gemeente_a_type_and_who_holds_regie(instellingen):
-    from models.besluiten import BesluitNaVeiligheidsbeoordeling as Besluit
+    from models.regels.besluiten import BesluitNaVeiligheidsbeoordeling as Besluit
 
     ctx = _context(instellingen)
     assert len(Besluit(door=DOOR, besluit="overdracht").fouten(ctx)) == 3
@@ -102,7 +102,7 @@ def test_an_overdracht_needs_a_team_of_the_casus_gemeente_a_type_and_who_holds_r
 
 
 def test_venv_needs_the_safety_conditions_and_the_team_that_receives_them(instellingen):
-    from models.besluiten import BesluitNaVeiligheidsbeoordeling as Besluit
+    from models.regels.besluiten import BesluitNaVeiligheidsbeoordeling as Besluit
 
     ctx = _context(instellingen)
     assert Besluit(door=DOOR, besluit="voorwaarden_en_vervolg", lokaal_team="GEN-SD").fouten(ctx) == [
@@ -112,7 +112,7 @@ def test_venv_needs_the_safety_conditions_and_the_team_that_receives_them(instel
 
 
 def test_urgent_cases_never_wait_on_the_werkvoorraad(instellingen):
-    from models.besluiten import BesluitNaVeiligheidsbeoordeling as Besluit
+    from models.regels.besluiten import BesluitNaVeiligheidsbeoordeling as Besluit
 
     wachten = Besluit(door=DOOR, besluit="onderzoek", onderzoek_start="werkvoorraad")
     assert wachten.fouten(_context(instellingen, urgentie="regulier")) == []
@@ -129,7 +129,7 @@ def test_urgent_cases_never_wait_on_the_werkvoorraad(instellingen):
     ("overdracht", "regulier", "continuiteitsplan", "overdracht"),  # handovers go on
 ])
 def test_the_continuity_plan_holds_back_only_regular_onderzoek_and_venv(instellingen, besluit, urgentie, modus, naar):
-    from models.besluiten import BesluitNaVeiligheidsbeoordeling as Besluit
+    from models.regels.besluiten import BesluitNaVeiligheidsbeoordeling as Besluit
 
     keuze = Besluit(door=DOOR, besluit=besluit, lokaal_team="GEN-SD", overdracht_type="warm", regie="lokaal_team",
                     veiligheidsvoorwaarden="afspraken")
@@ -137,7 +137,7 @@ def test_the_continuity_plan_holds_back_only_regular_onderzoek_and_venv(instelli
 
 
 def test_a_prefect_variable_overrides_the_capacity_setting_and_nonsense_is_ignored():
-    from models.besluiten import effectieve_modus
+    from models.regels.besluiten import effectieve_modus
 
     assert effectieve_modus(CapaciteitsModus.normaal, None) == (CapaciteitsModus.normaal, "instellingen")
     assert effectieve_modus(CapaciteitsModus.normaal, " Continuiteitsplan ") == (
@@ -147,10 +147,10 @@ def test_a_prefect_variable_overrides_the_capacity_setting_and_nonsense_is_ignor
 
 
 def test_the_casus_waits_for_the_decision_of_its_step():
-    from models.besluiten import Beslismoment as B
-    from models.besluiten import Stand, automatische_stap, volgend_beslismoment
-    from models.instellingen import OverdrachtType, Urgentie
-    from models.levensloop import Status as S
+    from models.regels.besluiten import Beslismoment as B
+    from models.regels.besluiten import Stand, automatische_stap, volgend_beslismoment
+    from models.regels.instellingen import OverdrachtType, Urgentie
+    from models.regels.levensloop import Status as S
 
     def stand(status, **kwargs):
         return Stand(status=status, urgentie=Urgentie.regulier, **kwargs)
@@ -168,8 +168,8 @@ def test_the_casus_waits_for_the_decision_of_its_step():
 
 
 def test_follow_ups_tell_the_melder_the_family_and_the_college_at_the_protocol_moments():
-    from models.besluiten import Bericht, Beslismoment, Gevolgd, nazorg
-    from models.levensloop import Status as S
+    from models.regels.besluiten import Bericht, Beslismoment, Gevolgd, nazorg
+    from models.regels.levensloop import Status as S
 
     vb = nazorg(Gevolgd(Beslismoment.besluit, "rvdk_verzoek", S.besluit, S.rvdk_verzoek))
     assert [b.soort for b in vb.brieven] == ["terugkoppeling_veiligheidsbeoordeling"]
@@ -183,8 +183,8 @@ def test_follow_ups_tell_the_melder_the_family_and_the_college_at_the_protocol_m
 @pytest.fixture
 def casus_in_store(engine, instellingen):
     """A regular melding in Gennep, registered as intake does, in the store under test."""
-    from models.regio import synchroniseer
-    from models.registratie import registreer_meldingen
+    from models.opslag.regio import synchroniseer
+    from models.dossier.registratie import registreer_meldingen
     from tests.helpers import melding
 
     with Session(engine) as session, session.begin():
@@ -194,8 +194,8 @@ def casus_in_store(engine, instellingen):
 
 
 def _beslis(engine, instellingen, referentie, invoer, sleutel, modus=CapaciteitsModus.normaal):
-    from models import voortgang
-    from models.dossier import casus_op_referentie
+    from models.dossier import voortgang
+    from models.dossier.wijzigingen import casus_op_referentie
 
     with Session(engine) as session, session.begin():
         casus = casus_op_referentie(session, referentie)
@@ -205,10 +205,10 @@ def _beslis(engine, instellingen, referentie, invoer, sleutel, modus=Capaciteits
 
 
 def test_a_case_through_handover_and_monitoring_starts_and_meets_each_steps_terms(engine, instellingen, casus_in_store):
-    from models import besluiten as b
-    from models import voortgang
-    from models.casus import Termijn
-    from models.dossier import casus_op_referentie
+    from models.regels import besluiten as b
+    from models.dossier import voortgang
+    from models.opslag.casus import Termijn
+    from models.dossier.wijzigingen import casus_op_referentie
 
     with Session(engine) as session, session.begin():
         casus = casus_op_referentie(session, casus_in_store)
@@ -239,9 +239,9 @@ def test_a_case_through_handover_and_monitoring_starts_and_meets_each_steps_term
 
 
 def test_a_decision_is_carried_out_once_however_often_it_is_submitted(engine, instellingen, casus_in_store):
-    from models import besluiten as b
-    from models import voortgang
-    from models.dossier import casus_op_referentie
+    from models.regels import besluiten as b
+    from models.dossier import voortgang
+    from models.dossier.wijzigingen import casus_op_referentie
 
     with Session(engine) as session, session.begin():
         casus = casus_op_referentie(session, casus_in_store)
@@ -298,9 +298,9 @@ def systeem(prefect_server, tmp_path_factory):
     import prefect.settings
     from cryptography.fernet import Fernet
 
-    from models.db import maak_engine, migreer
-    from models.instellingen import instellingen
-    from models.regio import synchroniseer
+    from models.opslag.db import maak_engine, migreer
+    from models.regels.instellingen import instellingen
+    from models.opslag.regio import synchroniseer
 
     map_ = tmp_path_factory.mktemp("levensloop")
     smtp = SmtpServer()

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
-from models.casus import AuditEvent
-from models.db import migreer
-from models.referenties import nieuwe_casusreferenties
-from models.regio import synchroniseer
-from models.registratie import registreer_meldingen
-from models.typen import SleutelOntbreekt
+from models.opslag.casus import AuditEvent
+from models.opslag.db import migreer
+from models.opslag.referenties import nieuwe_casusreferenties
+from models.opslag.regio import synchroniseer
+from models.dossier.registratie import registreer_meldingen
+from models.opslag.typen import SleutelOntbreekt
 from tests.helpers import AMS, FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, melding
 
 
@@ -40,7 +40,7 @@ def test_personal_data_is_encrypted_at_rest(engine, instellingen):
 
 
 def test_personal_data_cannot_be_read_without_the_key_but_the_rest_can(engine, instellingen, monkeypatch):
-    from models.casus import Casus, Persoon
+    from models.opslag.casus import Casus, Persoon
     from sqlmodel import select
 
     with Session(engine) as session, session.begin():
@@ -55,7 +55,7 @@ def test_personal_data_cannot_be_read_without_the_key_but_the_rest_can(engine, i
 
 def test_a_wrong_key_is_refused_with_a_clear_message(engine, instellingen, monkeypatch):
     from cryptography.fernet import Fernet
-    from models.casus import Persoon
+    from models.opslag.casus import Persoon
     from sqlmodel import select
 
     with Session(engine) as session, session.begin():
@@ -70,7 +70,7 @@ def test_an_old_key_still_decrypts_after_rotation(engine, instellingen, monkeypa
     import os
 
     from cryptography.fernet import Fernet
-    from models.casus import Persoon
+    from models.opslag.casus import Persoon
     from sqlmodel import select
 
     with Session(engine) as session, session.begin():
@@ -122,7 +122,7 @@ def test_the_migrations_describe_exactly_the_tables_the_code_uses(engine):
     dt.datetime(2026, 11, 16, 10, 0, tzinfo=AMS),
 ])
 def test_moments_come_back_as_the_same_instant_in_utc(engine, instellingen, ontvangen_op):
-    from models.casus import Melding
+    from models.opslag.casus import Melding
 
     with Session(engine) as session, session.begin():
         synchroniseer(session, instellingen)
@@ -135,7 +135,7 @@ def test_moments_come_back_as_the_same_instant_in_utc(engine, instellingen, ontv
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_moment_written_by_another_tool_with_its_own_offset_reads_as_the_same_instant(engine, instellingen):
-    from models.casus import Melding
+    from models.opslag.casus import Melding
 
     with Session(engine) as session, session.begin():
         synchroniseer(session, instellingen)
@@ -159,11 +159,11 @@ def _status_kolommen(engine) -> set:
 def test_every_audit_event_shows_a_lifecycle_state_or_nothing_as_its_status_change(engine, instellingen):
     """Extending, suspending and resuming a term and deciding leave their moments in the
     details; the status columns are what `vt casus` shows as a status change."""
-    from models import voortgang
-    from models.besluiten import BesluitNaVeiligheidsbeoordeling
-    from models.dossier import casus_op_referentie, hervat, open_termijnen, schort_op, verleng
-    from models.instellingen import CapaciteitsModus
-    from models.levensloop import Status
+    from models.dossier import voortgang
+    from models.regels.besluiten import BesluitNaVeiligheidsbeoordeling
+    from models.dossier.wijzigingen import casus_op_referentie, hervat, open_termijnen, schort_op, verleng
+    from models.regels.instellingen import CapaciteitsModus
+    from models.regels.levensloop import Status
 
     with Session(engine) as session, session.begin():
         synchroniseer(session, instellingen)
@@ -191,7 +191,7 @@ def test_migration_0008_moves_the_moments_of_an_old_extension_out_of_the_status_
     """An extension stored the old way had its two deadlines in van_status/naar_status."""
     from alembic import command
 
-    from models.db import alembic_config, maak_engine
+    from models.opslag.db import alembic_config, maak_engine
 
     command.upgrade(alembic_config(database_url), "0007")
     engine = maak_engine(database_url)

@@ -20,29 +20,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from models.casus import Casus, Termijn
-from models.dossier import audit, casus_op_referentie, markeer_voldaan, schort_op, voeg_termijn_toe, wijzig_status
-from models.instellingen import CapaciteitsModus, TermijnSoort
-from models.kalender import werkkalender
-from models.levensloop import Status
-from models.rapportage import (
-    REGIO,
-    MedewerkerKnelpunt,
-    OngeldigePeriode,
-    Werkdag,
-    afgesloten_periode,
-    bereken,
-    kolomlijnen,
-    laatste_periode,
-    onderdruk,
-    periode,
-    publiceer,
-    rrule,
-    synchroniseer_werkdagen,
-)
-from models.regio import synchroniseer
-from models.registratie import registreer_meldingen
-from models.termijnbeleid import TermijnBerekening
+from models.opslag.casus import Casus, Termijn
+from models.dossier.wijzigingen import audit, casus_op_referentie, markeer_voldaan, schort_op, voeg_termijn_toe, wijzig_status
+from models.regels.instellingen import CapaciteitsModus, TermijnSoort
+from models.regels.kalender import werkkalender
+from models.regels.levensloop import Status
+from models.regels.perioden import OngeldigePeriode, afgesloten_periode, laatste_periode, periode, rrule
+from models.regels.onderdrukking import REGIO, kolomlijnen, onderdruk
+from models.opslag.werkdagen import Werkdag, synchroniseer_werkdagen
+from models.lezen.rapportage import MedewerkerKnelpunt, bereken, publiceer
+from models.opslag.regio import synchroniseer
+from models.dossier.registratie import registreer_meldingen
+from models.regels.termijnbeleid import TermijnBerekening
 from tests.helpers import melding
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -232,8 +221,8 @@ def ruw(request, tmp_path_factory):
     from cryptography.fernet import Fernet
     from psycopg import sql
 
-    from models.db import maak_engine, migreer
-    from models.instellingen import DEMO_INSTELLINGEN, laad_instellingen
+    from models.opslag.db import maak_engine, migreer
+    from models.regels.instellingen import DEMO_INSTELLINGEN, laad_instellingen
     from tests.conftest import POSTGRES_HOST_URL, _postgres_beheer
 
     naam = f"vt_test_{uuid.uuid4().hex[:12]}"
@@ -419,7 +408,7 @@ def test_the_published_report_hides_small_counts_everywhere_and_whatever_gives_t
     def werkvoorraad(code):
         return [r.aantal for r in per[code].werkvoorraad]
 
-    # Worked out by hand in the module docstring of models/rapportage.py's onderdruk rule:
+    # Worked out by hand in the module docstring of models/lezen/rapportage.py's onderdruk rule:
     #              VB  wachtl ond V&V ovd mon totaal
     assert werkvoorraad(GENNEP) == [0, "<5", 0, 0, 0, 0, "<5"]
     assert werkvoorraad(VENLO) == ["x", "x", 0, 0, 0, 5, 16]
@@ -494,8 +483,8 @@ def _pdftekst(pad) -> str:
 def test_the_report_arrives_with_pdf_csv_and_chart_and_the_same_period_is_sent_once(
     engine, database_url, smtp_server, tmp_path, monkeypatch
 ):
-    from models.communicatie import Rapport
-    from models.knelpunt import KnelpuntInvoer, voeg_toe
+    from models.opslag.communicatie import Rapport
+    from models.dossier.knelpunt import KnelpuntInvoer, voeg_toe
     from flows.rapportage import rapportage_versturen
     from tests.helpers import gebruik_database, regio_voor_test
 
@@ -598,7 +587,7 @@ def vt(*args: str):
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_vt_rapport_json_prints_the_published_figures_and_sends_nothing(engine, database_url, regio, monkeypatch):
-    from models.communicatie import Notificatie, Rapport
+    from models.opslag.communicatie import Notificatie, Rapport
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
@@ -620,8 +609,8 @@ def test_vt_migreer_fills_the_werkdag_table_and_follows_a_changed_calendar(datab
     region's new closing day reaches the table with the next `vt migreer`."""
     import yaml
 
-    from models.db import maak_engine
-    from models.instellingen import DEMO_INSTELLINGEN
+    from models.opslag.db import maak_engine
+    from models.regels.instellingen import DEMO_INSTELLINGEN
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     van, tot = dt.date(2026, 12, 21), dt.date(2027, 1, 4)

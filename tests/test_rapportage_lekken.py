@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from models.instellingen import DEMO_INSTELLINGEN, CapaciteitsModus, laad_instellingen
-from models.rapportage import (
-    REGIO, TOTAAL, Dienst, MedewerkerKnelpunt, RuweCijfers, Wachttijd, eerdere_perioden, periode, publiceer,
-)
+from models.regels.instellingen import DEMO_INSTELLINGEN, CapaciteitsModus, laad_instellingen
+from models.regels.perioden import eerdere_perioden, periode
+from models.regels.onderdrukking import REGIO, TOTAAL
+from models.lezen.rapportage import Dienst, MedewerkerKnelpunt, RuweCijfers, Wachttijd, publiceer
 from templates import render
 
 DIENSTEN = [d.value for d in Dienst]
@@ -381,10 +381,11 @@ def test_a_werkvoorraad_hidden_in_one_report_stays_hidden_in_the_next_reports_ch
     December (7) would give away the 7, and with it the 2."""
     from sqlmodel import Session
 
-    from models.dossier import wijzig_status
-    from models.levensloop import Status
-    from models.rapportage import archiveer, synchroniseer_werkdagen
-    from models.regio import synchroniseer
+    from models.dossier.wijzigingen import wijzig_status
+    from models.regels.levensloop import Status
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.lezen.rapportage import archiveer
+    from models.opslag.regio import synchroniseer
     from tasks.rapportage import rapportcijfers
     from tests.test_rapportage import GENNEP, Regio, op
 

@@ -10,12 +10,12 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from models.casus import Casus, Melding, Termijn
-from models.dossier import casus_op_referentie, wijzig_status
-from models.fouten import beschrijf_validatiefouten
-from models.levensloop import Status
-from models.regio import synchroniseer
-from models.registratie import MeldingInvoer, controleer_tegen_instellingen, is_geldig_bsn, registreer_meldingen
+from models.opslag.casus import Casus, Melding, Termijn
+from models.dossier.wijzigingen import casus_op_referentie, wijzig_status
+from models.regels.fouten import beschrijf_validatiefouten
+from models.regels.levensloop import Status
+from models.opslag.regio import synchroniseer
+from models.dossier.registratie import MeldingInvoer, controleer_tegen_instellingen, is_geldig_bsn, registreer_meldingen
 from tests.helpers import AMS, FICTIEF_BSN, melding
 
 

@@ -27,14 +27,14 @@ from sqlalchemy import event, text
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from models.casus import AuditEvent, Termijn
-from models.communicatie import Bezorgstatus, Notificatie
-from models.dossier import casus_op_referentie, hervat, markeer_voldaan, schort_op, verleng
-from models.instellingen import DEMO_INSTELLINGEN, Instellingen, TermijnSoort
-from models.kalender import werkkalender
-from models.regio import synchroniseer
-from models.registratie import registreer_meldingen
-from models.termijnbewaking import (
+from models.opslag.casus import AuditEvent, Termijn
+from models.opslag.communicatie import Bezorgstatus, Notificatie
+from models.dossier.wijzigingen import casus_op_referentie, hervat, markeer_voldaan, schort_op, verleng
+from models.regels.instellingen import DEMO_INSTELLINGEN, Instellingen, TermijnSoort
+from models.regels.kalender import werkkalender
+from models.opslag.regio import synchroniseer
+from models.dossier.registratie import registreer_meldingen
+from models.dossier.termijnbewaking import (
     TeBewaken,
     achterstand,
     ladder_van,
@@ -586,7 +586,7 @@ def vt(*args: str):
 @pytest.fixture
 def oude_casus(engine, regio) -> str:
     """A casus whose safety assessment is long overdue by the real clock the CLI uses."""
-    from models.typen import nu
+    from models.opslag.typen import nu
 
     ontvangen = (nu() - dt.timedelta(days=40)).astimezone(AMS).replace(hour=10, minute=0, second=0, microsecond=0)
     [referentie] = _registreer(engine, regio, melding(ontvangen_op=ontvangen, gemeente_code="GM0983"))
@@ -668,7 +668,7 @@ def _proefdraai_artefact(flow_run_id) -> str:
 @pytest.mark.prefect
 def test_a_peildatum_40_days_ahead_sends_and_records_nothing_and_shows_what_would_go_out(
         engine, regio, smtp_server):
-    from models.typen import nu
+    from models.opslag.typen import nu
 
     [referentie] = _registreer(engine, regio, melding(ontvangen_op=nu() - dt.timedelta(minutes=1)))
     peildatum = nu() + dt.timedelta(days=40)
@@ -707,8 +707,8 @@ def test_a_peildatum_40_days_ahead_sends_and_records_nothing_and_shows_what_woul
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_settings_file_broken_while_running_keeps_the_watch_going_and_tells_beheer_once_per_version(
         engine, vb_casus, smtp_server, tmp_path, monkeypatch):
-    from models import instellingen as instellingen_module
-    from models.instellingen import Omgeving, instellingen
+    from models.regels import instellingen as instellingen_module
+    from models.regels.instellingen import Omgeving, instellingen
 
     monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "data"))
     assert instellingen().regio.code == "VT-DEMO"  # the running system read the valid file

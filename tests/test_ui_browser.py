@@ -43,9 +43,9 @@ def prefect_ui(tmp_path_factory):
 def systeem(prefect_ui, tmp_path, monkeypatch, smtp_server):
     import prefect.settings
 
-    from models.db import maak_engine, migreer
-    from models.instellingen import instellingen
-    from models.regio import synchroniseer
+    from models.opslag.db import maak_engine, migreer
+    from models.regels.instellingen import instellingen
+    from models.opslag.regio import synchroniseer
 
     monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "vt"))
     regio_voor_test(tmp_path, monkeypatch, smtp_server, regio={"ui_basis_url": prefect_ui.removesuffix("/api")})
@@ -146,7 +146,7 @@ def test_staff_find_the_deployments_see_the_intake_form_and_decide_a_case_in_the
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    from models.casus import Casus, Melding
+    from models.opslag.casus import Casus, Melding
     from tests.test_levensloop_flows import formulier
 
     ui, api = systeem["ui"], systeem["api"]

@@ -19,15 +19,15 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli import app
-from models import werkvoorraad as wv
-from models.brieven import printwachtrij
-from models.casus import AuditEvent, Casus, Termijn
-from models.communicatie import Brief, Notificatie
-from models.db import sessie
-from models.instellingen import TermijnSoort, instellingen
-from models.registratie import registreer_meldingen
-from models.regio import synchroniseer
-from models.termijnbeleid import werkkalender
+from models.dossier import werkvoorraad as wv
+from models.brieven.inhoud import printwachtrij
+from models.opslag.casus import AuditEvent, Casus, Termijn
+from models.opslag.communicatie import Brief, Notificatie
+from models.opslag.db import sessie
+from models.regels.instellingen import TermijnSoort, instellingen
+from models.dossier.registratie import registreer_meldingen
+from models.opslag.regio import synchroniseer
+from models.regels.termijnbeleid import werkkalender
 from tasks.werkvoorraad import beoordeel_werkvoorraad
 from tests.helpers import (
     AMS, FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, gebruik_database, melding, regio_voor_test,
@@ -180,8 +180,8 @@ def test_recording_a_contact_is_audited_encrypted_and_takes_the_family_off_the_d
     [referentie] = op_werkvoorraad(("9999 AA", LANG_GELEDEN))
     with sessie() as session:
         casus = session.exec(select(Casus).where(Casus.referentie == referentie)).one()
-        from models.dossier import voeg_termijn_toe
-        from models.termijnbeleid import bereken_termijn
+        from models.dossier.wijzigingen import voeg_termijn_toe
+        from models.regels.termijnbeleid import bereken_termijn
 
         regel = instellingen().termijnen[TermijnSoort.werkvoorraad_contact]
         voeg_termijn_toe(session, casus, bereken_termijn(TermijnSoort.werkvoorraad_contact, regel, LANG_GELEDEN,

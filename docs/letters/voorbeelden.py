@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from models import brieven as b  # noqa: E402
-from models.instellingen import DEMO_INSTELLINGEN, laad_instellingen  # noqa: E402
+from models.brieven import inhoud as b  # noqa: E402
+from models.regels.instellingen import DEMO_INSTELLINGEN, laad_instellingen  # noqa: E402
 
 MAP = Path(__file__).resolve().parent
 AMS = ZoneInfo("Europe/Amsterdam")

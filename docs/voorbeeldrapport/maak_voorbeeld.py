@@ -24,12 +24,12 @@ def main() -> None:
     os.environ.setdefault("VT_ENCRYPTION_KEY", Fernet.generate_key().decode())
     from sqlmodel import Session
 
-    from models.db import maak_engine, migreer
-    from models.instellingen import DEMO_INSTELLINGEN, laad_instellingen
-    from models.kalender import AMSTERDAM
-    from models.knelpunt import KnelpuntInvoer, voeg_toe
-    from models.rapportage import laatste_periode
-    from models.typen import nu
+    from models.opslag.db import maak_engine, migreer
+    from models.regels.instellingen import DEMO_INSTELLINGEN, laad_instellingen
+    from models.regels.kalender import AMSTERDAM
+    from models.dossier.knelpunt import KnelpuntInvoer, voeg_toe
+    from models.regels.perioden import laatste_periode
+    from models.opslag.typen import nu
     from rapportage_benchmark import zaai
     from tasks.rapportage import rapportcijfers, schrijf_rapportbestanden
 

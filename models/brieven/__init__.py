@@ -1,0 +1,1 @@
+"""Letters: their content and checks (inhoud) and their PDF rendering (pdf)."""

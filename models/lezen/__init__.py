@@ -1,0 +1,1 @@
+"""Read models: report figures, their publication and the archive; they never change a casus."""

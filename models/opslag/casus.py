@@ -1,0 +1,219 @@
+"""The case store: households and their people, melders, casussen, meldingen, terms and the
+audit trail. Personal data sits only in `Versleuteld` columns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, Index, Integer, String, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from models.regels.instellingen import TermijnSoort, Urgentie
+from models.regels.levensloop import Status
+from models.opslag.typen import UTCDateTime, Versleuteld, nu
+
+
+def _tijd(**kwargs) -> Field:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def _geheim(**kwargs) -> Field:
+    return Field(sa_type=Versleuteld, **kwargs)
+
+
+def _code(lengte: int = 32, **kwargs) -> Field:
+    return Field(sa_type=String(lengte), **kwargs)
+
+
+class Rol(StrEnum):
+    """Role of a directbetrokkene in the household."""
+
+    slachtoffer = "slachtoffer"
+    pleger = "pleger"
+    kind = "kind"
+    ouder = "ouder"
+    overig = "overig"
+
+
+class MelderSoort(StrEnum):
+    politie_justitie = "politie_justitie"
+    professional = "professional"
+    burger = "burger"
+    anoniem = "anoniem"
+
+
+class Kanaal(StrEnum):
+    telefoon = "telefoon"
+    politie = "politie"
+    email = "email"
+    post = "post"
+    portaal = "portaal"
+
+
+class Huishouden(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # Blind index over postcode + huisnummer: finds the same household without decrypting.
+    zoeksleutel: str = Field(sa_type=String(64), index=True)
+    straat_huisnummer: str = _geheim()
+    postcode: str = _geheim()
+    woonplaats: str = _geheim()
+    # Letters go by post unless the family agreed to e-mail (issue 5).
+    email: str | None = _geheim(default=None)
+    brief_per_email: bool = False
+    aangemaakt_op: dt.datetime = _tijd(default_factory=nu)
+
+
+class Persoon(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    huishouden_id: int = Field(foreign_key="huishouden.id", index=True)
+    rol: Rol = _code(16)
+    naam: str = _geheim()
+    geboortedatum: str | None = _geheim(default=None)
+    bsn: str | None = _geheim(default=None)
+
+
+class Melder(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    soort: MelderSoort = _code(24)
+    naam: str | None = _geheim(default=None)
+    telefoon: str | None = _geheim(default=None)
+    email: str | None = _geheim(default=None)
+    wil_terugkoppeling: bool = True
+    # Where the terugkoppeling letter goes (issue 5): e-mail with consent, else this postal address.
+    brief_per_email: bool = False
+    straat_huisnummer: str | None = _geheim(default=None)
+    postcode: str | None = _geheim(default=None)
+    woonplaats: str | None = _geheim(default=None)
+
+
+_casus_versie = Column("versie", Integer, nullable=False, server_default=text("1"))
+
+
+class Casus(SQLModel, table=True):
+    """One household's case at VT; groups every melding about that household while open."""
+
+    __mapper_args__ = {"version_id_col": _casus_versie}
+
+    id: int | None = Field(default=None, primary_key=True)
+    referentie: str = Field(sa_type=String(24), unique=True)
+    huishouden_id: int = Field(foreign_key="huishouden.id", index=True)
+    gemeente_code: str = Field(sa_type=String(6), foreign_key="gemeente.code", index=True)
+    status: Status = _code(32, index=True, default=Status.ontvangen)
+    urgentie: Urgentie = _code(16)
+    geopend_op: dt.datetime = _tijd(index=True)
+    status_sinds: dt.datetime = _tijd()
+    afgesloten_op: dt.datetime | None = _tijd(default=None)
+    aantal_meldingen: int = 0
+    buiten_beeld: bool = False
+    lokaal_team_code: str | None = Field(
+        default=None, sa_type=String(32), foreign_key="lokaalteam.code"
+    )
+    regie: str | None = _code(32, default=None)
+    flow_run_id: str | None = _code(36, default=None)
+    versie: int = Field(default=1, sa_column=_casus_versie)
+
+
+# Meldingen entered through the intake form carry this bron and the intake run's id as extern_id.
+INTAKE_BRON = "prefect-intake"
+
+
+class Melding(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("bron", "extern_id", name="uq_melding_bron_extern_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    referentie: str = Field(sa_type=String(32), unique=True)
+    casus_id: int = Field(foreign_key="casus.id", index=True)
+    melder_id: int = Field(foreign_key="melder.id")
+    gemeente_code: str = Field(sa_type=String(6), foreign_key="gemeente.code", index=True)
+    ontvangen_op: dt.datetime = _tijd(index=True)
+    kanaal: Kanaal = _code(16)
+    urgentie: Urgentie = _code(16)
+    hermelding: bool = False
+    omschrijving: str = _geheim()
+    bron: str | None = _code(32, default=None)
+    extern_id: str | None = _code(64, default=None)
+    geregistreerd_op: dt.datetime = _tijd(default_factory=nu)
+    # An intake-form melding owes a crisis alert (acute) and the letter 'melding ontvangen': done
+    # when set. The intake flow does them first; the lifecycle run completes what a crash left.
+    intake_nazorg_klaar_op: dt.datetime | None = _tijd(default=None, nullable=True)
+
+
+class Termijn(SQLModel, table=True):
+    """One deadline of a casus (fatale datum), with the warning moment and its state.
+
+    Open terms that need attention are found through the partial index on
+    `volgende_actie_op`: the deadline watch never scans all cases.
+    """
+
+    __table_args__ = (
+        Index(
+            "ix_termijn_open_volgende_actie",
+            "volgende_actie_op",
+            sqlite_where=text("voldaan_op IS NULL AND opgeschort_op IS NULL"),
+            postgresql_where=text("voldaan_op IS NULL AND opgeschort_op IS NULL"),
+        ),
+        # The overview of terms over time reads open terms by deadline only; met terms (most of
+        # history) stay out of this index.
+        Index(
+            "ix_termijn_open_vervalt_op",
+            "vervalt_op",
+            sqlite_where=text("voldaan_op IS NULL AND opgeschort_op IS NULL"),
+            postgresql_where=text("voldaan_op IS NULL AND opgeschort_op IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    casus_id: int = Field(foreign_key="casus.id", index=True)
+    melding_id: int | None = Field(default=None, foreign_key="melding.id")
+    soort: TermijnSoort = _code(32)
+    start_op: dt.datetime = _tijd()
+    waarschuw_op: dt.datetime = _tijd()
+    vervalt_op: dt.datetime = _tijd(index=True)
+    oorspronkelijk_vervalt_op: dt.datetime = _tijd()
+    volgende_actie_op: dt.datetime | None = _tijd(default=None)
+    escalatie_stap: int = 0
+    voldaan_op: dt.datetime | None = _tijd(default=None)
+    opgeschort_op: dt.datetime | None = _tijd(default=None)
+    opschort_reden: str | None = Field(default=None, sa_type=String(500))
+    verleng_reden: str | None = Field(default=None, sa_type=String(500))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only trail of every change: who, when, what. Database triggers refuse updates
+    and deletes. Never holds personal data: references and codes only."""
+
+    __tablename__ = "auditevent"
+    __table_args__ = (Index("ix_auditevent_actie_tijdstip", "actie", "tijdstip"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    casus_id: int | None = Field(default=None, foreign_key="casus.id", index=True)
+    tijdstip: dt.datetime = _tijd(default_factory=nu)
+    actor: str = Field(sa_type=String(120))
+    actie: str = Field(sa_type=String(64))
+    van_status: Status | None = _code(32, default=None)
+    naar_status: Status | None = _code(32, default=None)
+    reden: str | None = Field(default=None, sa_type=String(500))
+    details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ContactVorm(StrEnum):
+    telefoon = "telefoon"
+    huisbezoek = "huisbezoek"
+    op_kantoor = "op_kantoor"
+    video = "video"
+
+
+class Contactmoment(SQLModel, table=True):
+    """A contact (or attempt) with a waiting family, recorded by staff."""
+
+    __table_args__ = (Index("ix_contactmoment_casus_tijdstip", "casus_id", "tijdstip"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    casus_id: int = Field(foreign_key="casus.id")
+    tijdstip: dt.datetime = Field(sa_type=UTCDateTime)
+    vorm: ContactVorm = Field(sa_type=String(16))
+    bereikt: bool  # did VT actually speak to the family?
+    medewerker: str = Field(sa_type=String(120))
+    notitie: str | None = Field(default=None, sa_type=Versleuteld)  # may hold personal data: encrypted
+    geregistreerd_op: dt.datetime = Field(sa_type=UTCDateTime, default_factory=nu)

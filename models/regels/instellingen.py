@@ -1,0 +1,616 @@
+"""The region's settings: one validated YAML file is the single source of truth for every
+term, threshold, escalation step, recipient and municipality preference.
+
+Process-level settings (database, encryption key, where the settings file lives) come from the
+environment via `Omgeving`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_INSTELLINGEN = REPO_ROOT / "config" / "demo-regio.yaml"
+TIJDZONE = "Europe/Amsterdam"
+
+
+class Urgentie(StrEnum):
+    acuut = "acuut"
+    spoed = "spoed"
+    regulier = "regulier"
+
+
+class TermijnSoort(StrEnum):
+    acute_reactie = "acute_reactie"
+    veiligheidsbeoordeling = "veiligheidsbeoordeling"
+    onderzoek = "onderzoek"
+    voorwaarden_en_vervolg = "voorwaarden_en_vervolg"
+    overdracht = "overdracht"
+    monitoring = "monitoring"
+    werkvoorraad_contact = "werkvoorraad_contact"
+
+
+class Eenheid(StrEnum):
+    minuten = "minuten"
+    uren = "uren"
+    werkdagen = "werkdagen"
+    kalenderdagen = "kalenderdagen"
+    weken = "weken"
+    maanden = "maanden"
+
+
+class TermijnStart(StrEnum):
+    """Where a term starts counting. Sources disagree for onderzoek/V&V (DOMAIN.md)."""
+
+    ontvangst = "ontvangst"  # the moment the melding was received
+    aanvang = "aanvang"  # the moment the step itself starts (e.g. onderzoek begins)
+
+
+class OverdrachtType(StrEnum):
+    warm = "warm"
+    telefonisch = "telefonisch"
+    schriftelijk = "schriftelijk"
+
+
+class CapaciteitsModus(StrEnum):
+    normaal = "normaal"
+    continuiteitsplan = "continuiteitsplan"
+
+
+class _Strikt(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _apprise_url(url: str) -> str:
+    import apprise  # deferred: heavy import, only needed when settings are validated
+
+    if not apprise.Apprise().add(url):
+        raise ValueError(f"geen geldige Apprise-URL: {url.split('://', 1)[0]}://…")
+    return url
+
+
+AppriseUrl = Annotated[str, AfterValidator(_apprise_url)]
+
+
+class TermijnRegel(_Strikt):
+    """One legal or target term: how long, in which unit, from when, and when to warn."""
+
+    aantal: int = Field(gt=0, description="Lengte van de termijn in de gekozen eenheid.")
+    eenheid: Eenheid
+    start: TermijnStart = TermijnStart.ontvangst
+    waarschuwing_aandeel: float = Field(
+        0.6, gt=0, lt=1, description="Deel van de termijn waarna het team een waarschuwing krijgt."
+    )
+    omschrijving: str
+
+
+class UrgentieRegel(_Strikt):
+    omschrijving: str
+    termijnen_bij_intake: list[TermijnSoort] = Field(
+        description="Termijnen die een melding met deze urgentie bij ontvangst krijgt."
+    )
+    werkvoorraad_toegestaan: bool = Field(
+        description="Mag een zaak met deze urgentie op de werkvoorraad (wachtlijst)?"
+    )
+    contact_interval_werkdagen: int = Field(
+        gt=0, description="Hoe vaak VT contact houdt met een wachtend gezin, in werkdagen."
+    )
+
+
+class ExtraNietWerkdag(_Strikt):
+    datum: dt.date
+    reden: str
+
+
+class KalenderInstellingen(_Strikt):
+    """The legal calendar on top of the Algemene termijnenwet feestdagen (from `holidays`)."""
+
+    extra_niet_werkdagen: list[ExtraNietWerkdag] = Field(
+        default_factory=list,
+        description="Bij besluit gelijkgestelde brugdagen en regionale sluitingsdagen.",
+    )
+    kantoortijd_einde: dt.time = Field(
+        dt.time(17, 0),
+        description="Een melding die na dit tijdstip binnenkomt, telt vanaf de volgende werkdag.",
+    )
+    na_kantoortijd_volgende_werkdag: bool = True
+    termijn_eindigt_om: dt.time = Field(
+        dt.time(23, 59, 59), description="Tijdstip op de laatste dag waarop een termijn verstrijkt."
+    )
+
+    @field_validator("extra_niet_werkdagen")
+    @classmethod
+    def _uniek(cls, dagen: list[ExtraNietWerkdag]) -> list[ExtraNietWerkdag]:
+        gezien = [d.datum for d in dagen]
+        dubbel = sorted({d for d in gezien if gezien.count(d) > 1})
+        if dubbel:
+            raise ValueError(f"dubbele datum(s): {', '.join(map(str, dubbel))}")
+        return dagen
+
+
+class LokaalTeamInstelling(_Strikt):
+    code: str = Field(pattern=r"^[A-Z0-9-]{2,32}$")
+    naam: str
+    email: EmailStr
+    telefoon: str
+
+
+class Contactpersoon(_Strikt):
+    """A VT employee (not a citizen): named in agendas and invitations."""
+
+    naam: str
+    email: EmailStr
+
+
+class GemeenteInstelling(_Strikt):
+    code: str = Field(pattern=r"^GM\d{4}$", description="CBS-gemeentecode, bijvoorbeeld GM0907.")
+    naam: str
+    voorkeur_overdracht: OverdrachtType = OverdrachtType.telefonisch
+    plustaken: bool = Field(False, description="Onderzoek samen met het sociale team (seed 003).")
+    vaste_contactpersoon: Contactpersoon | None = None
+    wekelijks_casusoverleg: bool = False
+    college_email: EmailStr = Field(description="Adres van het college, o.a. voor RvdK-verzoeken.")
+    lokale_teams: list[LokaalTeamInstelling] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _overleg_vraagt_contactpersoon(self) -> GemeenteInstelling:
+        if self.wekelijks_casusoverleg and self.vaste_contactpersoon is None:
+            raise ValueError("wekelijks_casusoverleg vraagt om een vaste_contactpersoon")
+        return self
+
+
+class EscalatieMoment(StrEnum):
+    # In ladder order: a ladder lists its steps in this order (see Escalatie).
+    direct = "direct"  # as soon as the term starts (acute meldingen: the crisis service at once)
+    waarschuwing = "waarschuwing"  # at waarschuwing_aandeel of the term
+    vervaldatum = "vervaldatum"  # when the term falls due
+    overschreden = "overschreden"  # a number of working days after it fell due
+
+
+class EscalatieStap(_Strikt):
+    naam: str = Field(pattern=r"^[a-z0-9_]+$")
+    moment: EscalatieMoment
+    werkdagen_na_vervaldatum: int = Field(0, ge=0)
+    rollen: list[str] = Field(min_length=1)
+
+
+class Escalatie(_Strikt):
+    rollen: dict[str, list[AppriseUrl]] = Field(
+        description="Per rol de Apprise-URL's die een waarschuwing of escalatie ontvangen."
+    )
+    ladder: list[EscalatieStap] = Field(min_length=1)
+    acute_ladder: list[EscalatieStap] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _rollen_bestaan(self) -> Escalatie:
+        for stap in [*self.ladder, *self.acute_ladder]:
+            onbekend = sorted(set(stap.rollen) - set(self.rollen))
+            if onbekend:
+                raise ValueError(f"stap '{stap.naam}' noemt onbekende rol(len): {', '.join(onbekend)}")
+        return self
+
+    @model_validator(mode="after")
+    def _in_volgorde(self) -> Escalatie:
+        # The deadline watch fires a term's steps one after the other, in ladder order.
+        volgorde = list(EscalatieMoment)
+        for naam, ladder in (("ladder", self.ladder), ("acute_ladder", self.acute_ladder)):
+            sleutels = [(volgorde.index(s.moment), s.werkdagen_na_vervaldatum) for s in ladder]
+            if sleutels != sorted(sleutels):
+                raise ValueError(f"{naam}: zet de stappen in de volgorde waarin ze vallen "
+                                 "(direct, waarschuwing, vervaldatum, overschreden)")
+            namen = [s.naam for s in ladder]
+            if len(set(namen)) != len(namen):
+                raise ValueError(f"{naam}: elke stap heeft een eigen naam nodig")
+        return self
+
+
+class Afzender(_Strikt):
+    """Sender details printed on every letter."""
+
+    naam: str
+    adres: str
+    postcode: str
+    plaats: str
+    telefoon: str
+    email: EmailStr
+    website: str
+    crisisnummer: str
+
+
+class Rapportage(_Strikt):
+    ontvangers: list[AppriseUrl] = Field(min_length=1)
+    anker: dt.datetime = Field(description="Eerste rapportmoment (Europe/Amsterdam); daarna elke periode.")
+    interval_weken: int = Field(2, gt=0)
+    minimum_aantal: int = Field(5, gt=1, description="Aantallen daaronder tonen als '<N' (CBS-praktijk).")
+    norm_veiligheidsbeoordeling: float = Field(
+        0.9, gt=0, le=1, description="Landelijke norm: aandeel veiligheidsbeoordelingen binnen de termijn."
+    )
+    norm_onderzoek_en_venv: float = Field(
+        0.8, gt=0, le=1, description="Landelijke norm: aandeel onderzoeken en V&V binnen de termijn."
+    )
+    grafiek_perioden: int = Field(6, ge=2, le=26, description="Aantal perioden in de grafiek van de werkvoorraad.")
+    werkdagen_vanaf_jaar: int = Field(
+        2010, ge=1990, description="Eerste jaar van de werkdagentabel waarmee de database wachttijden telt."
+    )
+    werkdagen_tot_en_met_jaar: int = Field(2040, le=2100)
+
+    @model_validator(mode="after")
+    def _jaren_op_volgorde(self) -> Rapportage:
+        if self.werkdagen_tot_en_met_jaar < self.werkdagen_vanaf_jaar:
+            raise ValueError("werkdagen_tot_en_met_jaar ligt voor werkdagen_vanaf_jaar")
+        return self
+
+
+class Bezorging(_Strikt):
+    """How outgoing e-mail is delivered and retried."""
+
+    smtp_url: AppriseUrl = Field(
+        description="Apprise mailto-URL van de eigen mailserver, zonder 'to='; ontvangers worden toegevoegd."
+    )
+    max_pogingen: int = Field(8, gt=0, description="Daarna wordt het bericht geëscaleerd, nooit weggegooid.")
+    eerste_wachttijd_seconden: int = Field(60, gt=0, description="Wachttijd na de eerste mislukte poging; verdubbelt.")
+    maximale_wachttijd_seconden: int = Field(3600, gt=0)
+    escalatie_rol: str = Field("teamleider", description="Rol die hoort van een onbestelbaar bericht.")
+    tweede_kanaal: list[AppriseUrl] = Field(
+        default_factory=list,
+        description="Apprise-URL's buiten de eigen mailserver om (een tweede mailrelay, een sms-dienst, een "
+        "Teams-webhook): hier gaat de melding over een onbestelbaar bericht of brief direct heen.",
+    )
+    nooit_opgeven: list[str] = Field(
+        default_factory=lambda: ["acuut"],
+        description="Soorten berichten die nooit worden opgegeven (het crisisbericht): ook na max_pogingen "
+        "blijft de bezorging het proberen tot het bericht aankomt.",
+    )
+    nooit_opgeven_melden_na: int = Field(
+        2, gt=0, description="Na zoveel mislukte pogingen hoort het tweede kanaal van zo'n bericht (één keer); "
+        "niet pas na max_pogingen, want een crisisbericht kan niet uren wachten.",
+    )
+    nooit_opgeven_wachttijd_seconden: int = Field(
+        300, gt=0, description="Langste wachttijd tussen twee pogingen voor zo'n bericht, zodat het kort na het "
+        "herstel van de mailserver alsnog aankomt.",
+    )
+
+
+class Brieven(_Strikt):
+    """Letters to families and melders (issue 5): where printed letters go, and who may read them."""
+
+    printwachtrij: Path | None = Field(
+        None, description="Map die de postkamer leegt; standaard <VT_DATA_MAP>/printwachtrij."
+    )
+    printwachtrij_groep: str | None = Field(
+        None,
+        description="Groep van de postkamer: die mag de printwachtrij lezen (map 0750, brieven 0640). "
+                    "Leeg: alleen de gebruiker van het systeem zelf.",
+    )
+
+    @field_validator("printwachtrij_groep")
+    @classmethod
+    def _groep_bestaat(cls, groep: str | None) -> str | None:
+        import grp
+
+        if groep is None:
+            return None
+        try:
+            grp.getgrnam(groep)
+        except KeyError:
+            raise ValueError(f"de groep '{groep}' bestaat niet op deze machine") from None
+        return groep
+
+
+class WerkvoorraadZorg(_Strikt):
+    """Care for families on the werkvoorraad (issue 5): repeat letters, contact limits, teams."""
+
+    wachtlijstbrief_herhaal_werkdagen: int = Field(
+        20, gt=0, description="Wacht een gezin na de eerste wachtlijstbrief nog zo lang, dan krijgt het een nieuwe."
+    )
+    buiten_beeld_na_intervallen: int = Field(
+        2, ge=1, description="Zoveel contactintervallen zonder bereikt contact: risico dat het gezin uit beeld raakt."
+    )
+    team_rol: str = Field("behandelteam", description="Rol die de dagelijkse contactlijst krijgt.")
+    team_rol_per_gemeente: dict[str, str] = Field(
+        default_factory=dict, description="Afwijkende rol per gemeentecode (bijv. een eigen team per gemeente)."
+    )
+    escalatie_rol: str = Field("teamleider", description="Rol die hoort van een gezin dat uit beeld dreigt te raken.")
+
+    def rol_voor(self, gemeente_code: str) -> str:
+        return self.team_rol_per_gemeente.get(gemeente_code, self.team_rol)
+
+
+class RegioInstellingen(_Strikt):
+    code: str = Field(pattern=r"^[A-Z0-9-]{2,16}$")
+    naam: str
+    ui_basis_url: str = Field("http://127.0.0.1:4200", description="Adres van de Prefect UI voor links in e-mails.")
+
+
+class LevensloopInstellingen(_Strikt):
+    """The lifecycle flows (issue 3): who hears of what, and how the flows run."""
+
+    crisisdienst_rol: str = Field(
+        "crisisdienst", description="Rol die bij een acute melding binnen een minuut een e-mail krijgt."
+    )
+    buiten_beeld_rol: str = Field(
+        "teamleider", description="Rol die hoort dat een gezin tijdens monitoring buiten beeld raakte."
+    )
+    capaciteit_variabele: str = Field(
+        "capaciteitsmodus",
+        pattern=r"^[a-z0-9_]+$",
+        description="Naam van de Prefect-variabele die `capaciteit` overschrijft zonder herstart.",
+    )
+    casusagenda_cron: str = Field(
+        "0 8 * * 1", description="Wanneer de wekelijkse casusagenda gaat (cron, Europe/Amsterdam)."
+    )
+    gelijktijdige_starts: int = Field(
+        4, gt=0, description="Hoeveel casus-runs `vt levensloop start-open` tegelijk opstart (een run die op "
+        "een formulier wacht, telt niet mee)."
+    )
+    bewaking_interval_seconden: int = Field(
+        120, ge=10, description="Hoe vaak de bewaking 'casussen in beeld' kijkt of elke open casus bij zijn besluit "
+        "wacht (seconden)."
+    )
+    stap_max_seconden: int = Field(
+        600, ge=5, description="Zo lang mag een levensloop-run lopen of op zijn start wachten tussen twee formulieren "
+        "(seconden); daarna geldt hij als vastgelopen en start de bewaking hem opnieuw. Ruim boven een normale stap."
+    )
+    max_herstarts: int = Field(
+        3, gt=0, description="Zo vaak mag de bewaking de levensloop van één casus binnen herstart_venster_minuten "
+        "opnieuw starten; daarna krijgt bewaking_rol direct bericht in plaats van nog een herstart."
+    )
+    herstart_venster_minuten: int = Field(60, gt=0, description="Venster voor max_herstarts (minuten).")
+    bewaking_rol: str = Field(
+        "teamleider", description="Rol die direct een e-mail krijgt als de bewaking een casus niet terug in beeld "
+        "krijgt."
+    )
+
+
+class InvoerInstellingen(_Strikt):
+    """Bounds on dates that staff type in or an import brings (issue 11): a year 1850 or 0001 is
+    a typing or export error, never a melding."""
+
+    vroegste_ontvangst: dt.date = Field(
+        dt.date(2000, 1, 1),
+        description="Een melding die eerder ontvangen zou zijn, wordt geweigerd (ook bij een import).",
+    )
+    geboortedatum_jaren_terug: int = Field(
+        120, ge=1, le=150, description="Een geboortedatum die langer geleden ligt, wordt geweigerd."
+    )
+    ontvangst_marge_minuten: int = Field(
+        5, ge=0, le=60, description="Zoveel minuten mag een ontvangstmoment in de toekomst liggen (klokverschil)."
+    )
+
+
+class Instellingen(_Strikt):
+    regio: RegioInstellingen
+    afzender: Afzender
+    kalender: KalenderInstellingen = KalenderInstellingen()
+    termijnen: dict[TermijnSoort, TermijnRegel]
+    urgenties: dict[Urgentie, UrgentieRegel]
+    monitoring_momenten_maanden: list[int] = Field(
+        [3], min_length=1, description="Controlemomenten na overdracht, in maanden."
+    )
+    gebruikelijke_wachttijd_werkdagen: int = Field(
+        20, gt=0, description="Wacht een gezin langer, dan krijgt het de brief 'langer dan gebruikelijk'."
+    )
+    capaciteit: CapaciteitsModus = CapaciteitsModus.normaal
+    bewaartermijn_jaren: int = Field(20, ge=15, description="Bewaartermijn van dossiers (15-20+ jaar).")
+    gemeenten: list[GemeenteInstelling] = Field(min_length=1)
+    escalatie: Escalatie
+    rapportage: Rapportage
+    bezorging: Bezorging
+    brieven: Brieven = Brieven()
+    werkvoorraad: WerkvoorraadZorg = WerkvoorraadZorg()
+    levensloop: LevensloopInstellingen = LevensloopInstellingen()
+    invoer: InvoerInstellingen = InvoerInstellingen()
+    beheer_rol: str = Field(
+        "beheer", description="Rol die hoort dat het instellingenbestand ongeldig werd terwijl het systeem draait."
+    )
+
+    @model_validator(mode="after")
+    def _volledig(self) -> Instellingen:
+        ontbrekend = sorted(set(TermijnSoort) - set(self.termijnen))
+        if ontbrekend:
+            raise ValueError(f"termijnen ontbreken: {', '.join(ontbrekend)}")
+        ontbrekend = sorted(set(Urgentie) - set(self.urgenties))
+        if ontbrekend:
+            raise ValueError(f"urgenties ontbreken: {', '.join(ontbrekend)}")
+        codes = [g.code for g in self.gemeenten]
+        dubbel = sorted({c for c in codes if codes.count(c) > 1})
+        if dubbel:
+            raise ValueError(f"gemeentecode komt dubbel voor: {', '.join(dubbel)}")
+        if self.beheer_rol not in self.escalatie.rollen:
+            raise ValueError(f"beheer_rol '{self.beheer_rol}' is geen rol in escalatie.rollen")
+        for naam in ("crisisdienst_rol", "buiten_beeld_rol", "bewaking_rol"):
+            if getattr(self.levensloop, naam) not in self.escalatie.rollen:
+                raise ValueError(f"levensloop.{naam} '{getattr(self.levensloop, naam)}' is geen rol in escalatie.rollen")
+        if self.bezorging.escalatie_rol not in self.escalatie.rollen:
+            raise ValueError(f"bezorging.escalatie_rol '{self.bezorging.escalatie_rol}' is geen rol in escalatie.rollen")
+        teams = [t.code for g in self.gemeenten for t in g.lokale_teams]
+        dubbel = sorted({c for c in teams if teams.count(c) > 1})
+        if dubbel:
+            raise ValueError(f"code van lokaal team komt dubbel voor: {', '.join(dubbel)}")
+        return self
+
+    @model_validator(mode="after")
+    def _werkvoorraad_rollen_bestaan(self) -> Instellingen:
+        zorg = self.werkvoorraad
+        for rol in [zorg.team_rol, zorg.escalatie_rol, *zorg.team_rol_per_gemeente.values()]:
+            if rol not in self.escalatie.rollen:
+                raise ValueError(f"werkvoorraad noemt rol '{rol}', die niet in escalatie.rollen staat")
+        onbekend = sorted(set(zorg.team_rol_per_gemeente) - {g.code for g in self.gemeenten})
+        if onbekend:
+            raise ValueError(f"werkvoorraad.team_rol_per_gemeente noemt onbekende gemeente(n): {', '.join(onbekend)}")
+        return self
+
+    def gemeente(self, code: str) -> GemeenteInstelling:
+        for gemeente in self.gemeenten:
+            if gemeente.code == code:
+                return gemeente
+        raise KeyError(f"onbekende gemeente {code}")
+
+
+class OngeldigeInstellingen(Exception):
+    """The settings file cannot be used; the message names each field and the reason."""
+
+
+def laad_instellingen(pad: Path | str) -> Instellingen:
+    pad = Path(pad)
+    return _uit_bytes(pad, _lees(pad))
+
+
+def _lees(pad: Path) -> bytes:
+    try:
+        return pad.read_bytes()
+    except FileNotFoundError as exc:
+        raise OngeldigeInstellingen(f"Instellingenbestand niet gevonden: {pad}") from exc
+    except (IsADirectoryError, PermissionError) as exc:
+        raise OngeldigeInstellingen(f"Instellingenbestand {pad} kan niet worden gelezen (map of geen leesrechten)") from exc
+
+
+def _uit_bytes(pad: Path, inhoud: bytes) -> Instellingen:
+    try:
+        ruw = yaml.safe_load(inhoud.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise OngeldigeInstellingen(
+            f"Instellingenbestand {pad} is geen UTF-8-tekst (teken op positie {exc.start}); "
+            "sla het op als UTF-8") from exc
+    except yaml.YAMLError as exc:
+        raise OngeldigeInstellingen(f"{pad} is geen geldige YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise OngeldigeInstellingen(f"Instellingenbestand {pad} is te diep genest") from exc
+    try:
+        return Instellingen.model_validate(ruw)
+    except ValidationError as exc:
+        from models.regels.fouten import beschrijf_validatiefouten
+
+        regels = "\n".join(f"  - {r}" for r in beschrijf_validatiefouten(exc))
+        raise OngeldigeInstellingen(f"Instellingenbestand {pad} is ongeldig:\n{regels}") from exc
+
+
+class Omgeving(BaseSettings):
+    """Process settings from the environment (or a `.env` file)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        f"sqlite:///{REPO_ROOT / '.vt' / 'casussen.db'}",
+        validation_alias="DATABASE_URL",
+    )
+    encryption_key: str | None = Field(
+        None,
+        validation_alias="VT_ENCRYPTION_KEY",
+        description="Fernet-sleutel(s), komma-gescheiden; de eerste versleutelt.",
+    )
+    instellingen_pad: Path = Field(DEMO_INSTELLINGEN, validation_alias="VT_INSTELLINGEN")
+    data_map: Path = Field(REPO_ROOT / ".vt", validation_alias="VT_DATA_MAP")
+
+
+@dataclass(frozen=True)
+class Instellingsstoring:
+    """The settings file became unusable while the system runs; the last valid version stays in
+    use. `versie` (a hash of the broken file) lets beheer hear of each broken version once."""
+
+    pad: Path
+    versie: str
+    melding: str
+
+
+_cache: dict[Path, Instellingen] = {}
+_stempels: dict[Path, tuple | None] = {}  # the file's stat when it was read into _cache
+_storingen: dict[Path, Instellingsstoring] = {}
+_LAATST_GELDIG = "instellingen-laatst-geldig.yaml"
+
+
+def _stempel(pad: Path) -> tuple | None:
+    try:
+        st = pad.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def instellingen(pad: Path | None = None, *, streng: bool = False) -> Instellingen:
+    """The region's settings, read again when the file changes (a stat per call). When the file
+    became invalid, the last valid version stays in use and `instellingsstoring()` says why:
+    a deadline watch must not stop over a typo. Also a new process (each served flow run) finds
+    that version, in <VT_DATA_MAP>/instellingen-laatst-geldig.yaml. `streng` (a `vt` command
+    that checks the settings) raises the Dutch error instead."""
+    pad = (pad or Omgeving().instellingen_pad).resolve()
+    stempel = _stempel(pad)
+    if pad not in _cache or _stempels.get(pad) != stempel:
+        _herlaad(pad, stempel)
+    if streng and pad in _storingen:
+        raise OngeldigeInstellingen(_storingen[pad].melding)
+    return _cache[pad]
+
+
+def _herlaad(pad: Path, stempel: tuple | None) -> None:
+    inhoud = b""
+    try:
+        inhoud = _lees(pad)
+        geladen = _uit_bytes(pad, inhoud)
+    except OngeldigeInstellingen as exc:
+        vorige = _cache.get(pad) or _laatst_geldige(pad)
+        if vorige is None:
+            raise
+        _storingen[pad] = Instellingsstoring(pad, hashlib.sha256(inhoud).hexdigest(), str(exc))
+        _cache[pad], _stempels[pad] = vorige, stempel
+        return
+    _cache[pad], _stempels[pad] = geladen, stempel
+    _storingen.pop(pad, None)
+    _bewaar_laatst_geldige(pad, inhoud)
+
+
+def instellingsstoring(pad: Path | None = None) -> Instellingsstoring | None:
+    """Why the settings file on disk is not in use (None when it is)."""
+    pad = (pad or Omgeving().instellingen_pad).resolve()
+    instellingen(pad)
+    return _storingen.get(pad)
+
+
+def _kopie() -> Path:
+    return Omgeving().data_map / _LAATST_GELDIG
+
+
+def _bewaar_laatst_geldige(pad: Path, inhoud: bytes) -> None:
+    """Keep a copy of a valid settings file (first line: where it came from). Readable by the
+    owner only: notification URLs may hold mail credentials."""
+    kopie = _kopie()
+    tekst = f"# bron: {pad}\n".encode() + inhoud
+    try:
+        if kopie.is_file() and kopie.read_bytes() == tekst:
+            return
+        kopie.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tijdelijk = kopie.with_name(f".{kopie.name}.{os.getpid()}")
+        tijdelijk.touch(mode=0o600)
+        tijdelijk.write_bytes(tekst)
+        os.replace(tijdelijk, kopie)
+    except OSError:
+        pass  # a read-only data folder: the process keeps its own copy in memory
+
+
+def _laatst_geldige(pad: Path) -> Instellingen | None:
+    try:
+        bron, _, inhoud = _kopie().read_bytes().partition(b"\n")
+        if bron.decode("utf-8") != f"# bron: {pad}":
+            return None  # a copy of another settings file
+        return _uit_bytes(pad, inhoud)
+    except (OSError, UnicodeDecodeError, OngeldigeInstellingen):
+        return None
