@@ -1,4 +1,5 @@
-"""The layers under models/ hold: the pure rules import no storage and no Prefect."""
+"""The layers under models/ hold: the pure rules import no storage and no Prefect, and storage
+imports nothing from the layers above it."""
 
 from __future__ import annotations
 
@@ -24,13 +25,22 @@ def geimporteerd(pad: Path) -> list[str]:
     return namen
 
 
-def is_verboden(naam: str) -> bool:
-    return any(naam == v or naam.startswith(v + ".") for v in VERBODEN)
+OPSLAG = REGELS.parent / "opslag"
+BOVEN_OPSLAG = ("prefect", "models.dossier", "models.lezen", "models.brieven", "tasks", "flows")
+
+
+def is_verboden(naam: str, verboden=VERBODEN) -> bool:
+    return any(naam == v or naam.startswith(v + ".") for v in verboden)
 
 
 @pytest.mark.parametrize("pad", sorted(REGELS.glob("*.py")), ids=lambda p: p.name)
 def test_a_rule_module_imports_no_storage_and_no_prefect(pad):
     assert [n for n in geimporteerd(pad) if is_verboden(n)] == []
+
+
+@pytest.mark.parametrize("pad", sorted(OPSLAG.glob("*.py")), ids=lambda p: p.name)
+def test_a_storage_module_imports_nothing_from_the_writers_read_models_letters_or_prefect(pad):
+    assert [n for n in geimporteerd(pad) if is_verboden(n, BOVEN_OPSLAG)] == []
 
 
 def test_the_check_sees_a_forbidden_import(tmp_path):

@@ -235,9 +235,11 @@ def test_a_knelpunt_with_markup_is_printed_in_the_report_and_fetches_nothing(eng
 def test_a_knelpunt_with_a_markdown_image_is_shown_as_typed_in_the_report_artifact(engine, instellingen):
     """The report artifact is markdown in the Prefect UI: a knelpunt text must not become an
     image the browser loads, a link or a heading, and it stays one list item."""
-    from models.instellingen import CapaciteitsModus
-    from models.rapportage import MedewerkerKnelpunt, bereken, periode, publiceer, synchroniseer_werkdagen
-    from models.regio import synchroniseer
+    from models.lezen.rapportage import MedewerkerKnelpunt, bereken, publiceer
+    from models.opslag.regio import synchroniseer
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.regels.instellingen import CapaciteitsModus
+    from models.regels.perioden import periode
     from templates import render
 
     tekst = "![x](http://127.0.0.1:9/volg.png) [klik](http://x)\n# kop <img src=x>"

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
-from models.opslag.casus import AuditEvent, Casus, Melding, Termijn
+from models.opslag.casus import STATUS_ACTIE, AuditEvent, Casus, Melding, Termijn
 from models.opslag.communicatie import Rapport
 from models.opslag.typen import UTCDateTime
 from models.opslag.werkdagen import Werkdag
@@ -47,15 +47,9 @@ from models.regels.onderdrukking import REGIO, TOTAAL, VERBORGEN, Cel, kolomlijn
 from models.regels.perioden import Periode, eerdere_perioden
 
 
-# Indexes the report's queries need on tables owned elsewhere (created by migration 0005):
-# cases still open at a moment, open terms of one kind, and the status trail of a casus read
-# from the index alone (partial: status events only).
-Index("ix_casus_afgesloten_op", Casus.__table__.c.afgesloten_op)
-Index("ix_termijn_soort_voldaan_op", Termijn.__table__.c.soort, Termijn.__table__.c.voldaan_op)
-_STATUS = literal_column("'status'")  # a constant, not a parameter: SQLite matches partial indexes on constants
-_a = AuditEvent.__table__.c
-Index("ix_auditevent_statusspoor", _a.casus_id, _a.tijdstip, _a.van_status, _a.naar_status, _a.id,
-      sqlite_where=_a.actie == _STATUS, postgresql_where=_a.actie == _STATUS)
+# The status events of the audit trail (the constant is shared with the partial index
+# `ix_auditevent_statusspoor` in models/opslag/casus.py, which SQLite only uses for it).
+_STATUS = STATUS_ACTIE
 
 
 # --- what the report counts -----------------------------------------------------------------------

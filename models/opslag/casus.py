@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Integer, String, UniqueConstraint, literal_column, text
 from sqlmodel import Field, SQLModel
 
 from models.regels.instellingen import TermijnSoort, Urgentie
@@ -217,3 +217,14 @@ class Contactmoment(SQLModel, table=True):
     medewerker: str = Field(sa_type=String(120))
     notitie: str | None = Field(default=None, sa_type=Versleuteld)  # may hold personal data: encrypted
     geregistreerd_op: dt.datetime = Field(sa_type=UTCDateTime, default_factory=nu)
+
+
+# Indexes the report's queries need (models/lezen/rapportage.py; created by migration 0005):
+# cases still open at a moment, open terms of one kind, and the status trail of a casus read
+# from the index alone (partial: status events only).
+Index("ix_casus_afgesloten_op", Casus.__table__.c.afgesloten_op)
+Index("ix_termijn_soort_voldaan_op", Termijn.__table__.c.soort, Termijn.__table__.c.voldaan_op)
+STATUS_ACTIE = literal_column("'status'")  # a constant, not a parameter: SQLite matches partial indexes on constants
+_a = AuditEvent.__table__.c
+Index("ix_auditevent_statusspoor", _a.casus_id, _a.tijdstip, _a.van_status, _a.naar_status, _a.id,
+      sqlite_where=_a.actie == STATUS_ACTIE, postgresql_where=_a.actie == STATUS_ACTIE)

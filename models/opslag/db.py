@@ -11,9 +11,7 @@ from typing import Iterator
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
-# Every table module, so SQLModel.metadata knows the whole schema (the report's read model adds
-# the indexes its queries need).
-from models.lezen import rapportage  # noqa: F401
+# Every table module, so SQLModel.metadata knows the whole schema.
 from models.opslag import casus, communicatie, overdracht, referenties, regio, werkdagen  # noqa: F401
 from models.regels.instellingen import Omgeving
 
