@@ -135,9 +135,6 @@ export PREFECT_SERVER_ANALYTICS_ENABLED=false # no network here; and nothing of 
 # The API answers cross-origin requests from the UI's own origin only (Prefect's default is `*`:
 # any web page the user opens could read and drive the API through the browser).
 export PREFECT_SERVER_CORS_ALLOWED_ORIGINS="http://127.0.0.1:$PREFECT_POORT"
-# Every flow run reports a heartbeat; the automation "vt: run zonder hartslag is gecrasht" (made by
-# deployments.serve) marks a run Crashed after three missed ones, e.g. when this machine died.
-export PREFECT_FLOWS_HEARTBEAT_FREQUENCY=30
 
 SLEUTEL="$VT/encryption.key"
 if [[ ! -s "$SLEUTEL" ]]; then
