@@ -267,8 +267,11 @@ def herstel(geval: Geval) -> Herstel:
         actie = GESTART if geval.bevinding == Bevinding.geen_run else HERSTELD
         audit(session, casus, ACTOR, actie, details=dict(
             bevinding=geval.bevinding, oude_staat=geval.oude_staat, oude_run=geval.oude_run, nieuwe_run=nieuwe_run))
-    _logger().warning("Casus %s was buiten beeld (%s); levensloop opnieuw gestart: run %s.", geval.referentie,
-                      geval.bevinding, nieuwe_run)
+    if actie == GESTART:
+        _logger().info("Casus %s: levensloop gestart (run %s).", geval.referentie, nieuwe_run)
+    else:
+        _logger().warning("Casus %s was buiten beeld (%s); levensloop opnieuw gestart: run %s.", geval.referentie,
+                          geval.bevinding, nieuwe_run)
     return Herstel("hersteld", nieuwe_run=nieuwe_run)
 
 
