@@ -116,6 +116,9 @@ wacht_op() { # wacht_op PID LOGFILE SECONDS DESCRIPTION PYTHON-CHECK (exit 0 = r
 # --- installation ----------------------------------------------------------------------------------
 bash scripts/install.sh || mislukt "installatie mislukt (zie hierboven)"
 
+# Nothing this script or its children write is readable by other users of the machine (the
+# case store, logs, Prefect's results); the archive and print queue set their own modes.
+umask 027
 mkdir -p "$LOGS" "$MAIL" "$TWEEDE_MAIL" "$VT/prefect/storage"
 
 poort_vrij "$PREFECT_POORT" || mislukt "poort $PREFECT_POORT is al in gebruik: draait ./start.sh (of een andere Prefect-server) al? Stop die eerst."
