@@ -95,7 +95,7 @@ def rapport(
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         from flows.rapportage import rapportage_versturen
 
-        uitkomst = rapportage_versturen(periode_eind=periode.eind, opnieuw_versturen=opnieuw)
+        uitkomst = rapportage_versturen(periode_eind=periode.eind.isoformat(), opnieuw_versturen=opnieuw)
         if als_json:
             toon_json(uitkomst.model_dump(mode="json"))
         elif not uitkomst.nieuw_gemaakt:

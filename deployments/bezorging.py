@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from prefect.deployments.runner import RunnerDeployment
 
+from deployments import met_formulier
+
 
 def deployments() -> list[RunnerDeployment]:
+    from flows.acties import BerichtOpnieuwFormulier
     from flows.bezorging import bericht_opnieuw_versturen, berichten_bezorgen
     from models.opslag.communicatie import Notificatie
 
@@ -22,7 +25,7 @@ def deployments() -> list[RunnerDeployment]:
             interval=60,
             tags=["bezorging"],
         ),
-        bericht_opnieuw_versturen.to_deployment(
+        met_formulier(bericht_opnieuw_versturen.to_deployment(
             name=Notificatie.opnieuw_versturen,
             description=(
                 "Zet een bericht dat niet kon worden bezorgd opnieuw klaar en verstuurt het meteen, nadat "
@@ -31,5 +34,5 @@ def deployments() -> list[RunnerDeployment]:
                 "nog eens."
             ),
             tags=["bezorging"],
-        ),
+        ), bericht_opnieuw_versturen, BerichtOpnieuwFormulier),
     ]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from prefect.deployments.runner import RunnerDeployment
 
+from deployments import met_formulier
+
 
 def deployments() -> list[RunnerDeployment]:
+    from flows.acties import BriefOpnieuwFormulier
     from flows.brieven import brief_opnieuw_versturen, brieven_bezorgen
     from models.opslag.communicatie import Brief
 
@@ -22,7 +25,7 @@ def deployments() -> list[RunnerDeployment]:
             interval=300,
             tags=["brieven", "bezorging"],
         ),
-        brief_opnieuw_versturen.to_deployment(
+        met_formulier(brief_opnieuw_versturen.to_deployment(
             name=Brief.opnieuw_versturen,
             description=(
                 "Zet een brief die niet kon worden bezorgd opnieuw klaar en bezorgt hem meteen, nadat u de "
@@ -30,5 +33,5 @@ def deployments() -> list[RunnerDeployment]:
                 "printwachtrij). Vul het briefnummer in uit de e-mail 'Brief kon niet worden bezorgd'."
             ),
             tags=["brieven", "bezorging"],
-        ),
+        ), brief_opnieuw_versturen, BriefOpnieuwFormulier),
     ]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from prefect import flow
 from prefect.states import Failed
-from pydantic import Field
 
 from tasks.bezorging import BezorgResultaat, bezorg_notificaties, bezorgstand, zet_bericht_opnieuw_klaar
 from tasks.levensloop import publiceer_casusoverzicht
@@ -27,11 +26,10 @@ def berichten_bezorgen() -> BezorgResultaat:
 
 
 @flow(name="bericht-opnieuw-versturen", log_prints=False)
-def bericht_opnieuw_versturen(
-    berichtnummer: int = Field(..., gt=0, title="Berichtnummer", description="Het nummer uit de e-mail 'Bericht kon niet worden bezorgd'."),
-) -> BezorgResultaat:
-    """Zet een mislukt bericht opnieuw klaar en verstuur het meteen, nadat de oorzaak is verholpen."""
-    if (weigering := zet_bericht_opnieuw_klaar(berichtnummer)) is not None:
+def bericht_opnieuw_versturen(berichtnummer: int, door: str) -> BezorgResultaat:
+    """Zet een mislukt bericht opnieuw klaar en verstuur het meteen, nadat de oorzaak is verholpen.
+    The form: flows.acties.BerichtOpnieuwFormulier."""
+    if (weigering := zet_bericht_opnieuw_klaar(berichtnummer, door)) is not None:
         return Failed(name="Niet klaargezet", message=weigering)
     resultaat = bezorg_notificaties(alleen=[berichtnummer])
     toon_in_casussen(resultaat)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from prefect import flow
 from prefect.states import Failed
-from pydantic import Field
 
 from flows.bezorging import toon_in_casussen
 from tasks.bezorging import BezorgResultaat, bezorgstand
@@ -23,11 +22,10 @@ def brieven_bezorgen() -> BezorgResultaat:
 
 
 @flow(name="brief-opnieuw-versturen", log_prints=False)
-def brief_opnieuw_versturen(
-    briefnummer: int = Field(..., gt=0, title="Briefnummer", description="Het nummer uit de e-mail 'Brief kon niet worden bezorgd'."),
-) -> BezorgResultaat:
-    """Zet een mislukte brief opnieuw klaar en bezorg hem meteen, nadat de oorzaak is verholpen."""
-    if (weigering := zet_brief_opnieuw_klaar(briefnummer)) is not None:
+def brief_opnieuw_versturen(briefnummer: int, door: str) -> BezorgResultaat:
+    """Zet een mislukte brief opnieuw klaar en bezorg hem meteen, nadat de oorzaak is verholpen.
+    The form: flows.acties.BriefOpnieuwFormulier."""
+    if (weigering := zet_brief_opnieuw_klaar(briefnummer, door)) is not None:
         return Failed(name="Niet klaargezet", message=weigering)
     resultaat = bezorg_brieven(alleen=[briefnummer])
     toon_in_casussen(resultaat)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import flow
+from prefect.states import Completed, Failed
 from pydantic import BaseModel, Field
 
-from models.dossier.knelpunt import KnelpuntInvoer
+from models.regels.perioden import LAATSTE
 from models.regels.ontvangers import RAPPORTAGE
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
 from tasks.rapportage import (
@@ -33,14 +34,12 @@ class Verzending(BaseModel):
 
 
 @flow(name="rapportage-versturen", log_prints=False)
-def rapportage_versturen(periode_eind: dt.date | None = None, opnieuw_versturen: bool = False) -> Verzending:
+def rapportage_versturen(periode_eind: str = LAATSTE, opnieuw_versturen: bool = False) -> Verzending:
     """Stuur de rapportage van de werkvoorraad per gemeente naar het regionaal overleg.
-
-    Args:
-        periode_eind: laatste dag (zondag) van de periode; leeg: de laatste afgelopen periode.
-        opnieuw_versturen: ook versturen als deze periode al verstuurd is (als nieuwe versie).
-    """
+    The form: flows.acties.RapportFormulier (a period end as staff type it, or "laatste")."""
     periode = bepaal_periode(periode_eind)
+    if isinstance(periode, str):  # not a period: the run ends with why, no traceback
+        return Failed(name="Ongeldige datum", message=periode)
     werk_werkdagen_bij()
     versie = zoek_laatste_versie(periode)
     nieuw = versie is None or opnieuw_versturen
@@ -61,7 +60,11 @@ def rapportage_versturen(periode_eind: dt.date | None = None, opnieuw_versturen:
 
 
 @flow(name="knelpunt-toevoegen", log_prints=False)
-def knelpunt_toevoegen(knelpunt: KnelpuntInvoer) -> int:
+def knelpunt_toevoegen(periode_eind: str, tekst: str, gemeente: str, door: str):
     """Voeg een knelpunt toe aan de rapportage van een periode. Alleen organisatorische tekst:
-    nooit iets over een gezin (geen namen, adressen, BSN's, casusreferenties)."""
-    return sla_knelpunt_op(knelpunt)
+    nooit iets over een gezin (geen namen, adressen, BSN's, casusreferenties).
+    The form: flows.acties.KnelpuntFormulier."""
+    opgeslagen, weigering = sla_knelpunt_op(periode_eind, tekst, gemeente, door)
+    if weigering is not None:
+        return Failed(name="Niet opgeslagen", message=weigering)
+    return Completed(name="Opgeslagen", message=opgeslagen)

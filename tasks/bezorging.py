@@ -246,21 +246,21 @@ def bezorg_notificaties(alleen: list[int] | None = None) -> BezorgResultaat:
     return bezorg(BERICHTEN, ids, moment, instellingen())
 
 
-def zet_klaar(tabel: type[Uitgaand], nummer: int) -> str | None:
+def zet_klaar(tabel: type[Uitgaand], nummer: int, door: str | None = None) -> str | None:
     """Queue a message or letter again (staff fixed the cause). Returns None, or why not in
     Dutch for staff ("Bericht 7 is al verzonden.")."""
     try:
         with sessie() as session:
-            uitgaand.zet_opnieuw_klaar(session, tabel, nummer)
+            uitgaand.zet_opnieuw_klaar(session, tabel, nummer, door)
     except (LookupError, ValueError) as exc:
         return str(exc)
     return None
 
 
 @task(name="bericht opnieuw klaarzetten", cache_policy=NO_CACHE)
-def zet_bericht_opnieuw_klaar(berichtnummer: int) -> str | None:
+def zet_bericht_opnieuw_klaar(berichtnummer: int, door: str | None = None) -> str | None:
     """See `zet_klaar`: the deployment "bericht opnieuw versturen" and `vt bericht opnieuw`."""
-    return zet_klaar(Notificatie, berichtnummer)
+    return zet_klaar(Notificatie, berichtnummer, door)
 
 
 def bezorgstand(resultaat: BezorgResultaat, waarde=None, wat: tuple[str, str] = ("bericht", "berichten")):

@@ -316,9 +316,9 @@ def bezorg_een(brief: Brief, ontvanger: b.Geadresseerde, kenmerk: str, casus_ref
 
 
 @task(name="brief opnieuw klaarzetten", cache_policy=NO_CACHE)
-def zet_brief_opnieuw_klaar(briefnummer: int) -> str | None:
+def zet_brief_opnieuw_klaar(briefnummer: int, door: str | None = None) -> str | None:
     """Queue a letter again: None, or why not in Dutch (see tasks.bezorging.zet_klaar)."""
-    return zet_klaar(Brief, briefnummer)
+    return zet_klaar(Brief, briefnummer, door)
 
 
 def _meld_onbestelbaar(session: Session, brief: Brief, casus: Casus, regio: Instellingen,

@@ -12,6 +12,7 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from pydantic import ValidationError
 
 from models.lezen import rapportage
 from models.opslag.bestanden import PRIVE, maak_map
@@ -20,7 +21,8 @@ from models.regels.instellingen import Instellingen, Omgeving, instellingen
 from models.regels.kalender import AMSTERDAM
 from models.dossier.knelpunt import KnelpuntInvoer, voeg_toe, voor_periode
 from models.brieven.pdf import maak_pdf
-from models.regels.perioden import Periode, afgesloten_periode, laatste_periode
+from models.regels.fouten import beschrijf_validatiefouten
+from models.regels.perioden import OngeldigePeriode, Periode, afgesloten_periode, laatste_periode, lees_periode_eind
 from models.lezen.rapportage import MedewerkerKnelpunt, Rapportcijfers, Rapportversie
 from models.opslag.typen import nu
 from models.opslag.werkdagen import synchroniseer_werkdagen
@@ -28,6 +30,7 @@ from tasks.capaciteit import capaciteitsmodus
 from templates import render
 
 RAPPORTMAP = "rapporten"
+HELE_REGIO = "hele regio"  # the form's choice for a knelpunt of the whole region
 
 
 def rapportcijfers(session, regio: Instellingen, periode: Periode, capaciteit) -> Rapportcijfers:
@@ -40,13 +43,18 @@ def rapportcijfers(session, regio: Instellingen, periode: Periode, capaciteit) -
 
 
 @task(name="rapportageperiode bepalen", cache_policy=NO_CACHE)
-def bepaal_periode(periode_eind: dt.date | None) -> Periode:
-    """The requested period, or the latest one that is over (the scheduled run)."""
+def bepaal_periode(periode_eind: str | dt.date) -> Periode | str:
+    """The requested period (a date as staff type it), or the latest one that is over (the
+    scheduled run, "laatste"). Not a period: why not, in Dutch (the run ends with it)."""
     regio = instellingen()
     vandaag = nu().astimezone(AMSTERDAM).date()
-    if periode_eind is None:
-        return laatste_periode(regio.rapportage, vandaag)
-    return afgesloten_periode(regio.rapportage, periode_eind, vandaag)
+    try:
+        eind = periode_eind if isinstance(periode_eind, dt.date) else lees_periode_eind(periode_eind)
+        if eind is None:
+            return laatste_periode(regio.rapportage, vandaag)
+        return afgesloten_periode(regio.rapportage, eind, vandaag)
+    except OngeldigePeriode as exc:
+        return str(exc)
 
 
 @task(name="werkdagentabel bijwerken", cache_policy=NO_CACHE)
@@ -182,7 +190,22 @@ def leg_verzending_vast(versie: Rapportversie, notificatie_id: int) -> bool:
 
 
 @task(name="knelpunt opslaan", cache_policy=NO_CACHE)
-def sla_knelpunt_op(invoer: KnelpuntInvoer) -> int:
-    """Store a knelpunt (organisational text) for a report period."""
-    with sessie() as session:
-        return voeg_toe(session, invoer, instellingen()).id
+def sla_knelpunt_op(periode_eind: str, tekst: str, gemeente: str, door: str) -> tuple[str | None, str | None]:
+    """Store a knelpunt (organisational text) for a report period, from the form: a municipality
+    by name or "hele regio". Returns (what was stored, why not) in Dutch; one of them is None."""
+    regio = instellingen()
+    codes = {g.naam.lower(): g.code for g in regio.gemeenten} | {HELE_REGIO: None}
+    if gemeente.strip().lower() not in codes:
+        return None, f"Gemeente '{gemeente}' hoort niet bij {regio.regio.naam}; niets opgeslagen."
+    try:
+        eind = lees_periode_eind(periode_eind)
+        if eind is None:
+            raise OngeldigePeriode("Vul de laatste dag van de periode in, bijvoorbeeld 22-11-2026.")
+        invoer = KnelpuntInvoer(periode_eind=eind, tekst=tekst, gemeente_code=codes[gemeente.strip().lower()], door=door)
+        with sessie() as session:
+            knelpunt = voeg_toe(session, invoer, regio)
+            return f"Knelpunt opgeslagen voor de rapportage t/m {knelpunt.periode_eind:%d-%m-%Y} ({gemeente}).", None
+    except ValidationError as exc:
+        return None, "Niets opgeslagen: " + " ".join(beschrijf_validatiefouten(exc))
+    except ValueError as exc:
+        return None, f"Niets opgeslagen: {exc}"

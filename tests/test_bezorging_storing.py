@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli import app
-from models.opslag.casus import Casus
+from models.opslag.casus import AuditEvent, Casus
 from models.opslag.communicatie import Bezorgstatus, Notificatie
 from models.opslag.db import sessie
 from models.dossier.wijzigingen import casus_op_referentie
@@ -156,12 +156,12 @@ def test_staff_queue_a_failed_message_again_from_the_prefect_ui_or_the_command_l
     assert not any("vt " in t for t in uitleg), "staff are sent to the Prefect UI, not a shell"
 
     smtp_server.start()
-    staat = bericht_opnieuw_versturen(berichtnummer=eerste, return_state=True)
+    staat = bericht_opnieuw_versturen(berichtnummer=eerste, door="Anna (teamleider)", return_state=True)
     assert staat.is_completed()
     assert rij(engine, eerste).status == Bezorgstatus.verzonden
     assert len(aan(smtp_server, "teamleider@vt-test.example.org")) == 1
 
-    nog_eens = bericht_opnieuw_versturen(berichtnummer=eerste, return_state=True)
+    nog_eens = bericht_opnieuw_versturen(berichtnummer=eerste, door="Anna (teamleider)", return_state=True)
     assert nog_eens.is_failed() and nog_eens.message == f"Bericht {eerste} is al verzonden."
 
     uit = CliRunner().invoke(app, ["bericht", "opnieuw", str(tweede)])
@@ -226,9 +226,11 @@ def test_an_undeliverable_letter_is_told_over_the_second_channel_at_once_and_que
     assert GEZIN_EMAIL not in tekst(sms)
 
     smtp_server.start()
-    assert brief_opnieuw_versturen(briefnummer=brief_id, return_state=True).is_completed()
+    assert brief_opnieuw_versturen(briefnummer=brief_id, door="Anna (teamleider)", return_state=True).is_completed()
     with Session(engine) as session:
         assert session.get(Brief, brief_id).status == Bezorgstatus.verzonden
+        [wie] = session.exec(select(AuditEvent).where(AuditEvent.actie == "opnieuw_klaargezet")).all()
+        assert (wie.actor, wie.details["nummer"]) == ("Anna (teamleider)", brief_id)
     assert len(aan(smtp_server, GEZIN_EMAIL)) == 1
     assert len(tweede_kanaal.berichten) == 1
 

@@ -25,7 +25,7 @@ from models.dossier.wijzigingen import audit, casus_op_referentie, markeer_volda
 from models.regels.instellingen import CapaciteitsModus, TermijnSoort
 from models.regels.kalender import werkkalender
 from models.regels.levensloop import Status
-from models.regels.perioden import OngeldigePeriode, afgesloten_periode, laatste_periode, periode, rrule
+from models.regels.perioden import OngeldigePeriode, afgesloten_periode, interval_en_anker, laatste_periode, periode
 from models.regels.onderdrukking import REGIO, kolomlijnen, onderdruk
 from models.opslag.werkdagen import Werkdag, synchroniseer_werkdagen
 from models.lezen.rapportage import MedewerkerKnelpunt, bereken, publiceer
@@ -259,7 +259,7 @@ def test_a_period_ends_the_day_before_each_report_moment_and_spans_the_interval(
     assert periode(r, EIND).start == dt.date(2025, 12, 22)  # before the anchor: same grid
     assert laatste_periode(r, dt.date(2026, 1, 5)).eind == EIND
     assert laatste_periode(r, dt.date(2026, 1, 4)).eind == dt.date(2025, 12, 21)  # not over yet
-    assert rrule(r) == "DTSTART:20270104T080000\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO"
+    assert interval_en_anker(r) == (dt.timedelta(weeks=2), dt.datetime(2027, 1, 4, 8, tzinfo=ZoneInfo("Europe/Amsterdam")))
 
 
 def test_the_period_boundaries_are_local_midnight(instellingen):
@@ -269,7 +269,7 @@ def test_the_period_boundaries_are_local_midnight(instellingen):
 
 
 def test_a_date_off_the_grid_or_in_the_future_is_refused_with_the_nearest_period_ends(instellingen):
-    with pytest.raises(OngeldigePeriode, match="2026-01-04 en 2026-01-18"):
+    with pytest.raises(OngeldigePeriode, match="04-01-2026 en 18-01-2026"):
         periode(instellingen.rapportage, dt.date(2026, 1, 10))
     with pytest.raises(OngeldigePeriode, match="nog niet voorbij"):
         afgesloten_periode(instellingen.rapportage, EIND, vandaag=EIND)
@@ -496,7 +496,7 @@ def test_the_report_arrives_with_pdf_csv_and_chart_and_the_same_period_is_sent_o
         voeg_toe(session, KnelpuntInvoer(periode_eind=EIND, gemeente_code=VENLO, door="teamleider",
                                          tekst="Overdrachtstafel Venlo twee keer niet doorgegaan"), regio)
 
-    uitkomst = rapportage_versturen(periode_eind=EIND)
+    uitkomst = rapportage_versturen(periode_eind="04-01-2026")
     assert (uitkomst.versie, uitkomst.nieuw_gemaakt, uitkomst.verzonden) == (1, True, True)
     [bericht] = smtp_server.wacht_op_berichten(1)
     assert bericht["To"] == "regionaal-overleg@vt-test.example.org"
@@ -550,12 +550,12 @@ def test_the_report_arrives_with_pdf_csv_and_chart_and_the_same_period_is_sent_o
     assert "| Venlo | x | x | 0 | 0 | 0 | 5 | 16 | x |" in markdown and "VT-2025-" not in markdown
     assert {"gemeente": "Gennep", "wachtlijst": "<5"}.items() <= json.loads(tabel)[0].items()
 
-    nogmaals = rapportage_versturen(periode_eind=EIND)
+    nogmaals = rapportage_versturen(periode_eind="04-01-2026")
     assert (nogmaals.versie, nogmaals.nieuw_gemaakt) == (1, False)
     assert len(smtp_server.wacht_op_berichten(2, timeout=1.5)) == 1
 
     # Unless staff ask for a resend: a new version under a new key.
-    opnieuw = rapportage_versturen(periode_eind=EIND, opnieuw_versturen=True)
+    opnieuw = rapportage_versturen(periode_eind=EIND.isoformat(), opnieuw_versturen=True)
     assert (opnieuw.versie, opnieuw.nieuw_gemaakt, opnieuw.verzonden) == (2, True, True)
     tweede = smtp_server.wacht_op_berichten(2)[1]
     assert tweede["Subject"].startswith("[opnieuw verstuurd]")
@@ -563,14 +563,27 @@ def test_the_report_arrives_with_pdf_csv_and_chart_and_the_same_period_is_sent_o
         assert sorted(r.versie for r in session.exec(select(Rapport)).all()) == [1, 2]
 
 
-def test_the_schedule_is_every_interval_from_the_anchor_in_amsterdam_time(instellingen):
+def test_the_schedule_is_every_interval_from_the_anchor_in_amsterdam_time_also_before_the_anchor(instellingen):
+    import asyncio
+
+    from prefect.server.schemas.schedules import IntervalSchedule
+
     from deployments.rapportage import deployments
 
     rapport, knelpunt = deployments()
     [schema] = rapport.schedules
-    assert schema.schedule.rrule == rrule(instellingen.rapportage)
-    assert schema.schedule.timezone == "Europe/Amsterdam"
-    assert rapport._parameter_openapi_schema.properties.keys() == {"periode_eind", "opnieuw_versturen"}
+    assert (schema.schedule.interval, schema.schedule.timezone) == (dt.timedelta(days=14), "Europe/Amsterdam")
+    # The anchor lies in 2027; a region started in December 2026 gets its first report within two
+    # weeks, on the anchor's weekday at 08:00 Dutch time, also after the switch to summer time.
+    server = IntervalSchedule(**schema.schedule.model_dump())
+    eerste, tweede = asyncio.run(server.get_dates(n=2, start=dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)))
+    assert (eerste.date(), tweede.date()) == (dt.date(2026, 12, 7), dt.date(2026, 12, 21))
+    [zomer] = asyncio.run(server.get_dates(n=1, start=dt.datetime(2027, 3, 20, tzinfo=dt.timezone.utc)))
+    assert (zomer.date(), zomer.astimezone(ZoneInfo("Europe/Amsterdam")).hour) == (dt.date(2027, 3, 29), 8)
+    velden = rapport._parameter_openapi_schema.properties
+    assert [velden[v]["title"] for v in ("periode_eind", "opnieuw_versturen")] == [
+        "Laatste dag van de periode", "Opnieuw versturen"]
+    assert rapport._parameter_openapi_schema.required == ["periode_eind", "opnieuw_versturen"]  # no "(Optional)"
     assert "nooit iets over een gezin" in knelpunt.description
 
 

@@ -81,10 +81,17 @@ class KnelpuntInvoer(BaseModel):
 
 def voeg_toe(session: Session, invoer: KnelpuntInvoer, instellingen: Instellingen) -> Knelpunt:
     """Store a knelpunt for a report period (any on the schedule's grid) of the region, or of
-    one of its municipalities. Raises ValueError (Dutch) otherwise."""
+    one of its municipalities. Raises ValueError (Dutch) otherwise. The same text for the same
+    period and municipality again is the knelpunt already stored (a form sent twice)."""
     periode(instellingen.rapportage, invoer.periode_eind)
     if invoer.gemeente_code and invoer.gemeente_code not in {g.code for g in instellingen.gemeenten}:
-        raise ValueError(f"gemeente {invoer.gemeente_code} hoort niet bij regio {instellingen.regio.code}")
+        raise ValueError(f"gemeente {invoer.gemeente_code} hoort niet bij regio {instellingen.regio.naam}")
+    eerder = session.exec(select(Knelpunt).where(
+        Knelpunt.periode_eind == invoer.periode_eind, Knelpunt.gemeente_code == invoer.gemeente_code,
+        Knelpunt.tekst == invoer.tekst,
+    )).first()
+    if eerder is not None:
+        return eerder
     knelpunt = Knelpunt(**invoer.model_dump())
     session.add(knelpunt)
     session.flush()

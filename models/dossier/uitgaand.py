@@ -17,6 +17,8 @@ from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from models.dossier.wijzigingen import audit_rij
+from models.opslag.casus import AuditEvent
 from models.opslag.communicatie import Bezorgstatus, Notificatie, Uitgaand
 from models.regels.instellingen import Bezorging
 from models.opslag.typen import nu
@@ -161,17 +163,24 @@ def onbezorgd(session: Session, tabel: type[R], casus_id: int) -> list[R]:
     ))
 
 
-def zet_opnieuw_klaar(session: Session, tabel: type[R], rij_id: int) -> R:
+def zet_opnieuw_klaar(session: Session, tabel: type[R], rij_id: int, door: str | None = None) -> R:
     """Staff fixed the cause (address, mail server, folder): queue the row again. A new round:
-    its attempts count afresh and, if it fails again, it is escalated again."""
+    its attempts count afresh and, if it fails again, it is escalated again. A row still queued
+    is only tried now (asking twice starts no second round). `door`: who asked, in the audit
+    trail of its casus."""
     rij = session.get(tabel, rij_id)
     if rij is None:
         raise LookupError(f"{tabel.weergavenaam} {rij_id} bestaat niet.")
     if rij.status == Bezorgstatus.verzonden:
         raise ValueError(f"{tabel.weergavenaam} {rij_id} is al verzonden.")
-    rij.status = Bezorgstatus.wachtend
-    rij.pogingen = 0
-    rij.ronde += 1
+    if rij.status != Bezorgstatus.wachtend:
+        rij.status = Bezorgstatus.wachtend
+        rij.pogingen = 0
+        rij.ronde += 1
+        if door and getattr(rij, "casus_id", None):
+            session.add(AuditEvent(**audit_rij(rij.casus_id, door.strip(), "opnieuw_klaargezet",
+                                               details={"wat": tabel.weergavenaam.lower(), "nummer": rij_id,
+                                                        "ronde": rij.ronde})))
     rij.volgende_poging_op = nu()
     session.add(rij)
     return rij

@@ -155,13 +155,16 @@ def registreer_contact(
     medewerker: str, regio: Instellingen, notitie: str | None = None,
 ) -> Contactmoment:
     """Record a contact with a waiting family (audit `contactmoment`). A reached family also
-    meets its open werkvoorraad_contact term, and the next one starts from this contact."""
+    meets its open werkvoorraad_contact term, and the next one starts from this contact. The same
+    contact sent twice (same moment, form, outcome and person) is recorded once."""
     if tijdstip.tzinfo is None:
         raise OngeldigContact("het tijdstip mist een tijdzone")
     if tijdstip > nu() + dt.timedelta(minutes=5):
         raise OngeldigContact("het tijdstip ligt in de toekomst")
     if not medewerker.strip():
         raise OngeldigContact("geef de medewerker op")
+    if (eerder := al_vastgelegd(session, casus, tijdstip, vorm, bereikt, medewerker)) is not None:
+        return eerder
     contact = Contactmoment(casus_id=casus.id, tijdstip=tijdstip, vorm=vorm, bereikt=bereikt,
                             medewerker=medewerker, notitie=notitie or None)
     session.add(contact)
@@ -172,6 +175,14 @@ def registreer_contact(
             and casus.status == Status.werkvoorraad:
         _volgende_contacttermijn(session, casus, tijdstip, medewerker, regio)
     return contact
+
+
+def al_vastgelegd(session: Session, casus: Casus, tijdstip: dt.datetime, vorm: ContactVorm, bereikt: bool,
+                  medewerker: str) -> Contactmoment | None:
+    return session.exec(select(Contactmoment).where(
+        Contactmoment.casus_id == casus.id, Contactmoment.tijdstip == tijdstip, Contactmoment.vorm == vorm,
+        Contactmoment.bereikt == bereikt, Contactmoment.medewerker == medewerker,
+    )).first()
 
 
 def _volgende_contacttermijn(session: Session, casus: Casus, vanaf: dt.datetime, actor: str, regio: Instellingen) -> Termijn:

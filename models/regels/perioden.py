@@ -1,8 +1,10 @@
 """The periods of the biweekly report: which local days a report covers, which period is the
-last one closed, and the schedule as an RRule. Pure: no storage, no Prefect.
+last one closed, a period end as staff type it, and the schedule. Pure: no storage, no Prefect.
 
 Report for period end E covers the local days (E - interval, E]; "as of the end" is local
-midnight after E. The schedule's first report moment is `rapportage.anker`.
+midnight after E. `rapportage.anker` is one report moment: it fixes the weekday and time, and
+reports go out every interval before and after it (an anchor in the future still gives a
+report within one interval from now).
 """
 
 from __future__ import annotations
@@ -61,16 +63,17 @@ def periode(rapportage: Rapportage, eind: dt.date) -> Periode:
     lengte = _lengte(rapportage)
     if not rapportage.werkdagen_vanaf_jaar <= eind.year <= rapportage.werkdagen_tot_en_met_jaar:
         raise OngeldigePeriode(
-            f"{eind.isoformat()} valt buiten de werkdagentabel ({rapportage.werkdagen_vanaf_jaar} t/m "
-            f"{rapportage.werkdagen_tot_en_met_jaar}; rapportage.werkdagen_vanaf_jaar en _tot_en_met_jaar)."
+            f"{eind:%d-%m-%Y} valt buiten de jaren waarvoor het systeem werkdagen kent "
+            f"({rapportage.werkdagen_vanaf_jaar} t/m {rapportage.werkdagen_tot_en_met_jaar}); vraag beheer dit "
+            "in de instellingen uit te breiden."
         )
     rest = (eind - _eerste_eind(rapportage)).days % lengte.days
     if rest:
         ervoor = eind - dt.timedelta(days=rest)
         raise OngeldigePeriode(
-            f"{eind.isoformat()} is geen laatste dag van een rapportageperiode; de dichtstbijzijnde zijn "
-            f"{ervoor.isoformat()} en {(ervoor + lengte).isoformat()} (elke {rapportage.interval_weken} "
-            f"weken vanaf het anker {_anker(rapportage):%Y-%m-%d %H:%M})."
+            f"{eind:%d-%m-%Y} is geen laatste dag van een rapportageperiode; de dichtstbijzijnde zijn "
+            f"{ervoor:%d-%m-%Y} en {ervoor + lengte:%d-%m-%Y} (een periode duurt {rapportage.interval_weken} "
+            "weken)."
         )
     return Periode(eind - lengte + dt.timedelta(days=1), eind)
 
@@ -80,8 +83,8 @@ def afgesloten_periode(rapportage: Rapportage, eind: dt.date, vandaag: dt.date) 
     gevraagd = periode(rapportage, eind)
     if gevraagd.eind >= vandaag:
         raise OngeldigePeriode(
-            f"De periode tot en met {eind.isoformat()} is nog niet voorbij; de laatste afgesloten periode "
-            f"eindigt op {laatste_periode(rapportage, vandaag).eind.isoformat()}."
+            f"De periode tot en met {eind:%d-%m-%Y} is nog niet voorbij; de laatste afgesloten periode "
+            f"eindigt op {laatste_periode(rapportage, vandaag).eind:%d-%m-%Y}."
         )
     return gevraagd
 
@@ -98,9 +101,28 @@ def eerdere_perioden(rapportage: Rapportage, laatste: Periode, aantal: int) -> l
     return [periode(rapportage, laatste.eind - i * _lengte(rapportage)) for i in range(aantal)]
 
 
-def rrule(rapportage: Rapportage) -> str:
-    """The schedule as an RRule with an explicit DTSTART (local time; PREFECT_NOTES)."""
-    anker = _anker(rapportage)
-    dag = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"][anker.weekday()]
-    return (f"DTSTART:{anker:%Y%m%dT%H%M%S}\n"
-            f"RRULE:FREQ=WEEKLY;INTERVAL={rapportage.interval_weken};BYDAY={dag}")
+def interval_en_anker(rapportage: Rapportage) -> tuple[dt.timedelta, dt.datetime]:
+    """The schedule: every interval from the anchor, in local time (Prefect's interval schedule
+    keeps 08:00 across daylight saving time and reaches back from an anchor in the future)."""
+    return _lengte(rapportage), _anker(rapportage)
+
+
+LAATSTE = "laatste"  # what staff type (the form's default) for the latest period that is over
+_DATUMVORMEN = ("%d-%m-%Y", "%Y-%m-%d", "%d/%m/%Y")
+
+
+def lees_periode_eind(tekst: str) -> dt.date | None:
+    """A period end as staff type it: "22-11-2026" (or 2026-11-22); "laatste" or empty: None,
+    the latest period that is over. Raises OngeldigePeriode in Dutch."""
+    tekst = tekst.strip().lower()
+    if tekst in ("", LAATSTE):
+        return None
+    for vorm in _DATUMVORMEN:
+        try:
+            return dt.datetime.strptime(tekst, vorm).date()
+        except ValueError:
+            continue
+    raise OngeldigePeriode(
+        f"'{tekst}' is geen datum. Vul de laatste dag van de periode in als dag-maand-jaar, "
+        f"bijvoorbeeld 22-11-2026, of '{LAATSTE}' voor de laatste afgesloten periode."
+    )

@@ -1,0 +1,38 @@
+"""Staff actions that need no command line: switching the continuity plan and recording a contact
+with a waiting family (the resend and knelpunt actions sit with their areas)."""
+
+from __future__ import annotations
+
+from prefect.deployments.runner import RunnerDeployment
+
+from deployments import met_formulier
+
+CAPACITEIT = "capaciteit wisselen"  # deployment names staff look for and e-mails point to
+CONTACT = "contact vastleggen"
+
+
+def deployments() -> list[RunnerDeployment]:
+    from flows.acties import CapaciteitFormulier, ContactFormulier, capaciteitsmodus_wisselen, contact_vastleggen
+
+    return [
+        met_formulier(capaciteitsmodus_wisselen.to_deployment(
+            name=CAPACITEIT,
+            description=(
+                "Zet het continuïteitsplan aan of uit, zonder herstart. In het continuïteitsplan gaat een besluit "
+                "voor een regulier onderzoek of V&V naar de werkvoorraad in plaats van te starten. Klik op Run, "
+                "kies de werkwijze, geef de reden en uw naam. Het besluitformulier zegt bovenaan welke werkwijze "
+                "geldt. De wissel staat in de audittrail."
+            ),
+            tags=["capaciteit", "actie"],
+        ), capaciteitsmodus_wisselen, CapaciteitFormulier),
+        met_formulier(contact_vastleggen.to_deployment(
+            name=CONTACT,
+            description=(
+                "Leg een contact (of een poging) met een gezin op de werkvoorraad vast: klik op Run en vul het "
+                "casusnummer uit de lijst 'Contact met wachtende gezinnen' in, of u het gezin sprak, hoe, wanneer "
+                "en uw naam. Alleen een contact waarin u het gezin sprak, telt als contact. Hetzelfde formulier "
+                "twee keer versturen legt het contact één keer vast."
+            ),
+            tags=["werkvoorraad", "contact", "actie"],
+        ), contact_vastleggen, ContactFormulier),
+    ]

@@ -1,0 +1,137 @@
+"""Staff actions in the Prefect UI: a deployment per action, started with *Run* and a Dutch form
+(`deployments.met_formulier`). Each records who did it, does nothing twice when the same form is
+sent again, and ends with a Dutch message: Completed with what was done, or Failed with why not
+(nothing stored then).
+
+The forms below are the deployments' run forms. Every field is required (both UIs add
+"(Optional)" to the others); a default fills in the usual answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from prefect import flow
+from prefect.states import Completed, Failed
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.dossier.knelpunt import UITLEG_TEKST
+from models.regels.perioden import LAATSTE
+from tasks.rapportage import HELE_REGIO
+from tasks.acties import leg_contact_vast, wissel_capaciteitsmodus
+
+
+def uw_naam(positie: int) -> Any:
+    return Field(
+        title="Uw naam", min_length=2, max_length=120, json_schema_extra={"position": positie},
+        description="Wie doet dit? Komt in de audittrail (tot er een eigen inlog per medewerker is).",
+    )
+
+
+class _Formulier(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class BerichtOpnieuwFormulier(_Formulier):
+    berichtnummer: int = Field(
+        title="Berichtnummer", gt=0, json_schema_extra={"position": 0},
+        description="Het nummer uit de e-mail 'Bericht kon niet worden bezorgd'.",
+    )
+    door: str = uw_naam(1)
+
+
+class BriefOpnieuwFormulier(_Formulier):
+    briefnummer: int = Field(
+        title="Briefnummer", gt=0, json_schema_extra={"position": 0},
+        description="Het nummer uit de e-mail 'Brief kon niet worden bezorgd'.",
+    )
+    door: str = uw_naam(1)
+
+
+class RapportFormulier(_Formulier):
+    periode_eind: str = Field(
+        LAATSTE, title="Laatste dag van de periode", min_length=1, json_schema_extra={"position": 0},
+        description=f"Dag-maand-jaar, bijvoorbeeld 22-11-2026 (een zondag). Laat '{LAATSTE}' staan voor de "
+                    "laatste afgesloten periode.",
+    )
+    opnieuw_versturen: bool = Field(
+        False, title="Opnieuw versturen", json_schema_extra={"position": 1},
+        description="Aan: ook versturen als deze periode al verstuurd is (als nieuwe versie).",
+    )
+
+
+class KnelpuntFormulier(_Formulier):
+    periode_eind: str = Field(
+        title="Laatste dag van de rapportageperiode", min_length=1, json_schema_extra={"position": 0},
+        description="Dag-maand-jaar, bijvoorbeeld 22-11-2026: de zondag vóór het rapportmoment.",
+    )
+    tekst: str = Field(title="Knelpunt", min_length=1, description=UITLEG_TEKST, json_schema_extra={"position": 1})
+    gemeente: str = Field(
+        HELE_REGIO, title="Gemeente", json_schema_extra={"position": 2},
+        description="Kies 'hele regio' voor een knelpunt dat niet bij één gemeente hoort.",
+    )
+    door: str = uw_naam(3)
+
+
+CAPACITEIT_KEUZES = {"normaal werken": "normaal", "continuïteitsplan": "continuiteitsplan"}
+
+
+class CapaciteitFormulier(_Formulier):
+    modus: Literal["normaal werken", "continuïteitsplan"] = Field(
+        title="Nieuwe werkwijze", json_schema_extra={"position": 0},
+        description="Continuïteitsplan: een besluit voor een regulier onderzoek of V&V gaat naar de werkvoorraad "
+                    "in plaats van te starten. Acuut, spoed, veiligheidsbeoordelingen, overdrachten en monitoring "
+                    "gaan gewoon door. Geldt meteen, voor het volgende besluit.",
+    )
+    reden: str = Field(
+        title="Reden", min_length=3, max_length=300, json_schema_extra={"position": 1},
+        description="Waarom, in een zin (bijvoorbeeld 'drie zieken in het onderzoeksteam'). Nooit iets over een gezin.",
+    )
+    door: str = uw_naam(2)
+
+
+CONTACT_VORMEN = {"telefoon": "telefoon", "huisbezoek": "huisbezoek", "op kantoor": "op_kantoor", "video": "video"}
+BEREIKT = {"ja, het gezin gesproken": True, "nee, niet bereikt (alleen een poging)": False}
+
+
+class ContactFormulier(_Formulier):
+    casus: str = Field(
+        title="Casusnummer", pattern=r"^\s*[Vv][Tt]-\d{4}-\d{6}\s*$", json_schema_extra={"position": 0},
+        description="Uit de lijst 'Contact met wachtende gezinnen', bijvoorbeeld VT-2026-000123.",
+    )
+    uitkomst: Literal["ja, het gezin gesproken", "nee, niet bereikt (alleen een poging)"] = Field(
+        title="Gezin gesproken?", json_schema_extra={"position": 1},
+        description="Alleen een contact waarin u het gezin sprak, telt als contact; na een poging blijft het "
+                    "gezin op de lijst.",
+    )
+    vorm: Literal["telefoon", "huisbezoek", "op kantoor", "video"] = Field(
+        "telefoon", title="Hoe", json_schema_extra={"position": 2},
+    )
+    datum: dt.date = Field(title="Datum van het contact", json_schema_extra={"position": 3})
+    tijd: str = Field(
+        title="Tijd van het contact", pattern=r"^\s*\d{1,2}[:.]\d{2}\s*$", json_schema_extra={"position": 4},
+        description="Uren:minuten, Nederlandse tijd, bijvoorbeeld 14:30.",
+    )
+    door: str = uw_naam(5)
+
+
+def _uitkomst(melding: str | None, weigering: str | None):
+    """Completed with what was done, or Failed with why not: the message is what staff read."""
+    if weigering is not None:
+        return Failed(name="Niet gelukt", message=weigering)
+    return Completed(name="Gedaan", message=melding)
+
+
+@flow(name="capaciteitsmodus-wisselen", log_prints=False)
+def capaciteitsmodus_wisselen(modus: str, reden: str, door: str):
+    """Zet het continuïteitsplan aan of uit, voor elk volgend besluit, zonder herstart."""
+    return _uitkomst(*wissel_capaciteitsmodus(CAPACITEIT_KEUZES.get(modus, modus), reden, door))
+
+
+@flow(name="contact-vastleggen", log_prints=False)
+def contact_vastleggen(casus: str, uitkomst: str, vorm: str, datum: dt.date, tijd: str, door: str):
+    """Leg een contact (of poging) met een gezin op de werkvoorraad vast."""
+    return _uitkomst(*leg_contact_vast(
+        casus, BEREIKT.get(uitkomst), CONTACT_VORMEN.get(vorm, vorm), datum, tijd, door,
+    ))

@@ -1,0 +1,80 @@
+"""Tasks of the staff actions (flows/acties.py). Each returns (what was done, why not): one of the
+two is None; the flow ends Completed or Failed with that Dutch text. Nothing is stored on refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from models.dossier.capaciteit import leg_wissel_vast
+from models.dossier.werkvoorraad import OngeldigContact, registreer_contact
+from models.dossier.wijzigingen import OnbekendeCasus, casus_op_referentie
+from models.opslag.casus import ContactVorm
+from models.opslag.db import sessie
+from models.regels.instellingen import CapaciteitsModus, instellingen
+from models.regels.kalender import AMSTERDAM
+from models.regels.levensloop import Status
+from tasks.capaciteit import capaciteitsmodus, zet_capaciteitsmodus
+from templates import render
+
+Uitkomst = tuple[str | None, str | None]
+
+
+def _tekst(soort: str, **context) -> str:
+    return render("acties/uitkomst.txt.j2", soort=soort, **context).strip()
+
+
+@task(name="capaciteitsmodus wisselen", cache_policy=NO_CACHE)
+def wissel_capaciteitsmodus(modus: str, reden: str, door: str) -> Uitkomst:
+    """Audit first, then the Prefect Variable, in one transaction: if setting the Variable fails,
+    the audit event is rolled back. The mode already in force: nothing changes."""
+    regio = instellingen()
+    try:
+        naar = CapaciteitsModus(modus)
+    except ValueError:
+        return None, _tekst("onbekende_modus", modus=modus)
+    van = capaciteitsmodus(regio)
+    if van == naar:
+        return _tekst("modus_ongewijzigd", modus=naar.value), None
+    try:
+        with sessie() as session:
+            leg_wissel_vast(session, van, naar, reden, door)
+            zet_capaciteitsmodus(naar, regio)
+    except ValueError as exc:
+        return None, _tekst("reden_geweigerd", fout=str(exc))
+    return _tekst("modus_gewisseld", modus=naar.value, door=door.strip()), None
+
+
+_TIJD = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
+
+
+def lokaal_moment(datum: dt.date, tijd: str) -> dt.datetime | None:
+    """Date and "HH:MM" as Dutch time; None when the time is not one."""
+    gevonden = _TIJD.match(tijd)
+    if not gevonden or int(gevonden[1]) > 23 or int(gevonden[2]) > 59:
+        return None
+    return dt.datetime.combine(datum, dt.time(int(gevonden[1]), int(gevonden[2])), tzinfo=AMSTERDAM)
+
+
+@task(name="contact vastleggen", cache_policy=NO_CACHE)
+def leg_contact_vast(referentie: str, bereikt: bool | None, vorm: str, datum: dt.date, tijd: str, door: str) -> Uitkomst:
+    moment = lokaal_moment(datum, tijd)
+    if moment is None:
+        return None, _tekst("tijd_ongeldig", tijd=tijd)
+    if bereikt is None or vorm not in ContactVorm.__members__:
+        return None, _tekst("keuze_ongeldig")
+    referentie = referentie.strip().upper()
+    try:
+        with sessie() as session:
+            casus = casus_op_referentie(session, referentie)
+            registreer_contact(session, casus, tijdstip=moment, vorm=ContactVorm(vorm), bereikt=bereikt,
+                               medewerker=door.strip(), regio=instellingen())
+            wacht = casus.status == Status.werkvoorraad
+    except OnbekendeCasus:
+        return None, _tekst("casus_onbekend", referentie=referentie)
+    except OngeldigContact as exc:
+        return None, _tekst("contact_geweigerd", fout=str(exc))
+    return _tekst("contact_vastgelegd", referentie=referentie, bereikt=bereikt, moment=moment, wacht=wacht), None

@@ -1,0 +1,114 @@
+"""Staff actions as Prefect deployments with a Dutch form: what staff see on the form, what a
+run does, and that bad input or a form sent twice stores nothing (twice)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import select
+
+from models.opslag.casus import AuditEvent, Contactmoment
+from models.opslag.communicatie import Knelpunt
+from models.opslag.db import sessie
+from tests.test_werkvoorraad import LANG_GELEDEN, op_werkvoorraad, regio  # noqa: F401 (fixture)
+
+ACTIES = ("capaciteit wisselen", "contact vastleggen", "knelpunt toevoegen", "rapportage regionaal overleg",
+          "brief opnieuw versturen", "bericht opnieuw versturen")
+
+
+def formulieren() -> dict[str, dict]:
+    from deployments.serve import deployments
+
+    return {d.name: d._parameter_openapi_schema.model_dump() for d in deployments() if d.name in ACTIES}
+
+
+def test_every_staff_action_has_a_dutch_form_without_optional_fields_or_python_names(instellingen):
+    gezien = formulieren()
+    assert set(gezien) == set(ACTIES)
+    for naam, schema in gezien.items():
+        assert schema["required"] == list(schema["properties"]), f"{naam}: every field required, no '(Optional)'"
+        for veld, eigenschappen in schema["properties"].items():
+            assert eigenschappen["title"] != veld and eigenschappen["title"][0].isupper(), (naam, veld)
+            assert "None" not in str(eigenschappen) and "null" not in str(eigenschappen.get("anyOf", ""))
+        assert list(schema["properties"].values())[-1]["title"] in ("Uw naam", "Opnieuw versturen"), naam
+    assert gezien["knelpunt toevoegen"]["properties"]["gemeente"]["enum"][:3] == ["hele regio", "Gennep", "Venlo"]
+    assert gezien["capaciteit wisselen"]["properties"]["modus"]["enum"] == ["normaal werken", "continuïteitsplan"]
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_switching_to_the_continuity_plan_is_audited_once_and_a_personal_reason_is_refused(regio, engine):
+    from flows.acties import capaciteitsmodus_wisselen
+    from tasks.capaciteit import capaciteitsmodus
+
+    geweigerd = capaciteitsmodus_wisselen("continuïteitsplan", "zie VT-2026-000123", "Anna", return_state=True)
+    assert geweigerd.is_failed() and "casusreferentie" in geweigerd.message
+    assert capaciteitsmodus().value == "normaal"
+
+    aan = capaciteitsmodus_wisselen("continuïteitsplan", "drie zieken in het onderzoeksteam", "Anna", return_state=True)
+    assert aan.is_completed() and aan.message.startswith("Vanaf nu geldt het continuïteitsplan")
+    assert capaciteitsmodus().value == "continuiteitsplan"
+    nogmaals = capaciteitsmodus_wisselen("continuïteitsplan", "drie zieken", "Anna", return_state=True)
+    assert nogmaals.is_completed() and "niets veranderd" in nogmaals.message
+    with sessie() as session:
+        [wissel] = session.exec(select(AuditEvent).where(AuditEvent.actie == "capaciteitsmodus")).all()
+        assert (wissel.actor, wissel.casus_id, wissel.details) == ("Anna", None, {"van": "normaal", "naar": "continuiteitsplan"})
+    assert capaciteitsmodus_wisselen("normaal werken", "team weer op sterkte", "Anna", return_state=True).is_completed()
+    assert capaciteitsmodus().value == "normaal"
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_contact_from_the_form_is_recorded_once_in_dutch_time_and_bad_input_stores_nothing(regio, engine):
+    from flows.acties import contact_vastleggen
+
+    [referentie] = op_werkvoorraad(("9999 AA", LANG_GELEDEN))
+    dag = dt.date(2026, 11, 23)
+    for _ in range(2):  # the same form twice: one contact
+        staat = contact_vastleggen(referentie.lower(), "ja, het gezin gesproken", "huisbezoek", dag, "14:00", "Bram",
+                                   return_state=True)
+        assert staat.is_completed() and staat.message.startswith(f"Contact met casus {referentie} vastgelegd")
+    for casus, tijd, fout in [
+        (referentie, "25:00", "'25:00' is geen tijd"),
+        ("VT-2026-999999", "10:00", "Casus VT-2026-999999 bestaat niet"),
+    ]:
+        staat = contact_vastleggen(casus, "nee, niet bereikt (alleen een poging)", "telefoon", dag, tijd, "Bram",
+                                   return_state=True)
+        assert staat.is_failed() and staat.message.startswith(fout) and "niets vastgelegd" in staat.message.lower()
+    with sessie() as session:
+        [contact] = session.exec(select(Contactmoment)).all()
+        assert (contact.medewerker, contact.vorm, contact.bereikt) == ("Bram", "huisbezoek", True)
+        assert contact.tijdstip == dt.datetime(2026, 11, 23, 13, tzinfo=dt.timezone.utc)  # 14:00 Dutch winter time
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_knelpunt_from_the_form_names_the_municipality_and_is_stored_once(regio, engine):
+    from flows.rapportage import knelpunt_toevoegen
+
+    for _ in range(2):
+        staat = knelpunt_toevoegen("04-01-2026", "twee vacatures in het onderzoeksteam", "Venlo", "Chris", return_state=True)
+        assert staat.is_completed() and staat.message == "Knelpunt opgeslagen voor de rapportage t/m 04-01-2026 (Venlo)."
+    for datum, gemeente, fout in [
+        ("05-01-2026", "Venlo", "05-01-2026 is geen laatste dag van een rapportageperiode"),
+        ("morgen", "hele regio", "'morgen' is geen datum"),
+        ("04-01-2026", "Amsterdam", "Gemeente 'Amsterdam' hoort niet bij"),
+    ]:
+        staat = knelpunt_toevoegen(datum, "overleg ging niet door", gemeente, "Chris", return_state=True)
+        assert staat.is_failed() and fout in staat.message
+    with sessie() as session:
+        assert [(k.gemeente_code, k.door) for k in session.exec(select(Knelpunt)).all()] == [("GM0983", "Chris")]
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_wrong_report_date_ends_the_run_with_a_dutch_message_and_no_traceback(regio, caplog):
+    from flows.rapportage import rapportage_versturen
+
+    for datum, bericht in [("31-02-2026", "'31-02-2026' is geen datum. Vul de laatste dag van de periode in"),
+                           ("05-01-2026", "05-01-2026 is geen laatste dag van een rapportageperiode; de "
+                                          "dichtstbijzijnde zijn 04-01-2026 en 18-01-2026")]:
+        staat = rapportage_versturen(periode_eind=datum, return_state=True)
+        assert staat.is_failed() and staat.name == "Ongeldige datum" and staat.message.startswith(bericht)
+    assert "Traceback" not in caplog.text
