@@ -30,7 +30,9 @@ def met_formulier(
         schema["properties"][naam]["enum"] = opties
     schema.pop("title", None)
     schema.pop("description", None)
-    deployment._parameter_openapi_schema = ParameterSchema(  # no public setter in 3.8.8
-        properties=schema["properties"], required=schema["required"], definitions=schema.get("$defs", {}),
+    # No public setter in 3.8.8. Every key set explicitly: the deployment is sent with
+    # exclude_unset, and without "type": "object" the classic UI shows only a JSON box.
+    deployment._parameter_openapi_schema = ParameterSchema(
+        title="Parameters", type="object", properties=schema["properties"], required=schema["required"], definitions=schema.get("$defs", {}),
     )
     return deployment

@@ -6,9 +6,7 @@ from __future__ import annotations
 from prefect.deployments.runner import RunnerDeployment
 
 from deployments import met_formulier
-
-CAPACITEIT = "capaciteit wisselen"  # deployment names staff look for and e-mails point to
-CONTACT = "contact vastleggen"
+from tasks.acties import CAPACITEIT, CONTACT
 
 
 def deployments() -> list[RunnerDeployment]:

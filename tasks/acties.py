@@ -21,6 +21,8 @@ from tasks.capaciteit import capaciteitsmodus, zet_capaciteitsmodus
 from templates import render
 
 Uitkomst = tuple[str | None, str | None]
+CAPACITEIT = "capaciteit wisselen"  # deployment names staff look for and e-mails point to
+CONTACT = "contact vastleggen"
 
 
 def _tekst(soort: str, **context) -> str:
@@ -78,3 +80,20 @@ def leg_contact_vast(referentie: str, bereikt: bool | None, vorm: str, datum: dt
     except OngeldigContact as exc:
         return None, _tekst("contact_geweigerd", fout=str(exc))
     return _tekst("contact_vastgelegd", referentie=referentie, bereikt=bereikt, moment=moment, wacht=wacht), None
+
+
+def actielink(deployment: str, regio=None) -> str:
+    """The address of a staff action's run form in the Prefect UI, for e-mails ("open this and
+    fill in ..."). Without the Prefect API (an outage is when these e-mails go out): the list of
+    deployments, where staff find it by its name."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+
+    ui = (regio or instellingen()).regio.ui_basis_url.rstrip("/")
+    try:
+        with get_client(sync_client=True) as client:
+            gevonden = client.read_deployments(
+                deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[deployment])), limit=1)
+    except Exception:  # noqa: BLE001 - any failure: the e-mail still goes out, with the general address
+        gevonden = []
+    return f"{ui}/deployments/deployment/{gevonden[0].id}/run" if gevonden else f"{ui}/deployments"

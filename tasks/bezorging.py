@@ -22,6 +22,7 @@ from models.opslag.casus import Casus
 from models.regels.instellingen import Instellingen, instellingen
 from models.regels.ontvangers import TWEEDE_KANAAL, apprise_urls, rol
 from models.opslag.typen import nu
+from tasks.acties import actielink
 from templates import render, render_onderwerp_en_inhoud
 
 
@@ -128,7 +129,7 @@ def _meld_onbestelbaar(session: Session, notificatie: Notificatie, regio: Instel
         context=dict(pogingen=notificatie.pogingen, soort=notificatie.soort, ontvanger=notificatie.ontvanger,
                      casus_referentie=casus.referentie if casus else None, fout=notificatie.laatste_fout,
                      notificatie_id=notificatie.id, blijft_proberen=blijft_proberen,
-                     deployment=Notificatie.opnieuw_versturen, ui=regio.regio.ui_basis_url.rstrip("/")),
+                     deployment=Notificatie.opnieuw_versturen, link=actielink(Notificatie.opnieuw_versturen, regio)),
     )
     if casus is not None:
         audit(session, casus, "orkestratie", "bericht_onbestelbaar", details=dict(

@@ -63,6 +63,7 @@ from models.opslag.db import sessie
 from models.dossier.wijzigingen import audit, casus_op_referentie
 from models.regels.instellingen import Instellingen, instellingen
 from models.opslag.typen import nu
+from tasks.acties import actielink
 from tasks.bezorging import BezorgResultaat, Bezorgwijze, bezorg, escaleer, zet_klaar
 from templates import render_onderwerp_en_inhoud
 
@@ -330,7 +331,7 @@ def _meld_onbestelbaar(session: Session, brief: Brief, casus: Casus, regio: Inst
         template="notificaties/brief_onbestelbaar.txt.j2", casus_id=casus.id, regio=regio,
         context=dict(casus_referentie=casus.referentie, soort=brief.soort, kanaal=brief.kanaal,
                      pogingen=brief.pogingen, fout=brief.laatste_fout, brief_id=brief.id, blijft_proberen=blijft_proberen,
-                     deployment=Brief.opnieuw_versturen, ui=regio.regio.ui_basis_url.rstrip("/")),
+                     deployment=Brief.opnieuw_versturen, link=actielink(Brief.opnieuw_versturen, regio)),
     )
     audit(session, casus, ACTOR, "brief_onbestelbaar",
           details=dict(brief_id=brief.id, soort=brief.soort, pogingen=brief.pogingen))

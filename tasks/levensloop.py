@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from prefect import get_client, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from pydantic import ValidationError
@@ -46,6 +45,7 @@ from models.regels.ontvangers import adres, rol
 from models.opslag.overdracht import Beslissing, Overdracht
 from models.opslag.storingspunt import storingspunt
 from models.opslag.typen import nu
+from tasks.artefacten import markdown_als_gewijzigd
 from tasks.capaciteit import capaciteitsmodus
 from tasks.invoer import lees_invoer, verwijder_alle_antwoorden, verwijder_invoer
 from templates import render
@@ -325,7 +325,8 @@ def _tijdlijn(session: Session, casus: Casus) -> list[dict]:
 
 @task(name="casusoverzicht publiceren", cache_policy=NO_CACHE)
 def publiceer_casusoverzicht(casus_referentie: str) -> None:
-    """A markdown artifact per casus (key `casus-vt-2026-000123`): step, deadlines, timeline.
+    """A markdown artifact per casus (key `casus-vt-2026-000123`): step, deadlines, timeline; a
+    new version only when it changed (not one per step of a run).
     Who did what stays in the audit trail: the artifact holds no names at all."""
     regio = instellingen()
     with sessie() as session:
@@ -341,8 +342,8 @@ def publiceer_casusoverzicht(casus_referentie: str) -> None:
             aantal_meldingen=casus.aantal_meldingen, termijnen=_termijnstanden(session, casus),
             tijdlijn=_tijdlijn(session, casus), onbezorgd=_onbezorgd(session, casus),
         )
-    create_markdown_artifact(key=f"casus-{casus_referentie.lower()}", markdown=markdown,
-                             description=f"Casus {casus_referentie}: stap, termijnen en tijdlijn")
+    markdown_als_gewijzigd(f"casus-{casus_referentie.lower()}", markdown,
+                           f"Casus {casus_referentie}: stap, termijnen en tijdlijn")
 
 
 def _onbezorgd(session: Session, casus: Casus) -> list[dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -89,27 +90,53 @@ def _slug(tekst: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", tekst.lower()).strip("-")
 
 
+def getoonde_reeksen(cijfers: Rapportcijfers) -> dict[str, list[int | None]]:
+    """Municipality name -> its published werkvoorraad per period (None: not shown), for the
+    municipalities with at least one value shown. The others are named below the chart instead
+    of standing in its legend without a point."""
+    reeksen = {}
+    for gebied in cijfers.gemeenten:
+        waarden = [w if isinstance(w, int) and not isinstance(w, bool) else None
+                   for w in cijfers.grafiek.reeksen[gebied.code]]
+        if any(w is not None for w in waarden):
+            reeksen[gebied.naam] = waarden
+    return reeksen
+
+
+_MARKERS = "osD^v<>pPX*h"
+
+
 def teken_grafiek(cijfers: Rapportcijfers, pad: Path) -> Path:
-    """Line chart of the werkvoorraad per municipality; a suppressed value is left out (a gap)."""
+    """Line chart of the werkvoorraad per municipality; a suppressed value is left out (a gap).
+    Every point is drawn with its own marker shape and inside the axes, so a single point or
+    two municipalities with the same count stay visible."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display: render to a file only
     import matplotlib.pyplot as plt
 
-    titel, as_y, voetnoot = render("rapport/grafiek.txt.j2", minimum=cijfers.minimum_aantal).strip().splitlines()
+    titel, as_y, voetnoot, zonder = render(
+        "rapport/grafiek.txt.j2", minimum=cijfers.minimum_aantal,
+        zonder=[g.naam for g in cijfers.gemeenten if g.naam not in getoonde_reeksen(cijfers)],
+    ).strip().splitlines()
     perioden = cijfers.grafiek.perioden
+    reeksen = getoonde_reeksen(cijfers)
     fig, ax = plt.subplots(figsize=(10, 4.8), dpi=150)
-    for gebied in cijfers.gemeenten:
-        waarden = [w if isinstance(w, int) else None for w in cijfers.grafiek.reeksen[gebied.code]]
-        ax.plot(perioden, [float("nan") if w is None else w for w in waarden], marker="o", label=gebied.naam)
+    for k, (naam, waarden) in enumerate(reeksen.items()):
+        ax.plot(perioden, [float("nan") if w is None else w for w in waarden], marker=_MARKERS[k % len(_MARKERS)],
+                markersize=7 - (k % 3), label=naam, clip_on=False)
     ax.set_title(titel)
     ax.set_ylabel(as_y)
     ax.set_xticks(perioden, [f"{p:%d-%m-%Y}" for p in perioden], rotation=0, fontsize=8)
-    ax.set_ylim(bottom=0)
+    rand = dt.timedelta(days=max(1, (perioden[-1] - perioden[0]).days // 25))
+    ax.set_xlim(perioden[0] - rand, perioden[-1] + rand)
+    hoogste = max((w for waarden in reeksen.values() for w in waarden if w is not None), default=0)
+    ax.set_ylim(0, max(1, hoogste) * 1.12)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
-    fig.text(0.01, 0.01, voetnoot, fontsize=7, color="#444")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    if reeksen:
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+    fig.text(0.01, 0.01, f"{voetnoot} {zonder}".strip(), fontsize=7, color="#444", wrap=True)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(pad)
     plt.close(fig)
     return pad
@@ -164,16 +191,15 @@ def publiceer_artefacten(versie: Rapportversie) -> None:
     )
     create_table_artifact(
         key="rapportage-werkvoorraad",
-        table=[
-            {"gemeente": g.naam, **{r.dienst: str(r.aantal) for r in g.werkvoorraad},
-             "verschil": str(g.werkvoorraad[-1].verschil),
-             "vb_op_tijd_pct": str(g.veiligheidsbeoordeling.percentage),
-             "onderzoek_venv_op_tijd_pct": str(g.onderzoek_en_venv.percentage),
-             "meldingen": str(g.meldingen), "knelpunten": len(g.knelpunten)}
-            for g in c.gebieden
-        ],
-        description=f"Werkvoorraad per gemeente t/m {c.periode_eind.isoformat()} (kleine aantallen afgeschermd)",
+        table=[render_tabelregel(g) for g in c.gebieden],
+        description=f"Werkvoorraad per gemeente t/m {c.periode_eind:%d-%m-%Y} (kleine aantallen afgeschermd)",
     )
+
+
+def render_tabelregel(gebied) -> dict[str, str]:
+    """One row of the table artifact: Dutch headers, numbers as in the report (1.234; 87,5%;
+    '<5', 'x', '–'), never None or 0.0."""
+    return json.loads(render("rapport/tabelregel.json.j2", g=gebied))
 
 
 @task(name="verzending vastleggen", cache_policy=NO_CACHE)

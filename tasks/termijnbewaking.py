@@ -133,6 +133,26 @@ def meld_ongeldige_instellingen() -> list[int]:
         return [notificatie.id] if nieuw else []
 
 
+def te_laat(werkdagen: int, uren: int) -> str:
+    """How late, short: whole working days, or hours on the first day."""
+    if werkdagen:
+        return f"{werkdagen} werkdag{'en' if werkdagen != 1 else ''}"
+    return f"{uren} uur"
+
+
+def tabelregel(regel: dict, regio: Instellingen) -> dict:
+    """One row of the artifact: few, narrow columns with Dutch headers. A casus with several
+    terms past their deadline has a row per term; the column Termijn says which."""
+    return {
+        "Gemeente": regel["gemeente"],
+        "Casus": regel["casus"],
+        "Termijn": regio.termijnen[regel["termijn"]].omschrijving.split(" (")[0],
+        "Verliep op": lokaal_tijdstip(regel["vervallen_op"]) + (" (verlengd)" if regel["verlengd"] else ""),
+        "Te laat": te_laat(regel["werkdagen_te_laat"], regel["uren_te_laat"]),
+        "Laatste stap": regel["laatste_stap"] or "—",
+    }
+
+
 @task(name="overzicht termijnen over tijd", cache_policy=NO_CACHE)
 def publiceer_termijnen_over_tijd(nu: dt.datetime | None = None) -> int:
     """Refresh the table artifact of every open term past its deadline, per municipality."""
@@ -142,11 +162,9 @@ def publiceer_termijnen_over_tijd(nu: dt.datetime | None = None) -> int:
         rijen = over_tijd(session, moment)
     regels = overzichtsregels(rijen, regio, moment)
     per_gemeente = sorted(Counter(r["gemeente"] for r in regels).items())
-    tabel = [{**r, "vervallen_op": lokaal_tijdstip(r["vervallen_op"]), "verlengd": "ja" if r["verlengd"] else "nee",
-              "laatste_stap": r["laatste_stap"] or "-"} for r in regels]
     create_table_artifact(
-        key=ARTEFACT, table=tabel,
+        key=ARTEFACT, table=[tabelregel(r, regio) for r in regels],
         description=render("termijnbewaking/over_tijd.md.j2", totaal=len(regels), per_gemeente=per_gemeente,
-                           peilmoment=moment),
+                           peilmoment=moment, casussen=len({r["casus"] for r in regels})),
     )
     return len(regels)

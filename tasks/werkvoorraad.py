@@ -26,6 +26,7 @@ from models.regels.instellingen import instellingen
 from models.regels.ontvangers import rol
 from models.regels.termijnbeleid import werkkalender
 from models.opslag.typen import nu
+from tasks.acties import CONTACT, actielink
 from tasks.brieven import ACTOR, Brievenreeks, maak_reeks
 from templates import render_onderwerp_en_inhoud
 
@@ -131,7 +132,7 @@ def toon_contactlijst(beeld: Werkvoorraadbeeld, maximum: int = 1000) -> None:
             f"{len(zorgen)} van {beeld.wachtend} wachtende casussen moeten nu gebeld of bezocht worden"
             f"{f' (de eerste {maximum} staan hier)' if len(zorgen) > maximum else ''}; "
             f"{len(beeld.buiten_beeld)} dreigen uit beeld te raken. "
-            "Leg elk contact vast met `vt contact registreren <casus>`."
+            f"Leg elk contact (ook een poging) vast met de deployment '{CONTACT}' (Run)."
         ),
     )
 
@@ -145,11 +146,13 @@ def mail_contactlijsten(beeld: Werkvoorraadbeeld) -> int:
     for zorg in beeld.contact_nodig:
         per_rol[regio.werkvoorraad.rol_voor(zorg.gemeente_code)].append(zorg)
     geplaatst = 0
+    link = actielink(CONTACT, regio) if per_rol else None
     with sessie() as session:
         for naam, zorgen in sorted(per_rol.items()):
             onderwerp, inhoud = render_onderwerp_en_inhoud(
                 "notificaties/werkvoorraad_contactlijst.txt.j2", peildatum=beeld.peildatum,
                 rijen=[_rij(z, gemeenten) for z in _op_volgorde(zorgen)], wachtend=beeld.wachtend,
+                link=link, deployment=CONTACT,
             )
             _, nieuw = uitgaand.plaats(
                 session, sleutel=f"werkvoorraad-contactlijst:{naam}:{beeld.peildatum.isoformat()}",

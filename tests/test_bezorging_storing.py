@@ -152,7 +152,7 @@ def test_staff_queue_a_failed_message_again_from_the_prefect_ui_or_the_command_l
     bezorg_notificaties()
     assert rij(engine, eerste).status == rij(engine, tweede).status == Bezorgstatus.mislukt
     uitleg = [tekst(b) for b in tweede_kanaal.wacht_op_berichten(2)]
-    assert any('"bericht opnieuw versturen"' in t and f"berichtnummer {eerste}" in t for t in uitleg)
+    assert any('"bericht opnieuw versturen"' in t and f"Berichtnummer {eerste}" in t for t in uitleg)
     assert not any("vt " in t for t in uitleg), "staff are sent to the Prefect UI, not a shell"
 
     smtp_server.start()
@@ -222,7 +222,7 @@ def test_an_undeliverable_letter_is_told_over_the_second_channel_at_once_and_que
 
     assert bezorg_brieven().opgegeven == 1
     [sms] = tweede_kanaal.wacht_op_berichten(1)  # in the same run, not behind the dead server
-    assert referentie in sms["Subject"] and f"briefnummer {brief_id}" in tekst(sms)
+    assert referentie in sms["Subject"] and f"Briefnummer {brief_id}" in tekst(sms)
     assert GEZIN_EMAIL not in tekst(sms)
 
     smtp_server.start()

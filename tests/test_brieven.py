@@ -424,7 +424,7 @@ def test_an_undeliverable_letter_is_kept_escalated_and_can_be_queued_again(regio
         assert session.exec(select(AuditEvent).where(AuditEvent.actie == "brief_onbestelbaar")).one()
     assert escalatie.ontvanger == "rol:teamleider" and referentie in escalatie.onderwerp
     assert "wachtlijst" in escalatie.inhoud and GEZIN_EMAIL not in escalatie.inhoud
-    assert '"brief opnieuw versturen"' in escalatie.inhoud and f"briefnummer {brief_id}" in escalatie.inhoud
+    assert '"brief opnieuw versturen"' in escalatie.inhoud and f"Briefnummer {brief_id}" in escalatie.inhoud
 
     smtp_server.start()
     with sessie() as session:

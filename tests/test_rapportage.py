@@ -548,7 +548,7 @@ def test_the_report_arrives_with_pdf_csv_and_chart_and_the_same_period_is_sent_o
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["rapportage", "rapportage-werkvoorraad"])))}
     markdown, tabel = artefacten["rapportage"].data, artefacten["rapportage-werkvoorraad"].data
     assert "| Venlo | x | x | 0 | 0 | 0 | 5 | 16 | x |" in markdown and "VT-2025-" not in markdown
-    assert {"gemeente": "Gennep", "wachtlijst": "<5"}.items() <= json.loads(tabel)[0].items()
+    assert {"Gemeente": "Gennep", "Wachtlijst": "<5", "VB op tijd": "–"}.items() <= json.loads(tabel)[0].items()
 
     nogmaals = rapportage_versturen(periode_eind="04-01-2026")
     assert (nogmaals.versie, nogmaals.nieuw_gemaakt) == (1, False)
