@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from dataclasses import dataclass
 
 import apprise
@@ -69,11 +70,20 @@ GEEN_BEZORGING = BezorgResultaat(0, 0, 0)
 ESCALATIES = frozenset({"onbestelbaar", "brief_onbestelbaar"})
 
 
+def als_tekst(url: str) -> str:
+    """The Apprise URL with `format=text`: a text message goes out as plain text only. Otherwise
+    Apprise's e-mail plugin (HTML by default) turns every space into &nbsp; in an HTML part that
+    mail clients show as one long line that never wraps."""
+    delen = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(delen.query, keep_blank_values=True) if k != "format"]
+    return urlunsplit(delen._replace(query=urlencode([*query, ("format", "text")], safe="@:/")))
+
+
 def stuur(url: str, notificatie: Notificatie) -> str | None:
     """Send to one address. Returns None on success, else the reason it failed.
     Apprise never raises on a failed delivery: notify() returns False and logs why."""
     bericht = apprise.Apprise()
-    bericht.add(url)
+    bericht.add(url if notificatie.opmaak == "html" else als_tekst(url))
     bijlagen = apprise.AppriseAttachment(notificatie.bijlagen) if notificatie.bijlagen else None
     with apprise.LogCapture(level=logging.WARNING) as log:
         gelukt = bericht.notify(

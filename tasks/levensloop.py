@@ -45,6 +45,7 @@ from models.regels.ontvangers import adres, rol
 from models.opslag.overdracht import Beslissing, Overdracht
 from models.opslag.storingspunt import storingspunt
 from models.opslag.typen import nu
+from models.regels.locaties import adres_van
 from tasks.artefacten import markdown_als_gewijzigd
 from tasks.capaciteit import capaciteitsmodus
 from tasks.invoer import lees_invoer, verwijder_alle_antwoorden, verwijder_invoer
@@ -253,6 +254,7 @@ def _bericht(soort: Bericht, beslissing: Beslissing, casus: Casus, regio: Instel
         context = dict(basis, lokaal_team_naam=team.naam,
                        datum=dt.datetime.fromisoformat(overdracht["driegesprek_op"]),
                        plaats=LOCATIE_OMSCHRIJVING[Locatie(overdracht["locatie"])],
+                       adres=adres_van(overdracht["locatie"], regio, casus.gemeente_code, team.code),
                        deelnemers=[DEELNEMER_OMSCHRIJVING[Deelnemer(d)] for d in overdracht["deelnemers"]],
                        regie="het lokaal team" if overdracht["regie"] == "lokaal_team" else "Veilig Thuis")
     else:

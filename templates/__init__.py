@@ -29,6 +29,15 @@ def tijdstip(moment) -> str:
     return f"{_DAGEN[lokaal.weekday()]} {lokaal:%d-%m-%Y %H:%M}"
 
 
+_WEEKDAGEN = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
+
+
+def dag_en_tijd(moment) -> str:
+    """'donderdag 10 december 2026 om 14:00' in Europe/Amsterdam: one Dutch format for an appointment."""
+    lokaal = moment.astimezone(AMSTERDAM)
+    return f"{_WEEKDAGEN[lokaal.weekday()]} {datum_lang(lokaal)} om {lokaal:%H:%M}"
+
+
 def datum_lang(moment) -> str:
     """'27 november 2026' (dates in letters)."""
     if hasattr(moment, "astimezone") and hasattr(moment, "hour"):
@@ -57,6 +66,7 @@ def omgeving() -> Environment:
     )
     env.filters["tijdstip"] = tijdstip
     env.filters["datum_lang"] = datum_lang
+    env.filters["dag_en_tijd"] = dag_en_tijd
     env.filters["markdown_tekst"] = markdown_tekst
     return env
 

@@ -31,7 +31,7 @@ def _plaats(sleutel="test:1", ontvanger=rol("teamleider")):
         sleutel=sleutel, soort="test", ontvanger=ontvanger, template="notificaties/onbestelbaar.txt.j2",
         context=dict(pogingen=1, soort="proef", ontvanger="x", casus_referentie="VT-2026-000001",
                      fout="geen", notificatie_id=0, blijft_proberen=False, deployment="bericht opnieuw versturen",
-                     ui="http://127.0.0.1:4200"),
+                     link="http://127.0.0.1:4200/deployments"),
     )
 
 
@@ -49,6 +49,16 @@ def test_a_queued_message_arrives_once_even_when_delivery_runs_again(regio, smtp
     assert bericht["To"] == "teamleider@vt-test.example.org"
     assert "VT-2026-000001" in bericht["Subject"]
     assert _status(engine, notificatie_id).status == Bezorgstatus.verzonden
+
+
+def test_a_text_message_arrives_as_plain_text_that_wraps_not_as_html_full_of_nbsp(regio, smtp_server):
+    _plaats("tekst")
+    bezorg_notificaties()
+    [bericht] = smtp_server.wacht_op_berichten(1)
+    assert [deel.get_content_type() for deel in bericht.walk()] == ["text/plain"]
+    tekst = bericht.get_content()
+    assert "&nbsp;" not in tekst and "Berichtnummer 0 en uw naam" in tekst
+    assert "http://127.0.0.1:4200/deployments" in tekst
 
 
 def test_queueing_the_same_message_twice_sends_it_once(regio, smtp_server):

@@ -31,6 +31,7 @@ from models.regels.besluiten import Regie
 from models.opslag.casus import Casus, Huishouden, Melder, MelderSoort, Melding, Persoon, Rol
 from models.opslag.communicatie import Brief
 from models.regels.instellingen import Afzender, Instellingen, LokaalTeamInstelling, Omgeving
+from models.regels.locaties import adres_van
 from models.regels.kalender import AMSTERDAM
 from models.regels.levensloop import Status
 
@@ -118,6 +119,7 @@ class DriegesprekGegevens(_Gegevens):
     lokaal_team_code: str
     datum: dt.datetime
     plaats: str = Field(min_length=3, max_length=200)
+    locatie: str | None = Field(None, description="The form's choice (Locatie): its address comes from the settings.")
     deelnemers: list[str] = Field(
         default_factory=list, description="Wie er bij zijn (rollen, geen namen); leeg = u, VT en het lokale team."
     )
@@ -252,13 +254,14 @@ class BriefInhoud(BaseModel):
     gemeente_teams: list[LokaalTeamInstelling]
     vb_termijn: str  # "5 werkdagen"
     bewaartermijn_jaren: int
+    plaats_adres: str | None = None  # the address of a meeting place (settings), if it has one
 
     def context(self) -> dict:
         return dict(
             soort=self.soort.value, datum=self.datum, afzender=self.afzender, ontvanger=self.ontvanger,
             casus=self.casus, gegevens=self.gegevens, lokaal_team=self.lokaal_team,
             gemeente_teams=self.gemeente_teams, vb_termijn=self.vb_termijn,
-            bewaartermijn_jaren=self.bewaartermijn_jaren,
+            bewaartermijn_jaren=self.bewaartermijn_jaren, plaats_adres=self.plaats_adres,
         )
 
 
@@ -375,6 +378,8 @@ def inhoud(session: Session, verzoek: Briefverzoek, regio: Instellingen, datum: 
         gegevens=feiten, lokaal_team=lokaal_team(regio, getattr(feiten, "lokaal_team_code", None)),
         gemeente_teams=list(gemeente.lokale_teams), vb_termijn=_vb_termijn(regio),
         bewaartermijn_jaren=regio.bewaartermijn_jaren,
+        plaats_adres=adres_van(getattr(feiten, "locatie", None), regio, casus.gemeente_code,
+                               getattr(feiten, "lokaal_team_code", None)),
     )
 
 

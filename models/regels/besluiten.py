@@ -756,6 +756,7 @@ class DriegesprekPlannen(BeslissingInvoer):
             "lokaal_team_code": overdracht["lokaal_team_code"],
             "datum": overdracht["driegesprek_op"],
             "plaats": LOCATIE_OMSCHRIJVING[Locatie(overdracht["locatie"])],
+            "locatie": overdracht["locatie"],  # its address: models/regels/locaties.py
             "deelnemers": [DEELNEMER_OMSCHRIJVING[Deelnemer(d)] for d in overdracht["deelnemers"]],
         })
         return Nazorg([uitnodiging], [Bericht.driegesprek_uitnodiging]) + super().nazorg(besluit)

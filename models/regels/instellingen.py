@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -147,11 +148,23 @@ class KalenderInstellingen(_Strikt):
         return dagen
 
 
+def _postadres(adres: str) -> str:
+    """An address where a driegesprek can take place: street and number, postcode, place."""
+    adres = " ".join(adres.split())
+    if not re.search(r"\S+ \d+.*\b\d{4} ?[A-Z]{2}\b \S+", adres):
+        raise ValueError(f"'{adres}' is geen adres als 'Markt 1, 6591 BV Gennep' (straat en huisnummer, postcode, plaats)")
+    return adres
+
+
+Postadres = Annotated[str, AfterValidator(_postadres)]
+
+
 class LokaalTeamInstelling(_Strikt):
     code: str = Field(pattern=r"^[A-Z0-9-]{2,32}$")
     naam: str
     email: EmailStr
     telefoon: str
+    adres: Postadres = Field(description="Kantooradres van het team: de plaats van een driegesprek op hun kantoor.")
 
 
 class Contactpersoon(_Strikt):
@@ -169,6 +182,7 @@ class GemeenteInstelling(_Strikt):
     vaste_contactpersoon: Contactpersoon | None = None
     wekelijks_casusoverleg: bool = False
     college_email: EmailStr = Field(description="Adres van het college, o.a. voor RvdK-verzoeken.")
+    gemeentehuis: Postadres = Field(description="Adres van het gemeentehuis: de plaats van een driegesprek daar.")
     lokale_teams: list[LokaalTeamInstelling] = Field(min_length=1)
 
     @model_validator(mode="after")
