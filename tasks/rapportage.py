@@ -115,7 +115,7 @@ def teken_grafiek(cijfers: Rapportcijfers, pad: Path) -> Path:
     matplotlib.use("Agg")  # no display: render to a file only
     import matplotlib.pyplot as plt
 
-    titel, as_y, voetnoot, zonder = render(
+    titel, as_y, voetnoot = render(
         "rapport/grafiek.txt.j2", minimum=cijfers.minimum_aantal,
         zonder=[g.naam for g in cijfers.gemeenten if g.naam not in getoonde_reeksen(cijfers)],
     ).strip().splitlines()
@@ -135,7 +135,7 @@ def teken_grafiek(cijfers: Rapportcijfers, pad: Path) -> Path:
     ax.grid(axis="y", alpha=0.3)
     if reeksen:
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
-    fig.text(0.01, 0.01, f"{voetnoot} {zonder}".strip(), fontsize=7, color="#444", wrap=True)
+    fig.text(0.01, 0.01, voetnoot, fontsize=7, color="#444", wrap=True)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(pad)
     plt.close(fig)

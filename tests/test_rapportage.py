@@ -548,7 +548,8 @@ def test_the_report_arrives_with_pdf_csv_and_chart_and_the_same_period_is_sent_o
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["rapportage", "rapportage-werkvoorraad"])))}
     markdown, tabel = artefacten["rapportage"].data, artefacten["rapportage-werkvoorraad"].data
     assert "| Venlo | x | x | 0 | 0 | 0 | 5 | 16 | x |" in markdown and "VT-2025-" not in markdown
-    assert {"Gemeente": "Gennep", "Wachtlijst": "<5", "VB op tijd": "–"}.items() <= json.loads(tabel)[0].items()
+    assert {"Gemeente": "Gennep", "Wachtlijst": "<5"}.items() <= json.loads(tabel)[0].items(), json.loads(tabel)[0]
+    assert not [w for rij in json.loads(tabel) for w in rij.values() if w in ("None", "0.0") or "_" in w]
 
     nogmaals = rapportage_versturen(periode_eind="04-01-2026")
     assert (nogmaals.versie, nogmaals.nieuw_gemaakt) == (1, False)
@@ -675,3 +676,17 @@ def test_a_knelpunt_is_organisational_text_and_text_that_looks_personal_is_refus
         assert fout.exit_code == 1 and "persoonsgegevens" in fout.output
     lijst = json.loads(vt("knelpunt", "lijst", "--periode-eind", "2026-01-04", "--json").output)
     assert [k["tekst"] for k in lijst] == ["Twee vacatures in het onderzoeksteam"]
+
+
+def test_the_chart_shows_only_published_values_in_the_artifact_and_names_who_has_none(ruw, instellingen):
+    from tasks.rapportage import getoonde_reeksen
+    from templates import render
+
+    cijfers = publiceer(ruw, instellingen, CapaciteitsModus.normaal)
+    assert getoonde_reeksen(cijfers)["Venlo"] == [None, None, 6, 9, None, 16]  # hidden counts: gaps
+    markdown = render("rapport/rapport.md.j2", c=cijfers, versie=1)
+    [venlo] = [r for r in markdown.splitlines() if r.startswith("| Venlo |") and "`" in r]
+    assert venlo.endswith("| 16 | `  ▄▅ █` |")  # the text chart beside the numbers, gaps blank
+    # A municipality whose counts are all hidden is not in the legend without a point.
+    cijfers.grafiek.reeksen[GENNEP] = ["<5"] * len(cijfers.grafiek.perioden)
+    assert "Gennep" not in getoonde_reeksen(cijfers)
