@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.dossier.knelpunt import UITLEG_TEKST
 from models.regels.perioden import LAATSTE
-from tasks.rapportage import HELE_REGIO
 from tasks.acties import leg_contact_vast, wissel_capaciteitsmodus
+from tasks.rapportage import HELE_REGIO
 
 
 def uw_naam(positie: int) -> Any:

@@ -101,15 +101,16 @@ def maak_wachtlijstbrieven(beeld: Werkvoorraadbeeld) -> Brievenreeks:
 
 
 def _rij(zorg: wv.Zorg, gemeenten: dict[str, str]) -> dict:
+    """One row of the contact list (artifact and e-mail): Dutch dates, "—" for none."""
     return {
         "casus": zorg.referentie,
         "gemeente": gemeenten.get(zorg.gemeente_code, zorg.gemeente_code),
         "urgentie": zorg.urgentie,
-        "wacht sinds": zorg.wacht_sinds.isoformat(),
+        "wacht sinds": f"{zorg.wacht_sinds:%d-%m-%Y}",
         "werkdagen wachtend": zorg.wachtdagen,
-        "contact uiterlijk": zorg.contact_uiterlijk.isoformat(),
+        "contact uiterlijk": f"{zorg.contact_uiterlijk:%d-%m-%Y}",
         "werkdagen te laat": zorg.werkdagen_te_laat,
-        "laatste poging": zorg.laatste_poging.isoformat() if zorg.laatste_poging else "-",
+        "laatste poging": f"{zorg.laatste_poging:%d-%m-%Y}" if zorg.laatste_poging else "—",
         "dreigt uit beeld": "ja" if zorg.buiten_beeld_sinds else "nee",
     }
 
@@ -128,7 +129,7 @@ def toon_contactlijst(beeld: Werkvoorraadbeeld, maximum: int = 1000) -> None:
         key="werkvoorraad-contact",
         table=[_rij(z, gemeenten) for z in zorgen[:maximum]],
         description=(
-            f"Contact met wachtende gezinnen, peildatum {beeld.peildatum.isoformat()}: "
+            f"Contact met wachtende gezinnen, peildatum {beeld.peildatum:%d-%m-%Y}: "
             f"{len(zorgen)} van {beeld.wachtend} wachtende casussen moeten nu gebeld of bezocht worden"
             f"{f' (de eerste {maximum} staan hier)' if len(zorgen) > maximum else ''}; "
             f"{len(beeld.buiten_beeld)} dreigen uit beeld te raken. "

@@ -98,7 +98,7 @@ def archief(rij: Brief) -> Path:
 
 GEZIN = [FICTIEVE_NAMEN[0], FICTIEF_ADRES, "9999 AB DEMODORP"]
 DRIEGESPREK = {"lokaal_team_code": "GEN-SD", "datum": "2026-12-03T14:30:00+01:00",
-               "plaats": "Gemeentehuis Gennep, Markt 1"}
+               "plaats": "gemeentehuis", "locatie": "gemeentehuis"}
 
 SOORTEN = {
     "melding_ontvangen": (None, [
@@ -115,7 +115,9 @@ SOORTEN = {
         "0485-000000", "sociaaldomein@gennep.example.org",
     ]),
     "uitnodiging_driegesprek": (DRIEGESPREK, [
-        "Wij noemen dit een driegesprek", "donderdag 3 december 2026", "14.30 uur", "Gemeentehuis Gennep, Markt 1",
+        # The place with its address from the settings, not just "gemeentehuis".
+        "Wij noemen dit een driegesprek", "donderdag 3 december 2026", "14.30 uur", "gemeentehuis",
+        "Raadhuisplein 1, 6591 BV Gennep",
         "Een medewerker van Consulenten Sociaal Domein Gennep",
     ]),
     "afsluiting": (None, [
@@ -487,3 +489,21 @@ def test_a_batch_of_letters_is_rendered_on_every_core_once_and_a_bad_one_stops_n
         rij = brief(engine, brief_id)
         assert rij.checksum == hashlib.sha256(archief(rij).read_bytes()).hexdigest()
         assert "U staat op de wachtlijst; het duurt langer dan gebruikelijk." in pdf_tekst(archief(rij))
+
+
+def test_the_driegesprek_invitation_to_the_team_gives_the_moment_once_in_dutch_time_and_the_address(instellingen):
+    import datetime as dt
+
+    from models.regels.locaties import adres_van
+    from templates import render_onderwerp_en_inhoud
+
+    _, inhoud = render_onderwerp_en_inhoud(
+        "notificaties/driegesprek_uitnodiging.txt.j2", casus_referentie="VT-2026-000123", gemeente_naam="Gennep",
+        telefoon="0800-2000", afzender="Veilig Thuis", lokaal_team_naam="Consulenten Sociaal Domein Gennep",
+        datum=dt.datetime(2026, 12, 10, 13, tzinfo=dt.timezone.utc), plaats="kantoor van het lokaal team",
+        adres=adres_van("kantoor_lokaal_team", instellingen, "GM0907", "GEN-SD"), deelnemers=["het gezin"],
+        regie="het lokaal team",
+    )
+    assert "Datum en tijd:  donderdag 10 december 2026 om 14:00 (Nederlandse tijd)\n" in inhoud
+    assert "10-12-2026" not in inhoud  # one format, not two
+    assert "Plaats:         kantoor van het lokaal team, Teamstraat 1, 6591 BV Gennep" in inhoud

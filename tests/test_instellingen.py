@@ -36,6 +36,8 @@ def test_the_demo_region_holds_the_municipalities_of_the_source_documents(instel
         (lambda r: r["gemeenten"][1].update(wekelijks_casusoverleg=True), "wekelijks_casusoverleg vraagt om een vaste_contactpersoon"),
         (lambda r: r["gemeenten"][1].update(voorkeur_overdracht="per duif"), "gemeenten.1.voorkeur_overdracht: heeft een niet-toegestane waarde"),
         (lambda r: r.update(onbekend_veld=1), "onbekend_veld: is geen bekend veld"),
+        (lambda r: r["gemeenten"][0].update(gemeentehuis="gemeentehuis"), "gemeenten.0.gemeentehuis: 'gemeentehuis' is geen adres"),
+        (lambda r: r["gemeenten"][0]["lokale_teams"][0].pop("adres"), "gemeenten.0.lokale_teams.0.adres: ontbreekt"),
     ],
 )
 def test_an_invalid_settings_file_names_the_field_and_the_reason(tmp_path, wijzig, verwacht):
