@@ -37,7 +37,7 @@ def deployments() -> list[RunnerDeployment]:
         met_formulier(knelpunt_toevoegen.to_deployment(
             name="knelpunt toevoegen",
             description=(
-                "Voeg een knelpunt toe aan de rapportage van een periode (gemeente leeg: de hele regio). "
+                "Voeg een knelpunt toe aan de rapportage van een periode, voor een gemeente of de hele regio. "
                 "Alleen organisatorische tekst, zoals 'twee vacatures in het onderzoeksteam': nooit iets over "
                 "een gezin (geen namen, adressen, BSN's, geboortedata of casusreferenties)."
             ),

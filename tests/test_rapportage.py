@@ -656,7 +656,7 @@ def test_vt_rapport_refuses_a_date_that_is_no_period_end_in_dutch(engine, databa
     monkeypatch.setenv("DATABASE_URL", database_url)
     uit = vt("rapport", "--periode-eind", "2026-01-05", "--json")
     assert uit.exit_code == 1
-    assert "2026-01-04 en 2026-01-18" in json.loads(uit.output)["fout"]
+    assert "04-01-2026 en 18-01-2026" in json.loads(uit.output)["fout"]
     assert vt("rapport", "--opnieuw").exit_code == 1
 
 
