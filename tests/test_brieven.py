@@ -116,7 +116,7 @@ SOORTEN = {
     ]),
     "uitnodiging_driegesprek": (DRIEGESPREK, [
         # The place with its address from the settings, not just "gemeentehuis".
-        "Wij noemen dit een driegesprek", "donderdag 3 december 2026", "14.30 uur", "gemeentehuis",
+        "Wij noemen dit een driegesprek", "donderdag 3 december 2026", "14.30 uur", "Gemeentehuis",
         "Raadhuisplein 1, 6591 BV Gennep",
         "Een medewerker van Consulenten Sociaal Domein Gennep",
     ]),

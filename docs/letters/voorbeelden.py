@@ -38,7 +38,7 @@ VOORBEELDEN = {
     b.BriefSoort.overdracht_bevestiging: b.OverdrachtBevestigingGegevens(lokaal_team_code="GEN-SD", regie=b.Regie.lokaal_team),
     b.BriefSoort.uitnodiging_driegesprek: b.DriegesprekGegevens(
         lokaal_team_code="GEN-SD", datum=dt.datetime(2026, 12, 3, 14, 30, tzinfo=AMS),
-        plaats="Gemeentehuis Gennep, Markt 1, Gennep",
+        plaats="gemeentehuis", locatie="gemeentehuis",
     ),
     b.BriefSoort.afsluiting: b.AfsluitingGegevens(reden=b.AfsluitReden.overgedragen, lokaal_team_code="GEN-SD"),
     b.BriefSoort.terugkoppeling_veiligheidsbeoordeling: b.TerugkoppelingGegevens(
@@ -51,6 +51,8 @@ VOORBEELDEN = {
 
 
 def main() -> None:
+    from models.regels.locaties import adres_van
+
     regio = laad_instellingen(DEMO_INSTELLINGEN)
     gennep = regio.gemeente("GM0907")
     for soort, gegevens in VOORBEELDEN.items():
@@ -65,6 +67,8 @@ def main() -> None:
             gegevens=gegevens, lokaal_team=b.lokaal_team(regio, getattr(gegevens, "lokaal_team_code", None)),
             gemeente_teams=list(gennep.lokale_teams), vb_termijn="5 werkdagen",
             bewaartermijn_jaren=regio.bewaartermijn_jaren,
+            plaats_adres=adres_van(getattr(gegevens, "locatie", None), regio, gennep.code,
+                                   getattr(gegevens, "lokaal_team_code", None)),
         )
         pdf = MAP / f"{soort.value}.pdf"
         pdf.write_bytes(b.render_pdf(b.render_html(inhoud)))
