@@ -88,8 +88,11 @@ def actielink(deployment: str, regio=None) -> str:
     deployments, where staff find it by its name."""
     from prefect import get_client
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+    from prefect.settings import PREFECT_API_URL
 
     ui = (regio or instellingen()).regio.ui_basis_url.rstrip("/")
+    if not PREFECT_API_URL.value():  # the command line without a server: no ephemeral one for a link
+        return f"{ui}/deployments"
     try:
         with get_client(sync_client=True) as client:
             gevonden = client.read_deployments(
