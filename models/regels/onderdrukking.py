@@ -46,89 +46,157 @@ def onderdruk(
     leave one solution ("<5" is 1 to 4 and "x" never 0: "<5" + "<5" = 8 means 4 and 4). An
     unpublished cell that is not small and that one relation gives away counts as known in the
     others. Then the bounds are carried from relation to relation (what a reader can work out
-    from all of them together); a hidden cell they pin down gets one more hidden cell beside it.
+    from all of them together), and finally every relation is taken at once (linear programs);
+    a hidden cell they pin down gets one more hidden cell beside it.
     Zero is always shown: it identifies nobody. Repeats until nothing gives anything away.
     """
-    lijnen = [list(lijn) for lijn in lijnen]
-    onzichtbaar = set(onzichtbaar)
-    gevoelig = {k for k, v in waarden.items() if 0 < v < minimum}
-    primair = gevoelig - onzichtbaar
-    verborgen = set(primair)
-    afgeleid: set = set()  # unpublished, not small, and given away by a relation: fine, but known
-    verzwegen: set = set()  # small counts shown as "x" rather than "<5" (no upper bound)
-    teken = [{k: -1 if i == len(lijn) - 1 else 1 for i, k in enumerate(lijn)} for lijn in lijnen]
+    return _Onderdrukking(waarden, lijnen, minimum, set(onzichtbaar), rang).uitkomst()
 
-    def grenzen(k) -> tuple[float, float]:
+
+class _Onderdrukking:
+    """The state of one table's suppression. Every check only looks again at the relations
+    whose cells changed since it last looked (a relation that gave nothing away then gives
+    nothing away now), and a cell the linear programs once showed to be free stays free: hiding
+    a cell, or showing "x" for a "<5", only widens what a reader must consider, and a cell that
+    becomes known was pinned down at its true value already. So the answer is the one a check of
+    everything from scratch after every change gives, at a fraction of the work."""
+
+    def __init__(self, waarden, lijnen, minimum: int, onzichtbaar: set, rang) -> None:
+        self.waarden, self.minimum, self.onzichtbaar = waarden, minimum, onzichtbaar
+        self.lijnen = [list(lijn) for lijn in lijnen]
+        self.rang = {k: rang(k) for k in waarden}
+        self.gevoelig = {k for k, v in waarden.items() if 0 < v < minimum}
+        self.primair = self.gevoelig - onzichtbaar
+        self.verborgen = set(self.primair)
+        self.afgeleid: set = set()  # unpublished, not small, and given away by a relation: fine, but known
+        self.verzwegen: set = set()  # small counts shown as "x" rather than "<5" (no upper bound)
+        self.teken = [{k: -1 if i == len(lijn) - 1 else 1 for i, k in enumerate(lijn)} for lijn in self.lijnen]
+        self.plek = [{} for _ in self.lijnen]  # cell -> its first position in the relation
+        self.in_lijnen: dict = {}  # cell -> the relations holding it, in order
+        for n, lijn in enumerate(self.lijnen):
+            for i, k in enumerate(lijn):
+                if k not in self.plek[n]:
+                    self.plek[n][k] = i
+                    self.in_lijnen.setdefault(k, []).append(n)
+        self.volgorde = {k: i for i, k in enumerate(dict.fromkeys(k for lijn in self.lijnen for k in lijn))}
+        self.onbekend = [[] for _ in self.lijnen]  # per relation: its unknown cells, in order
+        self.doel = [0] * len(self.lijnen)  # per relation: the value its unknown part must take
+        self.lokaal_te_doen = set(range(len(self.lijnen)))  # relations `lokaal` must look at again
+        self.vastgelopen: set[int] = set()  # relations where nothing could be hidden: look again always
+        self.vrij: set = set()  # cells a linear program showed can take another value
+        self._herzie(range(len(self.lijnen)))
+
+    # --- the state ---------------------------------------------------------------------------------
+
+    def _is_onbekend(self, k) -> bool:
+        return (k in self.onzichtbaar and k not in self.afgeleid) or k in self.verborgen
+
+    def _herzie(self, relaties) -> None:
+        """The unknown cells and known part of these relations, after a cell in them changed."""
+        for n in relaties:
+            lijn, teken = self.lijnen[n], self.teken[n]
+            self.onbekend[n] = [k for k in lijn if self._is_onbekend(k)]
+            self.doel[n] = -sum(teken[k] * self.waarden[k] for k in lijn if not self._is_onbekend(k))
+            self.lokaal_te_doen.add(n)
+
+    def _gewijzigd(self, cellen) -> None:
+        self._herzie(sorted({n for k in cellen for n in self.in_lijnen.get(k, ())}))
+
+    def grenzen(self, k) -> tuple[float, float]:
         """What a reader knows of a cell that is not shown."""
-        if k in primair and k not in verzwegen:
-            return 1, minimum - 1
-        return (1 if k in verborgen else 0), math.inf
+        if k in self.primair and k not in self.verzwegen:
+            return 1, self.minimum - 1
+        return (1 if k in self.verborgen else 0), math.inf
 
-    def onbekend_in(lijn) -> list:
-        return [k for k in lijn if (k in onzichtbaar and k not in afgeleid) or k in verborgen]
+    def _relaties_met(self, cellen) -> list[int]:
+        return sorted({n for k in cellen for n in self.in_lijnen.get(k, ())})
 
-    def bereik(n: int, onbekend, grens) -> tuple[float, float, float]:
-        """The relation's known part (as the value its unknown part must take) and the unknown
-        part's smallest and largest value within the bounds."""
-        doel = -sum(teken[n][k] * waarden[k] for k in lijnen[n] if k not in onbekend)
-        laag = sum(grens[k][0] if teken[n][k] > 0 else -grens[k][1] for k in onbekend)
-        hoog = sum(grens[k][1] if teken[n][k] > 0 else -grens[k][0] for k in onbekend)
-        return doel, laag, hoog
+    # --- hiding one more cell ---------------------------------------------------------------------
 
-    def verberg_naast(cel, in_lijnen) -> bool:
-        """Hide the best known cell of a relation holding `cel` (of `in_lijnen`); when those have
-        none, of the relations one step further (through their unknown cells), and so on.
-        False when there is none at all."""
+    def verberg_naast(self, cel, in_lijnen=None) -> bool:
+        """Hide the best known cell of a relation holding `cel` (of `in_lijnen`, default all);
+        when those have none, of the relations one step further (through their unknown cells),
+        and so on. False when there is none at all."""
+        w, verborgen, onzichtbaar = self.waarden, self.verborgen, self.onzichtbaar
         rand, gezien, ringen = {cel}, {cel}, []
         while rand:
             ringen.append(rand)
-            kandidaten = [(rang(k), waarden[k] <= minimum, waarden[k], lijnen[n].index(k), n, k)
-                          for n in in_lijnen if rand & set(lijnen[n]) for k in lijnen[n]
-                          if k not in verborgen and k not in onzichtbaar and waarden[k] > 0]
+            relaties = self._relaties_met(rand)
+            if in_lijnen is not None:
+                relaties = [n for n in relaties if n in in_lijnen]
+            kandidaten = [(self.rang[k], w[k] <= self.minimum, w[k], self.plek[n][k], n, k)
+                          for n in relaties for k in self.lijnen[n]
+                          if k not in verborgen and k not in onzichtbaar and w[k] > 0]
             if kandidaten:
-                verborgen.add(min(kandidaten, key=lambda t: t[:5])[-1])
+                beste = min(kandidaten, key=lambda t: t[:5])[-1]
+                verborgen.add(beste)
+                self._gewijzigd([beste])
                 return True
-            in_lijnen = range(len(lijnen))
-            rand = {k for lijn in lijnen if rand & set(lijn) for k in onbekend_in(lijn)} - gezien
+            in_lijnen = None
+            rand = {k for n in self._relaties_met(rand) for k in self.onbekend[n]} - gezien
             gezien |= rand
         # Nothing left to hide (every other count is 0 or hidden): a "<5" nearby becomes "x",
         # which has no upper bound, so small counts no longer add up to a known total.
         for ring in ringen:
-            klein_ = sorted((k for k in ring if k in primair and k not in verzwegen), key=lambda k: -rang(k))
+            klein_ = sorted((k for k in ring if k in self.primair and k not in self.verzwegen),
+                            key=lambda k: (-self.rang[k], self.volgorde[k]))
             if klein_:
-                verzwegen.add(klein_[0])
+                self.verzwegen.add(klein_[0])
+                self._gewijzigd([klein_[0]])
                 return True
         return False
 
-    def lokaal() -> None:
+    # --- the checks -------------------------------------------------------------------------------
+
+    def bereik(self, n: int, grens) -> tuple[float, float, float]:
+        """The relation's known part (as the value its unknown part must take) and the unknown
+        part's smallest and largest value within the bounds."""
+        teken = self.teken[n]
+        laag = sum(grens[k][0] if teken[k] > 0 else -grens[k][1] for k in self.onbekend[n])
+        hoog = sum(grens[k][1] if teken[k] > 0 else -grens[k][0] for k in self.onbekend[n])
+        return self.doel[n], laag, hoog
+
+    def lokaal(self) -> None:
         """One relation at a time, until none pins down a hidden cell."""
         veranderd = True
         while veranderd:
             veranderd = False
-            for n, lijn in enumerate(lijnen):
-                onbekend = onbekend_in(lijn)
+            for n in range(len(self.lijnen)):
+                if n not in self.lokaal_te_doen and n not in self.vastgelopen:
+                    continue
+                self.lokaal_te_doen.discard(n)
+                self.vastgelopen.discard(n)
+                onbekend = self.onbekend[n]
                 if not onbekend:
                     continue
-                doel, laag, hoog = bereik(n, onbekend, {k: grenzen(k) for k in onbekend})
+                doel, laag, hoog = self.bereik(n, {k: self.grenzen(k) for k in onbekend})
                 if len(onbekend) > 1 and doel not in (laag, hoog):
                     continue
-                if all(k in onzichtbaar and k not in gevoelig for k in onbekend):
-                    afgeleid.update(onbekend)
+                if all(k in self.onzichtbaar and k not in self.gevoelig for k in onbekend):
+                    self.afgeleid.update(onbekend)
+                    self._gewijzigd(list(onbekend))
                     veranderd = True
-                elif verberg_naast(onbekend[0], [n]):
+                elif self.verberg_naast(onbekend[0], {n}):
                     veranderd = True
+                else:
+                    self.vastgelopen.add(n)  # the answer depends on the whole table: ask again next round
 
-    def vastgelegd():
-        """A hidden or small cell whose bounds, carried through every relation, leave one value."""
-        grens = {k: list(grenzen(k)) for lijn in lijnen for k in onbekend_in(lijn)}
+    def vastgelegd(self) -> list:
+        """A hidden or small cell whose bounds, carried through every relation, leave one value.
+        A relation is only worked through again when a bound of one of its cells moved."""
+        relaties = [n for n, onbekend in enumerate(self.onbekend) if onbekend]
+        grens = {k: list(self.grenzen(k)) for n in relaties for k in self.onbekend[n]}
+        te_doen = set(relaties)
         for _ in range(50):  # bounds can creep up one at a time: enough for a report's tables
             smaller = False
-            for n, lijn in enumerate(lijnen):
-                onbekend = onbekend_in(lijn)
-                doel = -sum(teken[n][k] * waarden[k] for k in lijn if k not in onbekend)
+            for n in relaties:
+                if n not in te_doen:
+                    continue
+                te_doen.discard(n)
+                teken, doel = self.teken[n], self.doel[n]
                 # Each unknown's share in the relation: (smallest, largest), as +cell or -cell.
-                deel = {k: (grens[k][0], grens[k][1]) if teken[n][k] > 0 else (-grens[k][1], -grens[k][0])
-                        for k in onbekend}
+                deel = {k: (grens[k][0], grens[k][1]) if teken[k] > 0 else (-grens[k][1], -grens[k][0])
+                        for k in self.onbekend[n]}
                 laag = [sum(d[0] for d in deel.values() if d[0] > -math.inf), sum(d[0] == -math.inf for d in deel.values())]
                 hoog = [sum(d[1] for d in deel.values() if d[1] < math.inf), sum(d[1] == math.inf for d in deel.values())]
                 for k, (eigen_laag, eigen_hoog) in deel.items():
@@ -138,40 +206,40 @@ def onderdruk(
                     oneindig = eigen_hoog == math.inf
                     rest_hoog = math.inf if hoog[1] - oneindig else hoog[0] - (0 if oneindig else eigen_hoog)
                     van, tot = doel - rest_hoog, doel - rest_laag  # this cell's share
-                    if teken[n][k] < 0:
+                    if teken[k] < 0:
                         van, tot = -tot, -van
-                    if van > grens[k][0]:
-                        grens[k][0], smaller = van, True
-                    if tot < grens[k][1]:
-                        grens[k][1], smaller = tot, True
+                    if van > grens[k][0] or tot < grens[k][1]:
+                        grens[k][0], grens[k][1] = max(van, grens[k][0]), min(tot, grens[k][1])
+                        smaller = True
+                        te_doen.update(self.in_lijnen[k])
             if not smaller:
                 break
-        return [k for k, (laag, hoog) in grens.items() if laag == hoog and (k in verborgen or k in gevoelig)]
+        return [k for k, (laag, hoog) in grens.items()
+                if laag == hoog and (k in self.verborgen or k in self.gevoelig)]
 
-    def vastgelegd_lp():
+    def vastgelegd_lp(self):
         """The same with every relation at once (a sum of relations can pin cells down that no
         single one does), by linear programs: the hidden or small cells that cannot take another
-        value."""
+        value, in order, found one by one (the caller mostly needs only the first)."""
         import numpy as np
         from scipy.optimize import linprog
-        from scipy.sparse import lil_matrix
+        from scipy.sparse import csr_matrix
 
-        cellen = list(dict.fromkeys(k for lijn in lijnen for k in onbekend_in(lijn)))
-        doelen = [k for k in cellen if k in verborgen or k in gevoelig]
+        relaties = [n for n, onbekend in enumerate(self.onbekend) if onbekend]
+        cellen = list(dict.fromkeys(k for n in relaties for k in self.onbekend[n]))
+        doelen = [k for k in cellen if k in self.verborgen or k in self.gevoelig]
         if not doelen:
-            return []
+            return
         kolom = {k: i for i, k in enumerate(cellen)}
-        a = lil_matrix((len(lijnen), len(cellen)))
-        b = np.zeros(len(lijnen))
-        for n, lijn in enumerate(lijnen):
-            onbekend = onbekend_in(lijn)
-            for k in onbekend:
-                a[n, kolom[k]] = teken[n][k]
-            b[n] = -sum(teken[n][k] * waarden[k] for k in lijn if k not in onbekend)
+        rijen, kolommen, tekens = [], [], []
+        for r, n in enumerate(relaties):
+            for k in self.onbekend[n]:
+                rijen.append(r), kolommen.append(kolom[k]), tekens.append(self.teken[n][k])
+        a = csr_matrix((tekens, (rijen, kolommen)), shape=(len(relaties), len(cellen)))
+        b = np.array([self.doel[n] for n in relaties], dtype=float)
         # A cap far above any count keeps every program bounded (a cell that reaches it is free).
-        plafond = 2 * sum(abs(v) for v in waarden.values()) + 2 * minimum
-        grens = [(laag, min(hoog, plafond)) for laag, hoog in map(grenzen, cellen)]
-        a = a.tocsr()
+        plafond = 2 * sum(abs(v) for v in self.waarden.values()) + 2 * self.minimum
+        grens = [(laag, min(hoog, plafond)) for laag, hoog in map(self.grenzen, cellen)]
 
         def anders(richting: dict) -> set:
             """Cells that take another value than the true one at the optimum in `richting`."""
@@ -179,9 +247,11 @@ def onderdruk(
             for k, w in richting.items():
                 c[kolom[k]] = w
             x = linprog(c, A_eq=a, b_eq=b, bounds=grens, method="highs").x
-            return {k for k in doelen if abs(x[kolom[k]] - waarden[k]) > 0.5}
+            vrij = {k for k in doelen if abs(x[kolom[k]] - self.waarden[k]) > 0.5}
+            self.vrij |= vrij
+            return vrij
 
-        open_ = set(doelen)
+        open_ = set(doelen) - self.vrij
         for teken_ in (1, -1):  # all at once first: most cells move in one of these two
             if open_:
                 open_ -= anders({k: teken_ for k in open_})
@@ -194,21 +264,21 @@ def onderdruk(
             if not vrij:
                 break
             open_ -= vrij
-        vast = []
         for k in doelen:
             if k in open_:
                 open_ -= anders({k: 1}) | anders({k: -1})
                 if k in open_:
-                    vast.append(k)
-        return vast
+                    yield k
 
-    lokaal()
-    while any(verberg_naast(cel, range(len(lijnen))) for cel in vastgelegd() or vastgelegd_lp()):
-        lokaal()
-    return {
-        k: klein(minimum) if k in primair and k not in verzwegen else VERBORGEN if k in verborgen else int(v)
-        for k, v in waarden.items() if k not in onzichtbaar
-    }
+    def uitkomst(self) -> dict:
+        self.lokaal()
+        while any(self.verberg_naast(cel) for cel in self.vastgelegd() or self.vastgelegd_lp()):
+            self.lokaal()
+        m = self.minimum
+        return {
+            k: klein(m) if k in self.primair and k not in self.verzwegen else VERBORGEN if k in self.verborgen else int(v)
+            for k, v in self.waarden.items() if k not in self.onzichtbaar
+        }
 
 
 def kolomlijnen(gebieden: Sequence[str], namen: Sequence[str]) -> list[list[tuple[str, str]]]:
