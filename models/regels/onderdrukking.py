@@ -5,6 +5,7 @@ against every relation together and the bounds a reader knows). Pure: no storage
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -92,7 +93,7 @@ class _Onderdrukking:
         return (k in self.onzichtbaar and k not in self.afgeleid) or k in self.verborgen
 
     def _herzie(self, relaties) -> None:
-        """The unknown cells and known part of these relations, after a cell in them changed."""
+        """The unknown cells and known part of these relations, from scratch."""
         for n in relaties:
             lijn, teken = self.lijnen[n], self.teken[n]
             self.onbekend[n] = [k for k in lijn if self._is_onbekend(k)]
@@ -100,7 +101,19 @@ class _Onderdrukking:
             self.lokaal_te_doen.add(n)
 
     def _gewijzigd(self, cellen) -> None:
-        self._herzie(sorted({n for k in cellen for n in self.in_lijnen.get(k, ())}))
+        """After these cells were hidden, given away or shown as "x": their relations' unknown
+        cells and known part follow, and `lokaal` looks at those relations again."""
+        for k in cellen:
+            nu = self._is_onbekend(k)
+            for n in self.in_lijnen.get(k, ()):
+                self.lokaal_te_doen.add(n)
+                onbekend = self.onbekend[n]
+                if nu and k not in onbekend:
+                    bisect.insort(onbekend, k, key=self.plek[n].__getitem__)
+                    self.doel[n] += self.teken[n][k] * self.waarden[k]
+                elif not nu and k in onbekend:
+                    onbekend.remove(k)
+                    self.doel[n] -= self.teken[n][k] * self.waarden[k]
 
     def grenzen(self, k) -> tuple[float, float]:
         """What a reader knows of a cell that is not shown."""
@@ -182,40 +195,44 @@ class _Onderdrukking:
                     self.vastgelopen.add(n)  # the answer depends on the whole table: ask again next round
 
     def vastgelegd(self) -> list:
-        """A hidden or small cell whose bounds, carried through every relation, leave one value.
-        A relation is only worked through again when a bound of one of its cells moved."""
+        """A hidden or small cell whose bounds, carried through every relation, leave one value:
+        every relation narrows the bounds of its unknown cells from the others' bounds, all at
+        once (numpy), until nothing narrows any more."""
+        import numpy as np
+
         relaties = [n for n, onbekend in enumerate(self.onbekend) if onbekend]
-        grens = {k: list(self.grenzen(k)) for n in relaties for k in self.onbekend[n]}
-        te_doen = set(relaties)
-        for _ in range(50):  # bounds can creep up one at a time: enough for a report's tables
-            smaller = False
-            for n in relaties:
-                if n not in te_doen:
-                    continue
-                te_doen.discard(n)
-                teken, doel = self.teken[n], self.doel[n]
-                # Each unknown's share in the relation: (smallest, largest), as +cell or -cell.
-                deel = {k: (grens[k][0], grens[k][1]) if teken[k] > 0 else (-grens[k][1], -grens[k][0])
-                        for k in self.onbekend[n]}
-                laag = [sum(d[0] for d in deel.values() if d[0] > -math.inf), sum(d[0] == -math.inf for d in deel.values())]
-                hoog = [sum(d[1] for d in deel.values() if d[1] < math.inf), sum(d[1] == math.inf for d in deel.values())]
-                for k, (eigen_laag, eigen_hoog) in deel.items():
-                    # The rest of the relation, without this cell: between rest_laag and rest_hoog.
-                    oneindig = eigen_laag == -math.inf
-                    rest_laag = -math.inf if laag[1] - oneindig else laag[0] - (0 if oneindig else eigen_laag)
-                    oneindig = eigen_hoog == math.inf
-                    rest_hoog = math.inf if hoog[1] - oneindig else hoog[0] - (0 if oneindig else eigen_hoog)
-                    van, tot = doel - rest_hoog, doel - rest_laag  # this cell's share
-                    if teken[k] < 0:
-                        van, tot = -tot, -van
-                    if van > grens[k][0] or tot < grens[k][1]:
-                        grens[k][0], grens[k][1] = max(van, grens[k][0]), min(tot, grens[k][1])
-                        smaller = True
-                        te_doen.update(self.in_lijnen[k])
-            if not smaller:
+        cellen = list(dict.fromkeys(k for n in relaties for k in self.onbekend[n]))
+        if not cellen:
+            return []
+        kolom = {k: i for i, k in enumerate(cellen)}
+        rij = np.array([r for r, n in enumerate(relaties) for _ in self.onbekend[n]])
+        cel = np.array([kolom[k] for n in relaties for k in self.onbekend[n]])
+        plus = np.array([self.teken[n][k] > 0 for n in relaties for k in self.onbekend[n]])
+        doel = np.array([self.doel[n] for n in relaties], dtype=float)[rij]
+        laag, hoog = np.array([self.grenzen(k) for k in cellen], dtype=float).T
+
+        def zonder_eigen(delen, oneindig):
+            """Per entry: the sum of the other entries of its relation (±inf when one of them is)."""
+            eindig = np.where(oneindig, 0.0, delen)
+            som = np.bincount(rij, weights=eindig, minlength=len(relaties))[rij] - eindig
+            aantal = np.bincount(rij, weights=oneindig, minlength=len(relaties))[rij] - oneindig
+            return som, aantal > 0
+
+        while True:
+            # Each entry's share in its relation, (smallest, largest), as +cell or -cell.
+            deel_laag = np.where(plus, laag[cel], -hoog[cel])
+            deel_hoog = np.where(plus, hoog[cel], -laag[cel])
+            rest_laag, laag_open = zonder_eigen(deel_laag, deel_laag == -math.inf)
+            rest_hoog, hoog_open = zonder_eigen(deel_hoog, deel_hoog == math.inf)
+            van = np.where(hoog_open, -math.inf, doel - rest_hoog)  # this entry's share
+            tot = np.where(laag_open, math.inf, doel - rest_laag)
+            nieuw_laag, nieuw_hoog = laag.copy(), hoog.copy()
+            np.maximum.at(nieuw_laag, cel, np.where(plus, van, -tot))
+            np.minimum.at(nieuw_hoog, cel, np.where(plus, tot, -van))
+            if np.array_equal(nieuw_laag, laag) and np.array_equal(nieuw_hoog, hoog):
                 break
-        return [k for k, (laag, hoog) in grens.items()
-                if laag == hoog and (k in self.verborgen or k in self.gevoelig)]
+            laag, hoog = nieuw_laag, nieuw_hoog
+        return [k for k, l, h in zip(cellen, laag, hoog) if l == h and (k in self.verborgen or k in self.gevoelig)]
 
     def vastgelegd_lp(self):
         """The same with every relation at once (a sum of relations can pin cells down that no
@@ -223,7 +240,7 @@ class _Onderdrukking:
         value, in order, found one by one (the caller mostly needs only the first)."""
         import numpy as np
         from scipy.optimize import linprog
-        from scipy.sparse import csr_matrix
+        from scipy.sparse import csc_matrix
 
         relaties = [n for n, onbekend in enumerate(self.onbekend) if onbekend]
         cellen = list(dict.fromkeys(k for n in relaties for k in self.onbekend[n]))
@@ -235,11 +252,17 @@ class _Onderdrukking:
         for r, n in enumerate(relaties):
             for k in self.onbekend[n]:
                 rijen.append(r), kolommen.append(kolom[k]), tekens.append(self.teken[n][k])
-        a = csr_matrix((tekens, (rijen, kolommen)), shape=(len(relaties), len(cellen)))
+        a = csc_matrix((tekens, (rijen, kolommen)), shape=(len(relaties), len(cellen)), dtype=float)
         b = np.array([self.doel[n] for n in relaties], dtype=float)
         # A cap far above any count keeps every program bounded (a cell that reaches it is free).
         plafond = 2 * sum(abs(v) for v in self.waarden.values()) + 2 * self.minimum
-        grens = [(laag, min(hoog, plafond)) for laag, hoog in map(self.grenzen, cellen)]
+        grens = np.array([self.grenzen(k) for k in cellen], dtype=float)
+        grens[:, 1] = np.minimum(grens[:, 1], plafond)
+        waar = np.array([self.waarden[k] for k in cellen], dtype=float)
+        doel_kolom = np.array([kolom[k] for k in doelen])
+        # A cell at a bound can only move away from it: push it that way (+1 pushes down).
+        kant = {k: -1 if waar[kolom[k]] <= grens[kolom[k], 0] else 1 if waar[kolom[k]] >= grens[kolom[k], 1] else 0
+                for k in doelen}
 
         def anders(richting: dict) -> set:
             """Cells that take another value than the true one at the optimum in `richting`."""
@@ -247,28 +270,30 @@ class _Onderdrukking:
             for k, w in richting.items():
                 c[kolom[k]] = w
             x = linprog(c, A_eq=a, b_eq=b, bounds=grens, method="highs").x
-            vrij = {k for k in doelen if abs(x[kolom[k]] - self.waarden[k]) > 0.5}
+            verschoven = np.abs(x[doel_kolom] - waar[doel_kolom]) > 0.5
+            vrij = {doelen[i] for i in np.flatnonzero(verschoven)}
             self.vrij |= vrij
             return vrij
 
         open_ = set(doelen) - self.vrij
         for teken_ in (1, -1):  # all at once first: most cells move in one of these two
             if open_:
-                open_ -= anders({k: teken_ for k in open_})
-        # Then mixed directions, while they still free cells: far fewer programs than two per
-        # cell below. A cell only leaves `open_` when it is shown to move, so the answer is the
-        # same; the fixed seed keeps a report reproducible.
+                open_ -= anders({k: kant[k] or teken_ for k in open_})
+        # Then mixed directions, while they still free cells: far fewer programs than one or two
+        # per cell below. A cell only leaves `open_` when it is shown to move, so the answer is
+        # the same; the fixed seed keeps a report reproducible.
         toeval = random.Random(len(cellen))
         while len(open_) > 2:
-            vrij = anders({k: toeval.choice((1, -1)) for k in open_}) & open_
+            vrij = anders({k: kant[k] or toeval.choice((1, -1)) for k in open_}) & open_
             if not vrij:
                 break
             open_ -= vrij
         for k in doelen:
+            for teken_ in (1, -1):  # down, then up; not towards a bound it sits at
+                if k in open_ and kant[k] != -teken_:
+                    open_ -= anders({k: teken_})
             if k in open_:
-                open_ -= anders({k: 1}) | anders({k: -1})
-                if k in open_:
-                    yield k
+                yield k
 
     def uitkomst(self) -> dict:
         self.lokaal()
