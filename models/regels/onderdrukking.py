@@ -8,6 +8,8 @@ from __future__ import annotations
 import bisect
 import math
 import random
+
+import numpy as np
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
@@ -79,13 +81,24 @@ class _Onderdrukking:
                 if k not in self.plek[n]:
                     self.plek[n][k] = i
                     self.in_lijnen.setdefault(k, []).append(n)
+        # Every cell of a relation numbered in order of first appearance, and per cell what the
+        # numpy checks need: unknown or not, its bounds, whether it must stay hidden.
         self.volgorde = {k: i for i, k in enumerate(dict.fromkeys(k for lijn in self.lijnen for k in lijn))}
+        self.cellen = list(self.volgorde)
+        self.e_rij = np.array([n for n, lijn in enumerate(self.lijnen) for _ in self.plek[n]], dtype=int)
+        self.e_cel = np.array([self.volgorde[k] for plek in self.plek for k in plek], dtype=int)
+        self.e_plus = np.array([self.teken[n][k] > 0 for n, plek in enumerate(self.plek) for k in plek], dtype=bool)
+        self.is_onbekend = np.zeros(len(self.cellen), dtype=bool)
+        self.is_doel = np.zeros(len(self.cellen), dtype=bool)
+        self.laag = np.zeros(len(self.cellen))
+        self.hoog = np.zeros(len(self.cellen))
         self.onbekend = [[] for _ in self.lijnen]  # per relation: its unknown cells, in order
         self.doel = [0] * len(self.lijnen)  # per relation: the value its unknown part must take
         self.lokaal_te_doen = set(range(len(self.lijnen)))  # relations `lokaal` must look at again
         self.vastgelopen: set[int] = set()  # relations where nothing could be hidden: look again always
         self.vrij: set = set()  # cells a linear program showed can take another value
         self._herzie(range(len(self.lijnen)))
+        self._cijfers(self.cellen)
 
     # --- the state ---------------------------------------------------------------------------------
 
@@ -100,9 +113,18 @@ class _Onderdrukking:
             self.doel[n] = -sum(teken[k] * self.waarden[k] for k in lijn if not self._is_onbekend(k))
             self.lokaal_te_doen.add(n)
 
+    def _cijfers(self, cellen) -> None:
+        for k in cellen:
+            if k in self.volgorde:
+                i = self.volgorde[k]
+                self.is_onbekend[i] = self._is_onbekend(k)
+                self.is_doel[i] = k in self.verborgen or k in self.gevoelig
+                self.laag[i], self.hoog[i] = self.grenzen(k)
+
     def _gewijzigd(self, cellen) -> None:
         """After these cells were hidden, given away or shown as "x": their relations' unknown
         cells and known part follow, and `lokaal` looks at those relations again."""
+        self._cijfers(cellen)
         for k in cellen:
             nu = self._is_onbekend(k)
             for n in self.in_lijnen.get(k, ()):
@@ -198,24 +220,19 @@ class _Onderdrukking:
         """A hidden or small cell whose bounds, carried through every relation, leave one value:
         every relation narrows the bounds of its unknown cells from the others' bounds, all at
         once (numpy), until nothing narrows any more."""
-        import numpy as np
-
-        relaties = [n for n, onbekend in enumerate(self.onbekend) if onbekend]
-        cellen = list(dict.fromkeys(k for n in relaties for k in self.onbekend[n]))
-        if not cellen:
+        bekeken = self.is_onbekend[self.e_cel]  # the entries of unknown cells
+        if not bekeken.any():
             return []
-        kolom = {k: i for i, k in enumerate(cellen)}
-        rij = np.array([r for r, n in enumerate(relaties) for _ in self.onbekend[n]])
-        cel = np.array([kolom[k] for n in relaties for k in self.onbekend[n]])
-        plus = np.array([self.teken[n][k] > 0 for n in relaties for k in self.onbekend[n]])
-        doel = np.array([self.doel[n] for n in relaties], dtype=float)[rij]
-        laag, hoog = np.array([self.grenzen(k) for k in cellen], dtype=float).T
+        rij, cel, plus = self.e_rij[bekeken], self.e_cel[bekeken], self.e_plus[bekeken]
+        doel = np.array(self.doel, dtype=float)[rij]
+        laag, hoog = self.laag.copy(), self.hoog.copy()
+        relaties = len(self.lijnen)
 
         def zonder_eigen(delen, oneindig):
             """Per entry: the sum of the other entries of its relation (±inf when one of them is)."""
             eindig = np.where(oneindig, 0.0, delen)
-            som = np.bincount(rij, weights=eindig, minlength=len(relaties))[rij] - eindig
-            aantal = np.bincount(rij, weights=oneindig, minlength=len(relaties))[rij] - oneindig
+            som = np.bincount(rij, weights=eindig, minlength=relaties)[rij] - eindig
+            aantal = np.bincount(rij, weights=oneindig, minlength=relaties)[rij] - oneindig
             return som, aantal > 0
 
         while True:
@@ -232,13 +249,13 @@ class _Onderdrukking:
             if np.array_equal(nieuw_laag, laag) and np.array_equal(nieuw_hoog, hoog):
                 break
             laag, hoog = nieuw_laag, nieuw_hoog
-        return [k for k, l, h in zip(cellen, laag, hoog) if l == h and (k in self.verborgen or k in self.gevoelig)]
+        # In order of first appearance, as the cells are numbered.
+        return [self.cellen[i] for i in np.flatnonzero((laag == hoog) & self.is_onbekend & self.is_doel)]
 
     def vastgelegd_lp(self):
         """The same with every relation at once (a sum of relations can pin cells down that no
         single one does), by linear programs: the hidden or small cells that cannot take another
         value, in order, found one by one (the caller mostly needs only the first)."""
-        import numpy as np
         from scipy.optimize import linprog
         from scipy.sparse import csc_matrix
 
