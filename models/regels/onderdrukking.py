@@ -92,6 +92,9 @@ class _Onderdrukking:
         self.is_doel = np.zeros(len(self.cellen), dtype=bool)
         self.laag = np.zeros(len(self.cellen))
         self.hoog = np.zeros(len(self.cellen))
+        self.waar = np.array([waarden[k] for k in self.cellen], dtype=float)
+        # A cap far above any count keeps every linear program bounded (a cell that reaches it is free).
+        self.plafond = 2 * sum(abs(v) for v in waarden.values()) + 2 * minimum
         self.onbekend = [[] for _ in self.lijnen]  # per relation: its unknown cells, in order
         self.doel = [0] * len(self.lijnen)  # per relation: the value its unknown part must take
         self.lokaal_te_doen = set(range(len(self.lijnen)))  # relations `lokaal` must look at again
@@ -259,34 +262,30 @@ class _Onderdrukking:
         from scipy.optimize import linprog
         from scipy.sparse import csc_matrix
 
-        relaties = [n for n, onbekend in enumerate(self.onbekend) if onbekend]
-        cellen = list(dict.fromkeys(k for n in relaties for k in self.onbekend[n]))
-        doelen = [k for k in cellen if k in self.verborgen or k in self.gevoelig]
-        if not doelen:
+        bekeken = self.is_onbekend[self.e_cel]  # the entries of unknown cells
+        relaties, rij = np.unique(self.e_rij[bekeken], return_inverse=True)
+        nummers, kolom = np.unique(self.e_cel[bekeken], return_inverse=True)  # in order of first appearance
+        doel_kolom = np.flatnonzero(self.is_doel[nummers])
+        if not len(doel_kolom):
             return
-        kolom = {k: i for i, k in enumerate(cellen)}
-        rijen, kolommen, tekens = [], [], []
-        for r, n in enumerate(relaties):
-            for k in self.onbekend[n]:
-                rijen.append(r), kolommen.append(kolom[k]), tekens.append(self.teken[n][k])
-        a = csc_matrix((tekens, (rijen, kolommen)), shape=(len(relaties), len(cellen)), dtype=float)
-        b = np.array([self.doel[n] for n in relaties], dtype=float)
-        # A cap far above any count keeps every program bounded (a cell that reaches it is free).
-        plafond = 2 * sum(abs(v) for v in self.waarden.values()) + 2 * self.minimum
-        grens = np.array([self.grenzen(k) for k in cellen], dtype=float)
-        grens[:, 1] = np.minimum(grens[:, 1], plafond)
-        waar = np.array([self.waarden[k] for k in cellen], dtype=float)
-        doel_kolom = np.array([kolom[k] for k in doelen])
+        doelen = [self.cellen[i] for i in nummers[doel_kolom]]
+        a = csc_matrix((np.where(self.e_plus[bekeken], 1.0, -1.0), (rij, kolom)), shape=(len(relaties), len(nummers)))
+        b = np.array(self.doel, dtype=float)[relaties]
+        grens = np.column_stack([self.laag[nummers], np.minimum(self.hoog[nummers], self.plafond)])
+        waar = self.waar[nummers]
         # A cell at a bound can only move away from it: push it that way (+1 pushes down).
-        kant = {k: -1 if waar[kolom[k]] <= grens[kolom[k], 0] else 1 if waar[kolom[k]] >= grens[kolom[k], 1] else 0
-                for k in doelen}
+        kant = {k: -1 if waar[i] <= grens[i, 0] else 1 if waar[i] >= grens[i, 1] else 0
+                for k, i in zip(doelen, doel_kolom)}
+        kolom_van = dict(zip(doelen, doel_kolom))
 
         def anders(richting: dict) -> set:
             """Cells that take another value than the true one at the optimum in `richting`."""
-            c = np.zeros(len(cellen))
+            c = np.zeros(len(nummers))
             for k, w in richting.items():
-                c[kolom[k]] = w
-            x = linprog(c, A_eq=a, b_eq=b, bounds=grens, method="highs").x
+                c[kolom_van[k]] = w
+            # Without presolve: the programs are small and sparse, and presolving each costs more
+            # than it saves.
+            x = linprog(c, A_eq=a, b_eq=b, bounds=grens, method="highs", options={"presolve": False}).x
             verschoven = np.abs(x[doel_kolom] - waar[doel_kolom]) > 0.5
             vrij = {doelen[i] for i in np.flatnonzero(verschoven)}
             self.vrij |= vrij
@@ -299,7 +298,7 @@ class _Onderdrukking:
         # Then mixed directions, while they still free cells: far fewer programs than one or two
         # per cell below. A cell only leaves `open_` when it is shown to move, so the answer is
         # the same; the fixed seed keeps a report reproducible.
-        toeval = random.Random(len(cellen))
+        toeval = random.Random(len(nummers))
         while len(open_) > 2:
             vrij = anders({k: kant[k] or toeval.choice((1, -1)) for k in open_}) & open_
             if not vrij:
