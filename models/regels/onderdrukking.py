@@ -8,8 +8,6 @@ from __future__ import annotations
 import bisect
 import math
 import random
-
-import numpy as np
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
@@ -65,6 +63,8 @@ class _Onderdrukking:
     everything from scratch after every change gives, at a fraction of the work."""
 
     def __init__(self, waarden, lijnen, minimum: int, onzichtbaar: set, rang) -> None:
+        import numpy as np  # here, not at the top: most processes that import this never suppress
+
         self.waarden, self.minimum, self.onzichtbaar = waarden, minimum, onzichtbaar
         self.lijnen = [list(lijn) for lijn in lijnen]
         self.rang = {k: rang(k) for k in waarden}
@@ -223,6 +223,8 @@ class _Onderdrukking:
         """A hidden or small cell whose bounds, carried through every relation, leave one value:
         every relation narrows the bounds of its unknown cells from the others' bounds, all at
         once (numpy), until nothing narrows any more."""
+        import numpy as np
+
         bekeken = self.is_onbekend[self.e_cel]  # the entries of unknown cells
         if not bekeken.any():
             return []
@@ -238,7 +240,9 @@ class _Onderdrukking:
             aantal = np.bincount(rij, weights=oneindig, minlength=relaties)[rij] - oneindig
             return som, aantal > 0
 
-        while True:
+        # Bounds can creep one at a time round a cycle of relations: stop after a hundred rounds
+        # (the linear programs below miss nothing this stops short of).
+        for _ in range(100):
             # Each entry's share in its relation, (smallest, largest), as +cell or -cell.
             deel_laag = np.where(plus, laag[cel], -hoog[cel])
             deel_hoog = np.where(plus, hoog[cel], -laag[cel])
@@ -259,6 +263,7 @@ class _Onderdrukking:
         """The same with every relation at once (a sum of relations can pin cells down that no
         single one does), by linear programs: the hidden or small cells that cannot take another
         value, in order, found one by one (the caller mostly needs only the first)."""
+        import numpy as np
         from scipy.optimize import linprog
         from scipy.sparse import csc_matrix
 
