@@ -55,12 +55,13 @@ def onderdruk(
 
 
 class _Onderdrukking:
-    """The state of one table's suppression. Every check only looks again at the relations
-    whose cells changed since it last looked (a relation that gave nothing away then gives
-    nothing away now), and a cell the linear programs once showed to be free stays free: hiding
-    a cell, or showing "x" for a "<5", only widens what a reader must consider, and a cell that
-    becomes known was pinned down at its true value already. So the answer is the one a check of
-    everything from scratch after every change gives, at a fraction of the work."""
+    """The state of one table's suppression, kept up to date per change rather than recounted.
+    The one-relation check only looks again at the relations whose cells changed since it last
+    looked (a relation that gave nothing away then gives nothing away now), and a cell the linear
+    programs once showed to be free stays free: hiding a cell, or showing "x" for a "<5", only
+    widens what a reader must consider, and a cell that becomes known was pinned down at its true
+    value already. So the answer is the one a check of everything from scratch after every
+    change gives, at a fraction of the work."""
 
     def __init__(self, waarden, lijnen, minimum: int, onzichtbaar: set, rang) -> None:
         import numpy as np  # here, not at the top: most processes that import this never suppress
