@@ -74,7 +74,8 @@ def start_runs_voorgeladen() -> None:
     import prefect.flow_engine
 
     context = multiprocessing.get_context("forkserver")
-    voorladen = ["prefect.flow_engine", "prefect.runner", "prefect.flow_runs", "prefect.input"]
+    # WeasyPrint: the first letter of a run otherwise imports it (about 1 s).
+    voorladen = ["prefect.flow_engine", "prefect.runner", "prefect.flow_runs", "prefect.input", "weasyprint"]
     voorladen += sorted(naam for naam in sys.modules if naam.split(".")[0] in _ONZE_PAKKETTEN)
     context.set_forkserver_preload(voorladen)
     multiprocessing.forkserver.ensure_running()
