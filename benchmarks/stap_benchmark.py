@@ -156,7 +156,7 @@ def _sluit_dialoog(browser) -> None:
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
 
 
-def open_formulier(browser, titel: str, timeout: float = 300) -> tuple[object, float]:
+def open_formulier(browser, titel: str, timeout: float = 900) -> tuple[object, float]:
     """Open *Resume* until the dialog shows the form with `titel` (not the previous one, which the
     page shows until it notices the new state). Returns the dialog and the moment the successful
     attempt began (when a person looking at the page could have seen it)."""
