@@ -293,6 +293,8 @@ def meet(modus: str, stappen: int, ui_pad: str, smtp) -> dict:
         hervat(api, intake.id, formulier(1, "GM0983"))
         casus_run = None
         while casus_run is None:
+            if time.monotonic() - begin > 900:
+                raise AssertionError(f"de intake maakte geen casus:\n{served.log()[-5000:]}")
             with Session(engine) as session:
                 casus_run = session.exec(select(Casus.flow_run_id).join(Melding, Melding.casus_id == Casus.id)
                                          .where(Melding.extern_id == str(intake.id))).first()
