@@ -8,17 +8,39 @@ No "detect zombie flows" automation (heartbeat missing -> Crashed): tried, it cr
 casussen waiting at their form, because a run's last heartbeat can reach the server after its
 Suspended event. A run whose process died is found by the sentinel "casussen in beeld" instead
 (Running longer than `levensloop.stap_max_seconden`).
+
+Runs start from a preloaded process (`VT_RUNS_VOORGELADEN`, on by default). Prefect 3.8.8's
+`serve()` starts every flow run, also every resumed lifecycle run, as `python -m prefect.engine`:
+a fresh interpreter that imports Prefect and all our code again (2-5 s on a busy machine)
+before the run even starts. Here each deployment's flow object is registered with the runner
+(as `flow.serve()` does), so Prefect starts the run with `run_flow_in_subprocess`, and that is
+made to fork it from a multiprocessing *forkserver* that imported all of that once. The
+forkserver is a single-threaded process started before the runner (no event loop or client
+threads are copied into a run), in this process's process group, so stopping the group
+(start.sh, `kill -9` in tests/test_crash.py) stops it and its runs too.
+tests/test_prefect_smoke.py fails when the Prefect code this relies on changes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import logging
+import multiprocessing
+import multiprocessing.forkserver
+import os
 import pkgutil
+import sys
 
-from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
+from prefect.exceptions import TerminationSignal
+from prefect.flows import Flow
+from prefect.runner import Runner
 
 import deployments as pakket
+
+# Our top-level packages: everything of them that serving imported is preloaded for the runs.
+_ONZE_PAKKETTEN = {"deployments", "flows", "tasks", "models", "templates"}
 
 
 def deployments() -> list[RunnerDeployment]:
@@ -30,9 +52,69 @@ def deployments() -> list[RunnerDeployment]:
     return alle
 
 
+class _RunsUitForkserver:
+    """Stands in for the `multiprocessing` module inside `prefect.flow_engine`: its
+    `run_flow_in_subprocess` asks `multiprocessing.get_context("spawn")` (hard-coded, the one
+    place Prefect starts a served run); this answers with the forkserver context instead.
+    tests/test_prefect_smoke.py fails when Prefect's code there changes."""
+
+    def __init__(self, context) -> None:
+        self._context = context
+
+    def get_context(self, method=None):
+        return self._context if method == "spawn" else multiprocessing.get_context(method)
+
+    def __getattr__(self, naam):
+        return getattr(multiprocessing, naam)
+
+
+def start_runs_voorgeladen() -> None:
+    """Start the forkserver with Prefect's engine and all our modules imported, and let Prefect
+    start served runs from it."""
+    import prefect.flow_engine
+
+    context = multiprocessing.get_context("forkserver")
+    # WeasyPrint: the first letter of a run otherwise imports it (about 1 s).
+    voorladen = ["prefect.flow_engine", "prefect.runner", "prefect.flow_runs", "prefect.input", "weasyprint"]
+    voorladen += sorted(naam for naam in sys.modules if naam.split(".")[0] in _ONZE_PAKKETTEN)
+    context.set_forkserver_preload(voorladen)
+    multiprocessing.forkserver.ensure_running()
+    prefect.flow_engine.multiprocessing = _RunsUitForkserver(context)
+
+
+def flow_van(deployment: RunnerDeployment) -> Flow:
+    """The flow object behind a deployment's entrypoint (`flows/levensloop.py:casus_levensloop`),
+    imported by module name, so a run pickles it by reference."""
+    pad, naam = deployment.entrypoint.split(":")
+    return getattr(importlib.import_module(pad.removesuffix(".py").replace("/", ".")), naam)
+
+
+def serveer(alle: list[RunnerDeployment], voorgeladen: bool) -> None:
+    """`prefect.serve(*alle, pause_on_shutdown=False)` of Prefect 3.8.8, with, when `voorgeladen`,
+    each flow registered with the runner so its runs start from the forkserver."""
+    runner = Runner(pause_on_shutdown=False)
+    for deployment in alle:
+        deployment_id = runner.add_deployment(deployment)
+        if voorgeladen:
+            runner._deployment_registry.register_flow(deployment_id, flow_van(deployment))
+    logging.getLogger("vt.serve").warning("%d deployments geserveerd%s", len(alle),
+                                          ", runs uit een voorgeladen proces" if voorgeladen else "")
+    try:
+        asyncio.run(runner.start())
+    except (KeyboardInterrupt, TerminationSignal):
+        pass
+
+
+def _aan(naam: str) -> bool:
+    return os.environ.get(naam, "true").strip().lower() not in ("0", "false", "nee", "no", "")
+
+
 def main() -> None:
-    # In Prefect 3.8.8 pause_on_shutdown is an argument of serve(), not of to_deployment().
-    serve(*deployments(), pause_on_shutdown=False)
+    alle = deployments()
+    voorgeladen = _aan("VT_RUNS_VOORGELADEN")
+    if voorgeladen:
+        start_runs_voorgeladen()
+    serveer(alle, voorgeladen)
 
 
 if __name__ == "__main__":

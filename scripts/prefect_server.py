@@ -1,7 +1,11 @@
-"""The Prefect server (API, UI, services) as `prefect server start` runs it, with one addition:
-when the API refuses a *Resume*, the reason is in Dutch. The UI shows that reason to staff as
-it is, e.g. Prefect's "Cannot resume a flow run that is not paused." when two colleagues send
-the same form at once.
+"""The Prefect server (API, UI, services) as `prefect server start` runs it, with two additions:
+
+- when the API refuses a *Resume*, the reason is in Dutch. The UI shows that reason to staff as
+  it is, e.g. Prefect's "Cannot resume a flow run that is not paused." when two colleagues send
+  the same form at once;
+- the UI follows the run on a flow run's page (`VT_UI_VOLGT_RUN`, on by default): a small
+  script of ours (scripts/ui_volgt_run.js, added to the UI's pages) shows the next form as soon
+  as the run waits for it. Both UIs refresh a run's page only every 5 s by themselves.
 
     python scripts/prefect_server.py --host 127.0.0.1 --port 4200      (start.sh does this)
 
@@ -16,6 +20,7 @@ import argparse
 import gzip
 import json
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -88,11 +93,72 @@ def _vertaal(kopregels: list[tuple[bytes, bytes]], inhoud: bytes) -> tuple[list[
     return overig + [(b"content-length", str(len(inhoud)).encode())], inhoud
 
 
+_VOLG_SCRIPT_PAD = "/vt-ui/volgt-run.js"
+_VOLG_SCRIPT = Path(__file__).with_name("ui_volgt_run.js")
+
+
+class UiVolgtRun:
+    """ASGI middleware: serves scripts/ui_volgt_run.js and adds it to every HTML page of the UI.
+    API requests, assets and lifespan events pass through untouched."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.script = _VOLG_SCRIPT.read_bytes()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith("/api"):
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == _VOLG_SCRIPT_PAD:
+            await send({"type": "http.response.start", "status": 200, "headers": [
+                (b"content-type", b"text/javascript; charset=utf-8"), (b"content-length", str(len(self.script)).encode()),
+                (b"cache-control", b"no-cache")]})
+            await send({"type": "http.response.body", "body": self.script})
+            return
+        begin: dict = {}
+        delen: list[bytes] = []
+
+        async def met_script(bericht) -> None:
+            if bericht["type"] == "http.response.start":
+                kop = {k.lower(): v for k, v in bericht.get("headers", [])}
+                if not kop.get(b"content-type", b"").startswith(b"text/html"):
+                    begin["doorgeven"] = True
+                    await send(bericht)
+                else:
+                    begin.update(bericht)
+                return
+            if begin.get("doorgeven") or bericht["type"] != "http.response.body":
+                await send(bericht)
+                return
+            delen.append(bericht.get("body", b""))
+            if bericht.get("more_body"):
+                return
+            kopregels, inhoud = _voeg_script_toe(begin["headers"], b"".join(delen))
+            await send({**begin, "headers": kopregels})
+            await send({"type": "http.response.body", "body": inhoud})
+
+        await self.app(scope, receive, met_script)
+
+
+def _voeg_script_toe(kopregels: list[tuple[bytes, bytes]], inhoud: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    kop = {k.lower(): v for k, v in kopregels}
+    if kop.get(b"content-encoding") == b"gzip":
+        inhoud = gzip.decompress(inhoud)
+    inhoud = inhoud.replace(b"</head>", f'<script src="{_VOLG_SCRIPT_PAD}" defer></script></head>'.encode(), 1)
+    overig = [(k, v) for k, v in kopregels if k.lower() not in (b"content-length", b"content-encoding")]
+    return overig + [(b"content-length", str(len(inhoud)).encode())], inhoud
+
+
+def _aan(naam: str) -> bool:
+    return os.environ.get(naam, "true").strip().lower() not in ("0", "false", "nee", "no", "")
+
+
 def maak_app():
     """The app factory (also: `uvicorn --app-dir scripts --factory prefect_server:maak_app`)."""
     from prefect.server.api.server import create_app
 
-    return NederlandseHervatting(create_app(final=True))
+    app = NederlandseHervatting(create_app(final=True))
+    return UiVolgtRun(app) if _aan("VT_UI_VOLGT_RUN") else app
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -74,12 +74,13 @@ def _client(api_url: str):
     return SyncPrefectClient(api_url)
 
 
-def omgeving(api_url: str, database_url: str, opslag: Path) -> dict[str, str]:
-    """Environment of the serve process: the test's API, database, settings and key."""
+def omgeving(api_url: str, database_url: str, opslag: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment of the serve process: the test's API, database, settings and key, with
+    start.sh's settings (`extra` overrides them)."""
     env = dict(os.environ)
     env.update(
         PREFECT_API_URL=api_url,
-        PREFECT_RUNNER_POLL_FREQUENCY="1",
+        PREFECT_RUNNER_POLL_FREQUENCY="1",  # as start.sh
         PREFECT_RUNNER_PROCESS_LIMIT="20",  # as start.sh: the crash test freezes six runs at once
         PREFECT_RESULTS_PERSIST_BY_DEFAULT="true",
         PREFECT_LOCAL_STORAGE_PATH=str(opslag),
@@ -90,18 +91,20 @@ def omgeving(api_url: str, database_url: str, opslag: Path) -> dict[str, str]:
     for naam in ("VT_INSTELLINGEN", "VT_ENCRYPTION_KEY", "VT_DATA_MAP"):
         if naam in os.environ:
             env[naam] = os.environ[naam]
-    return env
+    return {**env, **(extra or {})}
 
 
 @contextmanager
-def serveer(api_url: str, database_url: str, map: Path, timeout: float = 90) -> Iterator[Served]:
-    """Start `python -m deployments.serve` and wait until its deployments are registered."""
+def serveer(api_url: str, database_url: str, map: Path, timeout: float = 90,
+            extra: dict[str, str] | None = None) -> Iterator[Served]:
+    """Start `python -m deployments.serve` and wait until its deployments are registered;
+    `extra` overrides settings of its environment."""
     opslag = map / "prefect-resultaten"
     opslag.mkdir(parents=True, exist_ok=True)
     logbestand = map / "serve.log"
     with open(logbestand, "wb") as log:
         proces = subprocess.Popen(
-            [sys.executable, "-m", "deployments.serve"], cwd=REPO, env=omgeving(api_url, database_url, opslag),
+            [sys.executable, "-m", "deployments.serve"], cwd=REPO, env=omgeving(api_url, database_url, opslag, extra),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     served = Served(proces, logbestand, opslag)
@@ -146,7 +149,7 @@ def _stop(proces: subprocess.Popen) -> None:
 
 
 def wacht_op_run(api_url: str, flow_run_id: UUID | str, staat: str, timeout: float = 180,
-                 served: Served | None = None):
+                 served: Served | None = None, interval: float = 0.3):
     """Wait until the run is in state type `staat` (e.g. "PAUSED", "COMPLETED"); returns the run."""
     einde = time.monotonic() + timeout
     laatste = None
@@ -158,7 +161,7 @@ def wacht_op_run(api_url: str, flow_run_id: UUID | str, staat: str, timeout: flo
                 return run
             if run.state and run.state.is_final() and staat != run.state.type.value:
                 break
-            time.sleep(0.3)
+            time.sleep(interval)
     log = served.log()[-6000:] if served else ""
     raise AssertionError(f"run {flow_run_id} staat op {laatste!r}, verwacht {staat}\n{log}")
 

@@ -3,6 +3,7 @@ API gives for refusing a Resume, which the UI shows to staff as it is, is Dutch.
 
 from __future__ import annotations
 
+import gzip
 import json
 import urllib.request
 from uuid import UUID
@@ -79,3 +80,19 @@ def test_the_server_still_serves_the_ui_and_the_rest_of_the_api_unchanged(prefec
         assert pagina.status == 200 and b"<html" in pagina.read().lower()
     antwoord = httpx.post(f"{prefect_api}/flow_runs/filter", json={"limit": 1}, timeout=30)
     assert antwoord.status_code == 200 and isinstance(antwoord.json(), list)
+
+
+def test_every_ui_page_follows_its_run_so_the_next_form_shows_at_once(prefect_api):
+    """Both UIs refresh a run's page only every 5 s; our script (scripts/ui_volgt_run.js) on every
+    page reloads it as soon as the run waits for its next form (BENCHMARKS.md)."""
+    ui = prefect_api.removesuffix("/api")
+    for pagina in ("/", "/runs/flow-run/00000000-0000-0000-0000-000000000000", "/v2/runs"):
+        with urllib.request.urlopen(urllib.request.Request(f"{ui}{pagina}", headers={
+                "Accept": "text/html", "Accept-Encoding": "gzip"}), timeout=30) as antwoord:
+            inhoud = antwoord.read()
+            if antwoord.headers.get("Content-Encoding") == "gzip":
+                inhoud = gzip.decompress(inhoud)
+        assert b'<script src="/vt-ui/volgt-run.js" defer></script></head>' in inhoud, pagina
+    with urllib.request.urlopen(f"{ui}/vt-ui/volgt-run.js", timeout=30) as antwoord:
+        script = antwoord.read().decode()
+    assert "location.reload()" in script and "[role=dialog]" in script

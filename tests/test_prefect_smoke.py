@@ -69,3 +69,40 @@ def test_the_server_schedules_runs_for_a_deployment_with_a_schedule():
         )
     assert len(gepland) == 3
     assert all(run.state.type == StateType.SCHEDULED for run in gepland)
+
+
+def test_served_runs_can_start_from_the_preloaded_forkserver():
+    """deployments/serve.py relies on three facts of Prefect 3.8.8's runner: a deployment whose
+    flow object is registered is started through `run_flow_in_subprocess`, that function takes
+    its process context from `multiprocessing.get_context("spawn")` in prefect.flow_engine, and
+    the runner keeps its registry in `_deployment_registry.register_flow`. If Prefect changes
+    any of them, runs would silently start slow again (or serve.py would break): this fails."""
+    import inspect
+    import multiprocessing
+
+    import prefect
+    import prefect.flow_engine as engine
+    from prefect.runner import Runner
+    from prefect.runner import _starter_direct, runner as runner_module
+
+    assert prefect.__version__ == "3.8.8", "check deployments/serve.py against this Prefect version"
+    broncode = inspect.getsource(engine.run_flow_in_subprocess)
+    assert broncode.count('multiprocessing.get_context("spawn")') == 1
+    assert "run_flow_in_subprocess(" in inspect.getsource(_starter_direct.DirectSubprocessStarter.start)
+    assert "DirectSubprocessStarter(" in inspect.getsource(runner_module)
+    assert callable(Runner()._deployment_registry.register_flow)
+
+    from deployments.serve import _RunsUitForkserver
+
+    vervanger = _RunsUitForkserver(multiprocessing.get_context("forkserver"))
+    assert vervanger.get_context("spawn").get_start_method() == "forkserver"
+    assert vervanger.get_context("fork").get_start_method() == "fork"
+    assert vervanger.context is multiprocessing.context
+
+
+def test_every_deployment_names_the_flow_it_serves_by_module():
+    """serve.py registers each deployment's flow by its entrypoint, imported by module name."""
+    from deployments.serve import deployments, flow_van
+
+    for deployment in deployments():
+        assert flow_van(deployment).name == deployment.flow_name

@@ -1,0 +1,385 @@
+"""Benchmark: how long staff wait in the Prefect UI, measured in headless Chromium.
+
+    .venv/bin/python benchmarks/stap_benchmark.py [--stappen 9] [--belasting 1] [--modus voor na]
+
+Starts the system as start.sh does (scripts/prefect_server.py with its UI, `python -m
+deployments.serve`, a loopback SMTP sink) on free ports with its own temporary folders, once per
+mode, and walks one casus in Venlo through real decisions in the browser: besluit "overdracht" →
+overdracht afronden → monitoring "niet veilig" → besluit again, and so on. Each step: open the
+form with *Resume*, fill it in, *Submit*, and time until the NEXT form can be opened on the same
+page (the browser stays on the run page, as a person does; the UI shows the new state when it
+polls). Before the steps, an intake: submitted through the API (the request the UI's *Submit*
+sends), timed until the casus run waits with its form.
+
+Per step the state history in Prefect gives the breakdown: submit → Resuming (API), → Pending
+(the runner's poll), → Running (process start and imports), → Suspended (the flow body; the
+slowest tasks are listed), → the form visible in the browser.
+
+Modes (each from its own fresh system, in one run of this script):
+- `voor`: the settings and code path before issue 13 (runner polls every 2 s, every run a fresh
+  `spawn` interpreter, the UI's own 5 s refresh only);
+- `na`: what start.sh uses now.
+
+`--belasting N` keeps N busy-looping processes running during the measurement ("other work on
+the machine"); the load average is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from uuid import UUID
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+# What each mode sets for the serving process and the Prefect server (UI).
+MODI: dict[str, dict[str, str]] = {
+    "voor": {"PREFECT_RUNNER_POLL_FREQUENCY": "2", "VT_RUNS_VOORGELADEN": "false", "VT_UI_VOLGT_RUN": "false"},
+    "na": {},  # tests/served.py's defaults = start.sh's settings
+}
+
+# The cycle of decisions: (question shown above the form, {field label: value typed or chosen}).
+TITELS = ("Besluit na de veiligheidsbeoordeling", "Overdracht afronden", "Controlemoment monitoring")
+CYCLUS = [
+    (TITELS[0], {"Besluit": ("overdracht",)}),
+    (TITELS[1], {}),
+    (TITELS[2], {"Uitkomst": ("niet_veilig", "niet veilig", "Niet veilig")}),
+]
+
+
+class _Omgeving:
+    """What tests.helpers.regio_voor_test expects of pytest's monkeypatch."""
+
+    def setenv(self, naam: str, waarde: str) -> None:
+        os.environ[naam] = waarde
+
+
+# --- the system ------------------------------------------------------------------------------------
+
+
+@contextmanager
+def systeem(map_: Path, instellingen: dict[str, str], smtp):
+    import prefect.settings
+    from cryptography.fernet import Fernet
+    from sqlmodel import Session
+
+    from models.opslag.db import maak_engine, migreer
+    from models.opslag.regio import synchroniseer
+    from models.regels.instellingen import instellingen as regio_instellingen
+    from tests.helpers import regio_voor_test
+    from tests.served import prefect_server, serveer
+
+    thuis = map_ / "prefect"
+    thuis.mkdir(parents=True)
+    os.environ.update(VT_DATA_MAP=str(map_ / "vt"), VT_ENCRYPTION_KEY=Fernet.generate_key().decode())
+    database_url = f"sqlite:///{map_}/casussen.db"
+    os.environ["DATABASE_URL"] = database_url
+    with prefect_server(thuis, instellingen) as api:
+        regio_voor_test(map_, _Omgeving(), smtp, regio={"ui_basis_url": api.removesuffix("/api")})
+        migreer(database_url)
+        engine = maak_engine(database_url)
+        with Session(engine) as session, session.begin():
+            synchroniseer(session, regio_instellingen())
+        with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: api}):
+            with serveer(api, database_url, map_, extra=instellingen) as served:
+                yield api, engine, served
+        engine.dispose()
+
+
+@contextmanager
+def browser(map_: Path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opties = webdriver.ChromeOptions()
+    opties.binary_location = CHROMIUM
+    for vlag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1700", f"--user-data-dir={tempfile.mkdtemp(dir=map_)}"):
+        opties.add_argument(vlag)
+    opties.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # the UI's requests, for the breakdown
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opties)
+    driver.implicitly_wait(0)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@contextmanager
+def belasting(aantal: int):
+    """`aantal` processes that keep a core busy, as other work on the machine does."""
+    processen = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(aantal)]
+    try:
+        yield
+    finally:
+        for p in processen:
+            p.kill()
+            p.wait()
+
+
+# --- the browser ------------------------------------------------------------------------------------
+
+
+def _tekst(element) -> str:
+    return element.get_attribute("textContent") or ""
+
+
+def _knoppen(browser, tekst: str):
+    from selenium.webdriver.common.by import By
+
+    return [k for k in browser.find_elements(By.TAG_NAME, "button") if k.text.strip() == tekst and k.is_displayed()]
+
+
+def _sluit_dialoog(browser) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    for knop in _knoppen(browser, "Close") + _knoppen(browser, "Cancel"):
+        try:
+            knop.click()
+            return
+        except Exception:
+            pass
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+
+
+def open_formulier(browser, titel: str, timeout: float = 900) -> tuple[object, float]:
+    """Open *Resume* until the dialog shows the form with `titel` (not the previous one, which the
+    page shows until it notices the new state). Returns the dialog and the moment the successful
+    attempt began (when a person looking at the page could have seen it)."""
+    from selenium.webdriver.common.by import By
+
+    einde = time.monotonic() + timeout
+    while time.monotonic() < einde:
+        begin = time.monotonic()
+        try:
+            knoppen = _knoppen(browser, "Resume")
+            if knoppen and "Suspended" in browser.find_element(By.TAG_NAME, "body").text:
+                knoppen[0].click()
+                tot = time.monotonic() + 5
+                while time.monotonic() < tot:
+                    dialogen = browser.find_elements(By.CSS_SELECTOR, "[role=dialog]")
+                    inhoud = _tekst(dialogen[0]) if dialogen else ""
+                    if titel in inhoud and "Uw naam" in inhoud:
+                        return dialogen[0], begin
+                    if any(t in inhoud for t in TITELS if t != titel):
+                        break  # the page still shows the previous state
+                    time.sleep(0.05)
+                _sluit_dialoog(browser)
+        except Exception:  # the page re-rendered under us
+            pass
+        time.sleep(0.2)
+    from selenium.webdriver.common.by import By
+
+    browser.save_screenshot(str(Path(tempfile.gettempdir()) / "vt-stap-benchmark.png"))
+    raise AssertionError(f"formulier '{titel}' niet verschenen:\n{browser.find_element(By.TAG_NAME, 'body').text[:3000]}")
+
+
+def _veld(dialoog, titel: str):
+    from selenium.webdriver.common.by import By
+
+    label = next(e for e in dialoog.find_elements(By.CSS_SELECTOR, ".schema-form-property__label")
+                 if _tekst(e).strip().startswith(titel))
+    return label.find_element(
+        By.XPATH, "./ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' schema-form-property ')][1]")
+
+
+def vul_in(browser, dialoog, keuzes: dict[str, tuple[str, ...]]) -> None:
+    from selenium.webdriver.common.by import By
+
+    naam = _veld(dialoog, "Uw naam").find_element(By.CSS_SELECTOR, "textarea, input")
+    naam.clear()
+    naam.send_keys("Medewerker benchmark")
+    for label, opties in keuzes.items():
+        _veld(dialoog, label).find_element(By.CSS_SELECTOR, "button, [role=combobox], select").click()
+        einde = time.monotonic() + 10
+        while True:
+            gevonden = [o for tekst in opties for o in browser.find_elements(By.XPATH, f"//*[normalize-space(text())='{tekst}']")
+                        if o.is_displayed()]
+            if gevonden:
+                gevonden[0].click()
+                break
+            if time.monotonic() > einde:
+                raise AssertionError(f"keuze {opties} niet gevonden bij {label}")
+            time.sleep(0.1)
+
+
+# --- where the time goes (Prefect's state history) ----------------------------------------------------
+
+
+def ui_verzoeken(browser, submit: dt.datetime) -> list[tuple[str, float, float]]:
+    """The UI's POST requests since the last call: (path, start after `submit`, duration) in s."""
+    import json
+
+    begonnen: dict[str, tuple[str, float, float]] = {}
+    klaar: list[tuple[str, float, float]] = []
+    for regel in browser.get_log("performance"):
+        bericht = json.loads(regel["message"])["message"]
+        p = bericht.get("params", {})
+        if bericht["method"] == "Network.requestWillBeSent" and p["request"]["method"] == "POST":
+            pad = p["request"]["url"].split("/api", 1)[-1]
+            begonnen[p["requestId"]] = (pad, p["wallTime"] - submit.timestamp(), p["timestamp"])
+        elif bericht["method"] in ("Network.loadingFinished", "Network.loadingFailed") and p["requestId"] in begonnen:
+            pad, start, t0 = begonnen.pop(p["requestId"])
+            klaar.append((pad, start, p["timestamp"] - t0))
+    return klaar
+
+
+def uitsplitsing(api: str, run_id: UUID, submit: dt.datetime, zichtbaar: dt.datetime) -> dict[str, float]:
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with SyncPrefectClient(api) as client:
+        staten = [s for s in client.read_flow_run_states(run_id) if s.timestamp >= submit]
+        taken = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+    staten.sort(key=lambda s: s.timestamp)
+
+    def eerste(soort: str) -> dt.datetime | None:
+        return next((s.timestamp for s in staten if s.type.value == soort), None)
+
+    punten = [("submit", submit), ("resuming", eerste("SCHEDULED")), ("pending", eerste("PENDING")),
+              ("running", eerste("RUNNING")), ("suspended", eerste("PAUSED")), ("zichtbaar", zichtbaar)]
+    delen: dict[str, float] = {}
+    for (_, van), (naar_naam, naar) in zip(punten, punten[1:]):
+        if van is not None and naar is not None:
+            delen[naar_naam] = (naar - van).total_seconds()
+    running, suspended = eerste("RUNNING"), eerste("PAUSED")
+    if running and suspended:
+        in_stap = [t for t in taken if t.start_time and running <= t.start_time <= suspended and t.end_time]
+        per_taak: dict[str, float] = {}
+        for t in in_stap:
+            naam = t.name.rsplit("-", 1)[0]
+            per_taak[naam] = per_taak.get(naam, 0.0) + (t.end_time - t.start_time).total_seconds()
+        delen["taken"] = sum(per_taak.values())
+        delen["aantal_taken"] = len(in_stap)
+        delen["traagste"] = sorted(per_taak.items(), key=lambda kv: -kv[1])[:3]
+    return delen
+
+
+# --- one mode ---------------------------------------------------------------------------------------
+
+
+def meet(modus: str, stappen: int, ui_pad: str, smtp) -> dict:
+    from prefect.deployments import run_deployment
+    from sqlmodel import Session, select
+
+    from models.opslag.casus import Casus, Melding
+    from tests.served import hervat, wacht_op_run
+    from tests.test_levensloop_flows import formulier
+
+    with ExitStack() as stapel:
+        map_ = Path(stapel.enter_context(tempfile.TemporaryDirectory(prefix=f"vt-stap-{modus}-")))
+        api, engine, served = stapel.enter_context(systeem(map_, MODI[modus], smtp))
+        ui = api.removesuffix("/api") + ui_pad
+        driver = stapel.enter_context(browser(map_))
+
+        # Intake: submit → the casus run waits with its form.
+        intake = run_deployment("melding-registreren/melding registreren", timeout=0)
+        wacht_op_run(api, intake.id, "PAUSED", served=served)
+        begin = time.monotonic()
+        hervat(api, intake.id, formulier(1, "GM0983"))
+        casus_run = None
+        while casus_run is None:
+            if time.monotonic() - begin > 900:
+                raise AssertionError(f"de intake maakte geen casus:\n{served.log()[-5000:]}")
+            with Session(engine) as session:
+                casus_run = session.exec(select(Casus.flow_run_id).join(Melding, Melding.casus_id == Casus.id)
+                                         .where(Melding.extern_id == str(intake.id))).first()
+            time.sleep(0.05)
+        wacht_op_run(api, casus_run, "PAUSED", served=served, interval=0.05)
+        intake_s = time.monotonic() - begin
+
+        driver.get(f"{ui}/runs/flow-run/{casus_run}")
+        metingen = []
+        for n in range(stappen + 1):
+            titel, keuzes = CYCLUS[n % len(CYCLUS)]
+            dialoog, zichtbaar = open_formulier(driver, titel)
+            if n > 0:  # the time since the previous submit
+                vorige = metingen[-1]
+                vorige["zichtbaar_s"] = zichtbaar - vorige["klik"]
+                vorige["delen"] = uitsplitsing(api, UUID(str(casus_run)), vorige["submit"],
+                                               vorige["submit"] + dt.timedelta(seconds=vorige["zichtbaar_s"]))
+                verzoeken = ui_verzoeken(driver, vorige["submit"])
+                print("    " + ", ".join(f"{pad} +{start:.1f}s ({duur:.1f}s)" for pad, start, duur in verzoeken
+                                         if start > -1 and "/filter" not in pad and "/count" not in pad), flush=True)
+                print(f"  [{modus}] stap {n}: {vorige['titel']} → {titel}: {vorige['zichtbaar_s']:.1f} s "
+                      f"{_kort(vorige['delen'])}", flush=True)
+            if n == stappen:
+                break
+            vul_in(driver, dialoog, keuzes)
+            knop = next(k for k in _knoppen(driver, "Submit"))
+            ui_verzoeken(driver, dt.datetime.now(dt.timezone.utc))  # forget the ones before
+            metingen.append({"titel": titel, "submit": dt.datetime.now(dt.timezone.utc), "klik": time.monotonic()})
+            knop.click()
+        return {"intake_s": intake_s, "stappen": metingen, "log": served.log()}
+
+
+def _kort(delen: dict) -> str:
+    return " ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in delen.items())
+
+
+def _p(waarden: list[float], q: float) -> float:
+    waarden = sorted(waarden)
+    return waarden[min(len(waarden) - 1, round(q * (len(waarden) - 1)))]
+
+
+def rapport(resultaten: dict[str, dict]) -> None:
+    kolommen = ("resuming", "pending", "running", "suspended", "zichtbaar")
+    print("\n| mode | steps | submit → next form visible p50 | p95 | max | intake submit → casus run waiting |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for modus, r in resultaten.items():
+        tijden = [s["zichtbaar_s"] for s in r["stappen"]]
+        print(f"| {modus} | {len(tijden)} | {statistics.median(tijden):.1f} s | {_p(tijden, 0.95):.1f} s | "
+              f"{max(tijden):.1f} s | {r['intake_s']:.1f} s |")
+    print("\nMedian per part of a step (s):\n")
+    print("| mode | submit → Resuming | → Pending (poll) | → Running (process, imports) | → Suspended (flow body) "
+          "| → visible in the UI | of which in tasks | tasks per step |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for modus, r in resultaten.items():
+        mediaan = {k: statistics.median([s["delen"].get(k, 0.0) for s in r["stappen"]]) for k in (*kolommen, "taken", "aantal_taken")}
+        print(f"| {modus} | " + " | ".join(f"{mediaan[k]:.1f}" for k in kolommen)
+              + f" | {mediaan['taken']:.1f} | {mediaan['aantal_taken']:.0f} |")
+    for modus, r in resultaten.items():
+        print(f"\n{modus}: slowest tasks per step: " + "; ".join(
+            ", ".join(f"{naam} {s:.1f}" for naam, s in stap["delen"].get("traagste", [])) for stap in r["stappen"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stappen", type=int, default=9, help="beslissingen per modus")
+    parser.add_argument("--belasting", type=int, default=1, help="aantal processen dat een kern bezig houdt")
+    parser.add_argument("--modus", nargs="+", default=["voor", "na"], choices=sorted(MODI))
+    parser.add_argument("--ui-pad", default="", help="'' = de klassieke UI, '/v2' = de nieuwe")
+    args = parser.parse_args()
+
+    from tests.conftest import SmtpServer
+
+    smtp = SmtpServer()
+    smtp.start()
+    resultaten = {}
+    try:
+        print(f"load average at the start: {os.getloadavg()}, cores: {os.cpu_count()}", flush=True)
+        with belasting(args.belasting):
+            for modus in args.modus:
+                resultaten[modus] = meet(modus, args.stappen, args.ui_pad, smtp)
+        print(f"load average at the end: {os.getloadavg()}")
+    finally:
+        smtp.stop()
+    rapport(resultaten)
+
+
+if __name__ == "__main__":
+    main()

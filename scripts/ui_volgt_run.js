@@ -1,0 +1,37 @@
+// Added to the Prefect UI by scripts/prefect_server.py (VT_UI_VOLGT_RUN): on a flow run's page,
+// follow the run every second and reload the page as soon as it waits for a new form or has
+// finished, so staff see the next form at once instead of after the UI's own 5 s refresh.
+// Never while a dialog (a form being filled in) is open or a field has the focus.
+(function () {
+  var gezien = null;
+  var pad = null;
+  function runId() {
+    var m = location.pathname.match(/\/runs\/flow-run\/([0-9a-f-]{36})/);
+    return m ? m[1] : null;
+  }
+  function bezig() {
+    var actief = document.activeElement;
+    return document.querySelector("[role=dialog]") !== null ||
+      (actief && /^(INPUT|TEXTAREA|SELECT)$/.test(actief.tagName));
+  }
+  function kijk() {
+    var id = runId();
+    if (location.pathname !== pad) { pad = location.pathname; gezien = null; }
+    if (!id || document.hidden) return;
+    fetch("/api/flow_runs/" + id, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (run) {
+        if (!run || !run.state || runId() !== id) return;
+        var staat = run.state;
+        // A state seen with a form open is the one the person is working on.
+        if (gezien === null || bezig()) { gezien = staat.id; return; }
+        if (staat.id === gezien) return;
+        gezien = staat.id;
+        if (staat.type === "PAUSED" || ["COMPLETED", "FAILED", "CRASHED", "CANCELLED"].indexOf(staat.type) >= 0) {
+          location.reload();
+        }
+      })
+      .catch(function () {});
+  }
+  setInterval(kijk, 1000);
+})();
