@@ -42,10 +42,11 @@ def _poging(basis: str, nummer: int) -> str:
     return basis if nummer == 1 else f"{basis}-poging-{nummer}"
 
 
-def vraag_invoer(formulier: type[RunInput], basis: str, beschrijving: str, **beginwaarden: Any) -> str:
-    """Suspend this run until staff submit `formulier`; returns the pause key whose answer is
-    stored (read it with tasks.invoer inside a task). Suspends without a timeout: a decision may
-    take days, and the deadline watch escalates late decisions, not Prefect."""
+def vraag_invoer(formulier: type[RunInput], basis: str, beschrijving: str) -> str:
+    """Suspend this run until staff submit `formulier` (with `beschrijving` above it); returns
+    the pause key whose answer is stored (read it with tasks.invoer inside a task). After a
+    refusal the form starts with everything that was typed. Suspends without a timeout: a
+    decision may take days, and the deadline watch escalates late decisions, not Prefect."""
     run_id = FlowRunContext.get().flow_run.id
     with get_client(sync_client=True) as client:
         gebruikt = client.read_flow_run(run_id).empirical_policy.pause_keys or set()
@@ -55,9 +56,10 @@ def vraag_invoer(formulier: type[RunInput], basis: str, beschrijving: str, **beg
     if nummer > 1 and lees_invoer(run_id, _poging(basis, nummer - 1)) is not None:
         return _poging(basis, nummer - 1)  # resumed: the answer to the last attempt waits
     sleutel = _poging(basis, nummer)
+    beginwaarden = {}
     if nummer > 1 and (geweigerd := neem_geweigerd(run_id, _poging(basis, nummer - 1))):
-        # A refused form comes back with what was typed; only the occurrence key stays fresh.
-        beginwaarden = {**beginwaarden, **{k: v for k, v in geweigerd.items() if k not in _VAN_HET_SYSTEEM}}
+        # A refused form comes back with what was typed; only what the system fills in is fresh.
+        beginwaarden = {k: v for k, v in geweigerd.items() if k not in _VAN_HET_SYSTEEM}
     suspend_flow_run(wait_for_input=_met_beginwaarden(formulier, beschrijving, beginwaarden), key=sleutel)
     return sleutel  # only reached when Prefect reports this pause as already answered
 
@@ -107,6 +109,8 @@ def _formulierveld(naam: str, info: FieldInfo, titel: str, uitleg: str | None, p
         if isinstance(standaard, str) and standaard:
             standaard = dt.datetime.fromisoformat(standaard)
         datum, tijd = weergave.tijd_tekst(standaard) if isinstance(standaard, dt.datetime) else (None, "")
+        if isinstance(standaard, dt.date) and not isinstance(standaard, dt.datetime):
+            datum = standaard.isoformat()  # a proposed day, the time left to the person
         tijdveld = Field(tijd, title=f"{titel}: tijd", description="Nederlandse tijd, bijvoorbeeld 14:00.",
                          json_schema_extra={"position": positie})
         if optioneel:  # a date picker cannot stay empty: a text field in Dutch order

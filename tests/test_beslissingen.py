@@ -353,8 +353,13 @@ def test_a_moved_driegesprek_is_recorded_with_its_new_moment_and_the_handover_wa
     verplaatst = b.OverdrachtAfronden(door=DOOR, regie="lokaal_team", driegesprek_verplaatst=True,
                                       nieuw_driegesprek_op=later)
     assert verplaatst.fouten(ctx) == [] and verplaatst.naar(ctx) is None
-    assert b.OverdrachtAfronden.nazorg(b.Gevolgd(b.Beslismoment.overdracht_afronden, verplaatst.keuze,
-                                                 Status.overdracht, None)).brieven == []
+    # The family and the lokaal team are invited again for the new moment; no confirmation yet.
+    overdracht = {"lokaal_team_code": "GEN-SD", "regie": "lokaal_team", "driegesprek_op": later.isoformat(),
+                  "locatie": "gemeentehuis", "deelnemers": ["gezin", "veilig_thuis", "lokaal_team"]}
+    gevolg = b.OverdrachtAfronden.nazorg(b.Gevolgd(b.Beslismoment.overdracht_afronden, verplaatst.keuze,
+                                                   Status.overdracht, None, overdracht=overdracht))
+    assert [brief.soort for brief in gevolg.brieven] == ["uitnodiging_driegesprek"]
+    assert gevolg.brieven[0].gegevens["datum"] == later.isoformat()
     _beslis(engine, instellingen, casus_bij_besluit, verplaatst, f"{casus_bij_besluit.lower()}-overdracht-afronden-1")
 
     status, _, _ = _stand_van(engine, casus_bij_besluit)
@@ -395,7 +400,7 @@ def test_a_form_left_open_in_a_second_tab_is_refused_after_a_colleague_decided_a
     from models.opslag.referenties import nieuwe_casusreferenties
     from tests.served import hervat, wacht_op_run
     from tests.test_levensloop_flows import (
-        beschrijving_van_formulier,
+        eerste_veld_van_formulier,
         beslis,
         casus_van_intake,
         formulier,
@@ -424,11 +429,11 @@ def test_a_form_left_open_in_a_second_tab_is_refused_after_a_colleague_decided_a
     assert _formulier_zoals_getoond(systeem.api_url, levensloop)["formulier_voor"] == f"{referentie.lower()}-monitoring-2"
 
     with SyncPrefectClient(systeem.api_url) as client:
-        antwoord = client.resume_flow_run(UUID(levensloop), run_input={**tweede_tab, "door": DOOR, "uitkomst": "veilig"})
+        antwoord = client.resume_flow_run(UUID(levensloop), run_input={**tweede_tab, "door": DOOR, "uitkomst": "Veilig"})
     assert antwoord.status.value == "ACCEPT"  # Prefect cannot tell: the form is the same
     wacht_op_run(systeem.api_url, levensloop, "PAUSED", served=systeem.served)
 
-    uitleg = beschrijving_van_formulier(systeem, levensloop)
+    uitleg = eerste_veld_van_formulier(systeem, levensloop)
     assert "Niet verwerkt" in uitleg
     assert f"Dit formulier was voor een eerder besluit: 'Controlemoment monitoring' ({referentie.lower()}-monitoring-1)" in uitleg
     assert f"Intussen heeft {COLLEGA} op " in uitleg and "'veilig' besloten" in uitleg

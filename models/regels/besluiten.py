@@ -732,6 +732,11 @@ class DriegesprekPlannen(BeslissingInvoer):
     def keuze(self) -> str:
         return "gepland"
 
+    @classmethod
+    def beginwaarden(cls, gemeente: GemeenteInstelling, regie: str | None) -> dict:
+        # Tomorrow, without a time: the person fills in the time (Dutch time), and checks the date.
+        return {"datum_tijd": dt.datetime.now(AMSTERDAM).date() + dt.timedelta(days=1)}
+
     def fouten(self, ctx: CasusContext) -> list[str]:
         fouten = []
         if self.datum_tijd.tzinfo is None:
@@ -817,8 +822,8 @@ class OverdrachtAfronden(BeslissingInvoer):
 
     @classmethod
     def nazorg(cls, besluit: Gevolgd) -> Nazorg:
-        if besluit.keuze != "afgerond":  # a moved driegesprek: the family hears nothing yet
-            return super().nazorg(besluit)
+        if besluit.keuze != "afgerond":  # moved: a new invitation with the new moment, no confirmation yet
+            return DriegesprekPlannen.nazorg(besluit)
         overdracht = besluit.overdracht or {}
         bevestiging = BriefOpdracht("overdracht_bevestiging", {
             "lokaal_team_code": overdracht["lokaal_team_code"], "regie": overdracht["regie"],
