@@ -96,7 +96,7 @@ def test_an_overdracht_needs_a_team_of_the_casus_gemeente_a_type_and_who_holds_r
     assert len(Besluit(door=DOOR, besluit="overdracht").fouten(ctx)) == 3
     [fout] = Besluit(door=DOOR, besluit="overdracht", lokaal_team="VEN-WT", overdracht_type="warm",
                      regie="lokaal_team").fouten(ctx)
-    assert fout == "Lokaal team VEN-WT hoort niet bij gemeente Gennep; kies uit: GEN-SD."
+    assert fout == "Lokaal team VEN-WT hoort niet bij gemeente Gennep; kies uit: Consulenten Sociaal Domein Gennep."
     goed = Besluit(door=DOOR, besluit="overdracht", lokaal_team="GEN-SD", overdracht_type="warm", regie="lokaal_team")
     assert goed.fouten(ctx) == [] and goed.naar(ctx) == "overdracht"
 
