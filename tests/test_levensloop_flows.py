@@ -633,10 +633,15 @@ def test_warm_handover_plans_the_driegesprek_invites_the_lokaal_team_and_records
         [overdracht] = session.exec(select(Overdracht).join(Casus).where(Casus.referentie == referentie)).all()
     assert (overdracht.type, overdracht.lokaal_team_code, overdracht.regie) == ("warm", "GEN-SD", "lokaal_team")
     assert overdracht.driegesprek_op and overdracht.locatie == "gemeentehuis" and overdracht.afgerond_op
-    [uitnodiging] = [b for b in systeem.smtp.berichten if b["To"] == "sociaaldomein@gennep.example.org"]
-    inhoud = tekst(uitnodiging)
-    assert referentie in uitnodiging["Subject"] and "gemeentehuis" in inhoud
-    assert not any(waarde in inhoud for waarde in PERSOONSGEGEVENS)
+    # Planned, then moved: the lokaal team is invited again for the new moment.
+    uitnodigingen = [b for b in systeem.smtp.berichten if b["To"] == "sociaaldomein@gennep.example.org"]
+    assert len(uitnodigingen) == 2
+    for uitnodiging in uitnodigingen:
+        inhoud = tekst(uitnodiging)
+        assert referentie in uitnodiging["Subject"] and "gemeentehuis" in inhoud
+        assert not any(waarde in inhoud for waarde in PERSOONSGEGEVENS)
+    [verplaatst] = [e for e in systeem.audit(referentie) if e.actie == "driegesprek_verplaatst"]
+    assert dt.datetime.fromisoformat(verplaatst.details["naar"]) == overdracht.driegesprek_op
     [afgerond] = [e for e in systeem.audit(referentie) if e.actie == "overdracht_afgerond"]
     assert afgerond.details == {"type": "warm", "lokaal_team": "GEN-SD", "regie": "lokaal_team"}
     casus = systeem.casus(referentie)
