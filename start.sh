@@ -203,7 +203,7 @@ leeft "$SERVE_PID" || mislukt "deployments.serve is direct gestopt" "$SERVE_LOG"
 
 # Every open demo casus gets its lifecycle run, which stops at the form of its step: the UI's
 # run list filtered on "Suspended" then shows demo cases waiting at each kind of decision.
-log "de Prefect UI is al bereikbaar op http://127.0.0.1:$PREFECT_POORT; de casus-runs starten nu"
+log "de Prefect UI is al bereikbaar op http://127.0.0.1:$PREFECT_POORT/v2/; de casus-runs starten nu"
 stap "levensloop-runs van de open demo-casussen (vt levensloop start-open)" .venv/bin/vt levensloop start-open
 
 cat <<EOF
@@ -211,7 +211,7 @@ cat <<EOF
 ================================================================================
   Veilig Thuis orkestratie draait lokaal.
 
-  Prefect UI:      http://127.0.0.1:$PREFECT_POORT
+  Prefect UI:      http://127.0.0.1:$PREFECT_POORT/v2/   (nieuwe weergave; zie docs/medewerkers.md)
   E-mail:          gaat naar de demo-SMTP op 127.0.0.1:$SMTP_POORT en wordt als
                    .eml opgeslagen in $MAIL/
   Tweede kanaal:   onbestelbare berichten worden ook gemeld via 127.0.0.1:$TWEEDE_POORT,

@@ -28,7 +28,8 @@ def melding_registreren() -> str:
     fouten: list[str] = []
     while intake is None:
         vraag = intakevraag(fouten)
-        sleutel = vraag_invoer(intakeformulier(vraag.gemeenten), "melding", vraag.beschrijving, **vraag.beginwaarden)
+        formulier = intakeformulier(vraag.gemeenten, vraag.beginwaarden, vraag.kop, vraag.toelichting)
+        sleutel = vraag_invoer(formulier, "melding", vraag.beschrijving)
         uitkomst = registreer_intake(sleutel)
         intake, fouten = uitkomst.intake, uitkomst.fouten
 

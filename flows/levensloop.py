@@ -79,6 +79,6 @@ def casus_levensloop(casus_referentie: str) -> str:
             zet_automatische_stap(casus_referentie)
             continue
         moment = Beslismoment(stap.moment)
-        pauze = vraag_invoer(beslisformulier(moment, stap.teams, stap.beginwaarden), stap.sleutel,
-                             stap.beschrijving, **stap.beginwaarden)
+        formulier = beslisformulier(moment, stap.teams, stap.beginwaarden, stap.kop, stap.toelichting)
+        pauze = vraag_invoer(formulier, stap.sleutel, stap.beschrijving)
         fouten = verwerk_beslissing(casus_referentie, stap.moment, stap.sleutel, pauze)

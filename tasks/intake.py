@@ -18,6 +18,7 @@ from models.opslag.casus import INTAKE_BRON, Casus, Melding
 from models.opslag.db import sessie
 from models.dossier.wijzigingen import open_termijnen
 from models.regels.fouten import beschrijf_validatiefouten
+from models.regels.weergave import naar_codes, plek
 from models.regels.instellingen import TermijnSoort, Urgentie, instellingen
 from models.regels.kalender import AMSTERDAM
 from models.opslag.typen import nu
@@ -26,8 +27,8 @@ from models.opslag.regio import synchroniseer
 from models.dossier.registratie import MeldingInvoer, als_meldinginvoer, controleer_tegen_instellingen, registreer_meldingen
 from models.regels.tekst import REDEN as STUURTEKEN
 from models.regels.tekst import bevat_stuurtekens
-from tasks.invoer import lees_invoer, verwijder_invoer
-from tasks.levensloop import met_herhaling, runlink
+from tasks.invoer import bewaar_geweigerd, lees_invoer, verwijder_invoer
+from tasks.levensloop import een_regel, met_herhaling, runlink
 from templates import render
 
 # Meldingen entered through the intake form carry bron=INTAKE and the intake run's id as
@@ -52,8 +53,10 @@ class IntakeUitkomst:
 @dataclass(frozen=True)
 class IntakeVraag:
     beschrijving: str
-    gemeenten: list[str]
+    gemeenten: list[str]  # names, as the form offers them
     beginwaarden: dict
+    kop: str | None = None  # after a refusal: the first field, with the reasons
+    toelichting: str | None = None
 
 
 def _intake_van(session, flow_run_id: str) -> Intake | None:
@@ -77,9 +80,11 @@ def intakevraag(fouten: list[str] | None = None) -> IntakeVraag:
     regio = instellingen()
     nu = dt.datetime.now(AMSTERDAM).replace(second=0, microsecond=0)
     return IntakeVraag(
-        beschrijving=render("casus/intake.md.j2", gemeenten=regio.gemeenten, fouten=fouten or []),
-        gemeenten=[g.code for g in regio.gemeenten],
+        beschrijving=render("casus/intake.md.j2"),
+        gemeenten=[g.naam for g in regio.gemeenten],
         beginwaarden={"ontvangen_op": nu.isoformat()},
+        kop="Niet opgeslagen: pas het formulier aan" if fouten else None,
+        toelichting=een_regel(render("casus/intake_toelichting.txt.j2", fouten=fouten)) if fouten else None,
     )
 
 
@@ -94,16 +99,20 @@ def registreer_intake(pauzesleutel: str) -> IntakeUitkomst:
         ruw = lees_invoer(run_id, pauzesleutel)
         if ruw is None:
             return IntakeUitkomst(fouten=["Er kwam geen ingevuld formulier binnen."])
-        door, gegevens = als_meldinginvoer(ruw, INTAKE, run_id)
-        fouten = [] if len(door) >= 2 else ["door: vul uw naam in (komt in de audittrail)"]
+        door, gegevens = als_meldinginvoer({k: v for k, v in ruw.items() if k != "toelichting"}, INTAKE, run_id)
+        fouten = [] if len(door) >= 2 else ["Uw naam: vul uw naam in (komt in de audittrail)"]
         if bevat_stuurtekens(door):
-            fouten.append(f"door: {STUURTEKEN}")
+            fouten.append(f"Uw naam: {STUURTEKEN}")
+        gegevens, tijdfouten = naar_codes(MeldingInvoer, gegevens, {"gemeente_code": {g.naam: g.code for g in regio.gemeenten}})
+        fouten += tijdfouten
         try:
             invoer = MeldingInvoer.model_validate(gegevens, context={"instellingen": regio})
+            fouten += controleer_tegen_instellingen(invoer, regio)
         except ValidationError as exc:
-            return IntakeUitkomst(fouten=fouten + beschrijf_validatiefouten(exc))
-        fouten += controleer_tegen_instellingen(invoer, regio)
+            fouten += [f for f in beschrijf_validatiefouten(exc, plek)
+                       if not (tijdfouten and f.startswith(plek(("ontvangen_op",))))]
         if fouten:
+            bewaar_geweigerd(run_id, pauzesleutel, ruw)  # the next form starts with everything typed
             return IntakeUitkomst(fouten=fouten)
 
         def werk() -> Intake:

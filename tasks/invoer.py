@@ -61,3 +61,34 @@ def _verwijder(client, flow_run_id: UUID | str, sleutel: str) -> None:
     except PrefectHTTPStatusError as exc:
         if exc.response.status_code != 404:  # already gone is fine
             raise
+
+
+def _geweigerd(pauzesleutel: str) -> str:
+    # Ends in "-response": verwijder_alle_antwoorden clears a leftover one when the run ends.
+    return f"suspended-{pauzesleutel}-geweigerd-response"
+
+
+def bewaar_geweigerd(flow_run_id: UUID | str, pauzesleutel: str, antwoord: dict) -> None:
+    """Keep a refused answer for one step: the next attempt of the form starts with it, so
+    nothing that was typed has to be typed again (`neem_geweigerd`)."""
+    import orjson
+
+    with get_client(sync_client=True) as client:
+        _verwijder(client, flow_run_id, _geweigerd(pauzesleutel))
+        client.create_flow_run_input(flow_run_id=UUID(str(flow_run_id)), key=_geweigerd(pauzesleutel),
+                                     value=orjson.dumps(antwoord).decode())
+
+
+def neem_geweigerd(flow_run_id: UUID | str, pauzesleutel: str) -> dict | None:
+    """The refused answer to this pause, deleted as it is read (None when there is none)."""
+    import orjson
+
+    with get_client(sync_client=True) as client:
+        try:
+            waarde = client.read_flow_run_input(flow_run_id=UUID(str(flow_run_id)), key=_geweigerd(pauzesleutel))
+        except PrefectHTTPStatusError as exc:
+            if exc.response.status_code == 404:
+                return None
+            raise
+        _verwijder(client, flow_run_id, _geweigerd(pauzesleutel))
+    return orjson.loads(waarde) if waarde else None

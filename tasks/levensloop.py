@@ -39,6 +39,7 @@ from models.opslag.communicatie import Brief, Notificatie
 from models.opslag.db import sessie
 from models.dossier.wijzigingen import GelijktijdigeWijziging, casus_op_referentie, open_termijnen
 from models.regels.fouten import beschrijf_validatiefouten
+from models.regels.weergave import naar_codes, plek
 from models.regels.instellingen import CapaciteitsModus, Instellingen, TermijnSoort, instellingen
 from models.regels.levensloop import Status
 from models.regels.ontvangers import adres, rol
@@ -48,7 +49,7 @@ from models.opslag.typen import nu
 from models.regels.locaties import adres_van
 from tasks.artefacten import markdown_als_gewijzigd
 from tasks.capaciteit import capaciteitsmodus
-from tasks.invoer import lees_invoer, verwijder_alle_antwoorden, verwijder_invoer
+from tasks.invoer import bewaar_geweigerd, lees_invoer, verwijder_alle_antwoorden, verwijder_invoer
 from templates import render
 
 LEVENSLOOP_DEPLOYMENT = "casus-levensloop/casus levensloop"
@@ -85,13 +86,15 @@ class Stap:
     automatisch: str | None = None  # the next state when no person needs to decide
     moment: str | None = None  # the decision the casus waits for
     sleutel: str | None = None  # unique per decision occurrence
-    beschrijving: str = ""  # markdown shown above the form
+    beschrijving: str = ""  # short markdown shown above the form
+    kop: str = ""  # title and help text of the form's first field: what must be seen without scrolling
+    toelichting: str = ""
     beginwaarden: dict = field(default_factory=dict)
-    teams: list[str] = field(default_factory=list)
+    teams: list[str] = field(default_factory=list)  # names of the lokale teams of the casus's gemeente
 
 
-def _labels(casus: Casus) -> list[str]:
-    labels = [f"gemeente:{casus.gemeente_code}", f"stap:{casus.status}", f"urgentie:{casus.urgentie}"]
+def _labels(casus: Casus, regio: Instellingen) -> list[str]:
+    labels = [f"gemeente:{regio.gemeente(casus.gemeente_code).naam}", f"stap:{casus.status}", f"urgentie:{casus.urgentie}"]
     return labels + (["buiten-beeld"] if casus.buiten_beeld else [])
 
 
@@ -108,24 +111,37 @@ def _overdracht_feiten(overdracht: Overdracht | None) -> dict | None:
     }
 
 
-def _beschrijving(session: Session, casus: Casus, moment: Beslismoment, regio: Instellingen,
-                  modus: CapaciteitsModus, overdracht: Overdracht | None, fouten: list[str]) -> str:
+def _uitleg(session: Session, casus: Casus, moment: Beslismoment, regio: Instellingen,
+            modus: CapaciteitsModus, overdracht: Overdracht | None, fouten: list[str]) -> tuple[str, str, str]:
+    """(short markdown above the form, title and help text of its first field). The Classic UI
+    squeezes the markdown of a long form to nothing, and the new UI shows only its top: what a
+    person must see (refusal reasons, deadlines, the lists the form refers to) goes into the
+    first field, which both show at once."""
     gemeente = regio.gemeente(casus.gemeente_code)
     ctx = voortgang.context(session, casus, regio, modus)
     monitoring = None
     if moment is Beslismoment.monitoring:
         monitoring = {"momenten": regio.monitoring_momenten_maanden,
                       "vervalt_op": [t.vervalt_op for t in open_termijnen(session, casus, TermijnSoort.monitoring)]}
-    return render(
-        "casus/vraag.md.j2",
+    teams = {t.code: t.naam for t in gemeente.lokale_teams}
+    feiten = dict(
         vraag=BESLISSINGEN[moment].vraag, moment=moment.value, referentie=casus.referentie, gemeente_naam=gemeente.naam,
-        gemeente_code=gemeente.code, urgentie=casus.urgentie, status=casus.status, buiten_beeld=casus.buiten_beeld,
+        urgentie=casus.urgentie, status=casus.status, buiten_beeld=casus.buiten_beeld,
         continuiteitsplan=modus is CapaciteitsModus.continuiteitsplan,
         termijnen=open_termijnen(session, casus), gepland=ctx.gepland.value if ctx.gepland else None,
-        overdracht=dict(_overdracht_feiten(overdracht), driegesprek_op=overdracht.driegesprek_op) if overdracht else None,
-        locaties=LOCATIE_OMSCHRIJVING, monitoring=monitoring,
-        teams=[(t.code, t.naam) for t in gemeente.lokale_teams], fouten=fouten,
+        overdracht=dict(_overdracht_feiten(overdracht), driegesprek_op=overdracht.driegesprek_op,
+                        team_naam=teams.get(overdracht.lokaal_team_code, overdracht.lokaal_team_code))
+        if overdracht else None,
+        locaties=LOCATIE_OMSCHRIJVING, monitoring=monitoring, teams=list(teams.values()),
+        toon_teams="lokaal_team" in BESLISSINGEN[moment].model_fields, fouten=fouten,
     )
+    return (render("casus/vraag.md.j2", **feiten), render("casus/vraag_kop.txt.j2", **feiten).strip(),
+            een_regel(render("casus/vraag_toelichting.txt.j2", **feiten)))
+
+
+def een_regel(tekst: str) -> str:
+    """Plain-text lines as one help text (the UIs join lines anyway)."""
+    return " ".join(regel.strip() for regel in tekst.splitlines() if regel.strip())
 
 
 @task(name="casus lezen", cache_policy=NO_CACHE)
@@ -136,7 +152,7 @@ def lees_stap(casus_referentie: str, fouten: list[str] | None = None) -> Stap:
     with sessie() as session:
         casus = casus_op_referentie(session, casus_referentie)
         stand = voortgang.stand(session, casus)
-        basis = dict(referentie=casus.referentie, status=casus.status, labels=_labels(casus))
+        basis = dict(referentie=casus.referentie, status=casus.status, labels=_labels(casus, regio))
         if stand.status is Status.afgesloten:
             return Stap(**basis, afgesloten=True)
         if (naar := automatische_stap(stand)) is not None:
@@ -145,16 +161,21 @@ def lees_stap(casus_referentie: str, fouten: list[str] | None = None) -> Stap:
         overdracht = voortgang.open_overdracht(session, casus)
         gemeente = regio.gemeente(casus.gemeente_code)
         sleutel_nu = sleutel(casus.referentie, moment, voortgang.volgnummer(session, casus, moment))
+        beschrijving, kop, toelichting = _uitleg(session, casus, moment, regio, modus, overdracht, fouten or [])
+        beginwaarden = BESLISSINGEN[moment].beginwaarden(gemeente, overdracht.regie if overdracht else None)
+        if "lokaal_team" in beginwaarden:  # the form shows teams by name
+            beginwaarden["lokaal_team"] = _teamnamen(gemeente).get(beginwaarden["lokaal_team"])
         return Stap(
-            **basis,
-            moment=moment.value,
-            sleutel=sleutel_nu,
-            beschrijving=_beschrijving(session, casus, moment, regio, modus, overdracht, fouten or []),
+            **basis, moment=moment.value, sleutel=sleutel_nu, beschrijving=beschrijving, kop=kop,
+            toelichting=toelichting,
             # The form says which occurrence it is for: a stale form is refused (verwerk_beslissing).
-            beginwaarden=BESLISSINGEN[moment].beginwaarden(gemeente, overdracht.regie if overdracht else None)
-            | {"formulier_voor": sleutel_nu},
-            teams=[t.code for t in gemeente.lokale_teams],
+            beginwaarden=beginwaarden | {"formulier_voor": sleutel_nu},
+            teams=list(_teamnamen(gemeente).values()),
         )
+
+
+def _teamnamen(gemeente) -> dict[str, str]:
+    return {t.code: t.naam for t in gemeente.lokale_teams}
 
 
 # --- moving the casus ---------------------------------------------------------------------------
@@ -188,12 +209,20 @@ def verwerk_beslissing(casus_referentie: str, moment: str, beslissleutel: str, p
         ruw = lees_invoer(run_id, pauzesleutel)
         if ruw is None:
             return ["Er kwam geen ingevuld formulier binnen; vul het opnieuw in."]
-        try:
-            invoer = model.model_validate(ruw)
-        except ValidationError as exc:
-            return beschrijf_validatiefouten(exc)
         regio = instellingen()
         modus = capaciteitsmodus(regio)
+        titels = {naam: info.title for naam, info in model.model_fields.items() if info.title}
+        with sessie() as session:
+            gemeente = regio.gemeente(casus_op_referentie(session, casus_referentie).gemeente_code)
+        gegevens, fouten = naar_codes(model, ruw, {"lokaal_team": {n: c for c, n in _teamnamen(gemeente).items()}},
+                                      titels)
+        try:
+            invoer = model.model_validate(gegevens)
+        except ValidationError as exc:
+            fouten += beschrijf_validatiefouten(exc, lambda loc: plek(loc, titels))
+        if fouten:
+            bewaar_geweigerd(run_id, pauzesleutel, ruw)
+            return fouten
 
         def werk() -> list[str]:
             with sessie() as session:
@@ -204,6 +233,7 @@ def verwerk_beslissing(casus_referentie: str, moment: str, beslissleutel: str, p
                     return []  # the casus moved on meanwhile (a rerun): nothing left to decide here
                 ctx = voortgang.context(session, casus, regio, modus)
                 if fouten := invoer.fouten(ctx):
+                    bewaar_geweigerd(run_id, pauzesleutel, ruw)  # the next form starts with what was typed
                     return fouten
                 try:
                     voortgang.leg_beslissing_vast(session, casus, beslissleutel, invoer, ctx, regio)
@@ -411,6 +441,7 @@ def nieuwe_levensloop_run(casus_referentie: str, idempotentiesleutel: str, vorig
     with sessie() as session:
         casus = casus_op_referentie(session, casus_referentie)
         gemeente, urgentie, geopend_op = casus.gemeente_code, casus.urgentie, casus.geopend_op
+    gemeente = instellingen().gemeente(gemeente).naam  # tags name the gemeente as staff know it
     # The moment the casus was opened makes the key unique to this case store: a Prefect server
     # that outlived its case store (a demo reset, a restore) never hands back another casus's
     # run that happens to carry the same reference.

@@ -16,6 +16,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from models.regels.kalender import AMSTERDAM
+from models.regels.weergave import label
 
 MAP = Path(__file__).resolve().parent
 _DAGEN = ["ma", "di", "wo", "do", "vr", "za", "zo"]
@@ -68,6 +69,7 @@ def omgeving() -> Environment:
     env.filters["datum_lang"] = datum_lang
     env.filters["dag_en_tijd"] = dag_en_tijd
     env.filters["markdown_tekst"] = markdown_tekst
+    env.filters["label"] = label
     return env
 
 

@@ -186,11 +186,13 @@ def hervat(api_url: str, flow_run_id: UUID | str, invoer: dict) -> None:
     submits every field, the ones left alone with the form's default."""
     import json
 
+    from tests.formulierinvoer import als_formulier  # the test's codes as the form's Dutch words
+
     run_id = UUID(str(flow_run_id))
     with _client(api_url) as client:
         run = client.read_flow_run(run_id)
         schema = json.loads(client.read_flow_run_input(run_id, run.state.state_details.run_input_keyset["schema"]))
         standaard = {naam: veld["default"] for naam, veld in schema.get("properties", {}).items() if "default" in veld}
-        resultaat = client.resume_flow_run(run_id, run_input={**standaard, **invoer})
+        resultaat = client.resume_flow_run(run_id, run_input={**standaard, **als_formulier(schema, invoer)})
     if resultaat.status.value != "ACCEPT":
         raise AssertionError(f"hervatten van {flow_run_id} geweigerd: {resultaat.details}")

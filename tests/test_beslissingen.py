@@ -260,10 +260,118 @@ def test_every_decision_form_carries_the_occurrence_it_was_made_for_in_a_dutch_l
     from models.regels.besluiten import Beslismoment
 
     for moment in Beslismoment:
-        formulier = beslisformulier(moment, ["GEN-SD"], {"formulier_voor": "vt-2026-000001-monitoring-2"})
-        veld = formulier.model_json_schema()["properties"]["formulier_voor"]
+        formulier = beslisformulier(moment, ["GEN-SD"], {"formulier_voor": "vt-2026-000001-monitoring-2"},
+                                    "Niet verwerkt: pas het formulier aan", "Kies bij een overdracht het lokaal team.")
+        velden = formulier.model_json_schema()["properties"]
+        veld = velden["formulier_voor"]
         assert veld["default"] == "vt-2026-000001-monitoring-2" and veld["type"] == "string", moment
-        assert veld["title"] == "Formulier voor (niet wijzigen)"
+        # The first field: its title and help text are what both UIs show without scrolling.
+        assert min(velden, key=lambda naam: velden[naam]["position"]) == "formulier_voor", moment
+        assert veld["title"] == "Niet verwerkt: pas het formulier aan"
+        assert veld["description"] == "Kies bij een overdracht het lokaal team."
+
+
+def test_decision_forms_offer_dutch_words_names_and_a_dutch_time_never_codes_or_type_names():
+    import json
+
+    from flows.formulieren import beslisformulier
+    from models.regels.besluiten import Beslismoment
+
+    for moment in Beslismoment:
+        schema = beslisformulier(moment, ["Consulenten Sociaal Domein Gennep"], {}).model_json_schema()
+        tekst = json.dumps(schema, ensure_ascii=False)
+        assert "anyOf" not in tekst and "date-time" not in tekst and "null" not in tekst, moment
+        assert set(schema["required"]) == set(schema["properties"]), moment  # no "(Optional)"
+        keuzes = [w for d in schema.get("$defs", {}).values() for w in d.get("enum", [])]
+        assert not [w for w in keuzes if "_" in w], moment
+    schema = beslisformulier(Beslismoment.acute_actie, [], {}).model_json_schema()
+    assert "Crisisdienst ter plaatse" in schema["$defs"]["AcuteActie"]["enum"]
+    velden = beslisformulier(Beslismoment.driegesprek, [], {}).model_json_schema()["properties"]
+    assert velden["datum_tijd_datum"]["format"] == "date" and velden["datum_tijd_tijd"]["type"] == "string"
+
+
+# --- item: a warm handover is completed after its driegesprek -----------------------------------
+
+
+def _warme_overdracht(engine, instellingen, referentie: str, driegesprek_op: dt.datetime) -> None:
+    from models.regels import besluiten as b
+
+    sleutel = referentie.lower()
+    _beslis(engine, instellingen, referentie,
+            b.BesluitNaVeiligheidsbeoordeling(door=DOOR, besluit="overdracht", lokaal_team="GEN-SD",
+                                              overdracht_type="warm", regie="lokaal_team"), f"{sleutel}-besluit-1")
+    _beslis(engine, instellingen, referentie,
+            b.DriegesprekPlannen(door=DOOR, datum_tijd=driegesprek_op, locatie="gemeentehuis"),
+            f"{sleutel}-driegesprek-1")
+
+
+def _context_van(engine, instellingen, referentie: str, moment: dt.datetime | None = None):
+    from models.dossier import voortgang
+    from models.dossier.wijzigingen import casus_op_referentie
+
+    with Session(engine) as session:
+        casus = casus_op_referentie(session, referentie)
+        return voortgang.context(session, casus, instellingen, CapaciteitsModus.normaal, moment)
+
+
+def test_a_warm_handover_cannot_be_completed_before_its_driegesprek_and_the_family_hears_nothing_yet(
+        engine, instellingen, casus_bij_besluit):
+    from models.regels import besluiten as b
+    from models.regels.kalender import AMSTERDAM
+
+    driegesprek = (dt.datetime.now(AMSTERDAM) + dt.timedelta(days=9)).replace(hour=14, minute=0, second=0,
+                                                                                microsecond=0)
+    _warme_overdracht(engine, instellingen, casus_bij_besluit, driegesprek)
+    afronden = b.OverdrachtAfronden(door=DOOR, regie="lokaal_team")
+
+    [reden] = afronden.fouten(_context_van(engine, instellingen, casus_bij_besluit))
+    assert reden.startswith(f"Het driegesprek is gepland op {driegesprek:%d-%m-%Y} om 14:00 en heeft nog niet "
+                            "plaatsgevonden.")
+    # Once the driegesprek has taken place, the handover can be completed; the family gets the confirmation.
+    na_afloop = _context_van(engine, instellingen, casus_bij_besluit, driegesprek + dt.timedelta(hours=1))
+    assert afronden.fouten(na_afloop) == [] and afronden.naar(na_afloop) is Status.monitoring
+    overdracht = {"lokaal_team_code": "GEN-SD", "regie": "lokaal_team"}
+    gevolg = b.OverdrachtAfronden.nazorg(b.Gevolgd(b.Beslismoment.overdracht_afronden, "afgerond", Status.overdracht,
+                                                   Status.monitoring, overdracht=overdracht))
+    assert [brief.soort for brief in gevolg.brieven] == ["overdracht_bevestiging"]
+
+
+def test_a_moved_driegesprek_is_recorded_with_its_new_moment_and_the_handover_waits_for_it(
+        engine, instellingen, casus_bij_besluit):
+    from models.regels import besluiten as b
+    from models.regels.kalender import AMSTERDAM
+    from models.opslag.overdracht import Overdracht
+
+    driegesprek = (dt.datetime.now(AMSTERDAM) + dt.timedelta(days=2)).replace(hour=14, minute=0, second=0,
+                                                                                microsecond=0)
+    _warme_overdracht(engine, instellingen, casus_bij_besluit, driegesprek)
+    ctx = _context_van(engine, instellingen, casus_bij_besluit)
+    zonder_moment = b.OverdrachtAfronden(door=DOOR, regie="lokaal_team", driegesprek_verplaatst=True)
+    assert zonder_moment.fouten(ctx) == ["Vul bij een verplaatst driegesprek de nieuwe datum en tijd in."]
+
+    later = driegesprek + dt.timedelta(days=7)
+    verplaatst = b.OverdrachtAfronden(door=DOOR, regie="lokaal_team", driegesprek_verplaatst=True,
+                                      nieuw_driegesprek_op=later)
+    assert verplaatst.fouten(ctx) == [] and verplaatst.naar(ctx) is None
+    # The family and the lokaal team are invited again for the new moment; no confirmation yet.
+    overdracht = {"lokaal_team_code": "GEN-SD", "regie": "lokaal_team", "driegesprek_op": later.isoformat(),
+                  "locatie": "gemeentehuis", "deelnemers": ["gezin", "veilig_thuis", "lokaal_team"]}
+    gevolg = b.OverdrachtAfronden.nazorg(b.Gevolgd(b.Beslismoment.overdracht_afronden, verplaatst.keuze,
+                                                   Status.overdracht, None, overdracht=overdracht))
+    assert [brief.soort for brief in gevolg.brieven] == ["uitnodiging_driegesprek"]
+    assert gevolg.brieven[0].gegevens["datum"] == later.isoformat()
+    _beslis(engine, instellingen, casus_bij_besluit, verplaatst, f"{casus_bij_besluit.lower()}-overdracht-afronden-1")
+
+    status, _, _ = _stand_van(engine, casus_bij_besluit)
+    with Session(engine) as session:
+        [overdracht] = session.exec(select(Overdracht)).all()
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.actie == "driegesprek_verplaatst")).all()
+    assert status == "overdracht" and overdracht.driegesprek_op == later
+    assert event.actor == DOOR and event.details["naar"] == later.isoformat()
+    # Still before the new moment: completing is refused, naming the new moment.
+    [reden] = b.OverdrachtAfronden(door=DOOR, regie="lokaal_team").fouten(
+        _context_van(engine, instellingen, casus_bij_besluit, driegesprek + dt.timedelta(hours=1)))
+    assert f"{later:%d-%m-%Y} om 14:00" in reden
 
 
 def _formulier_zoals_getoond(api_url: str, run_id) -> dict:
@@ -292,7 +400,7 @@ def test_a_form_left_open_in_a_second_tab_is_refused_after_a_colleague_decided_a
     from models.opslag.referenties import nieuwe_casusreferenties
     from tests.served import hervat, wacht_op_run
     from tests.test_levensloop_flows import (
-        beschrijving_van_formulier,
+        eerste_veld_van_formulier,
         beslis,
         casus_van_intake,
         formulier,
@@ -321,11 +429,11 @@ def test_a_form_left_open_in_a_second_tab_is_refused_after_a_colleague_decided_a
     assert _formulier_zoals_getoond(systeem.api_url, levensloop)["formulier_voor"] == f"{referentie.lower()}-monitoring-2"
 
     with SyncPrefectClient(systeem.api_url) as client:
-        antwoord = client.resume_flow_run(UUID(levensloop), run_input={**tweede_tab, "door": DOOR, "uitkomst": "veilig"})
+        antwoord = client.resume_flow_run(UUID(levensloop), run_input={**tweede_tab, "door": DOOR, "uitkomst": "Veilig"})
     assert antwoord.status.value == "ACCEPT"  # Prefect cannot tell: the form is the same
     wacht_op_run(systeem.api_url, levensloop, "PAUSED", served=systeem.served)
 
-    uitleg = beschrijving_van_formulier(systeem, levensloop)
+    uitleg = eerste_veld_van_formulier(systeem, levensloop)
     assert "Niet verwerkt" in uitleg
     assert f"Dit formulier was voor een eerder besluit: 'Controlemoment monitoring' ({referentie.lower()}-monitoring-1)" in uitleg
     assert f"Intussen heeft {COLLEGA} op " in uitleg and "'veilig' besloten" in uitleg

@@ -49,17 +49,64 @@ def ingevuld_formulier(**wijzigingen) -> dict:
 # --- the form ---------------------------------------------------------------------------------------
 
 
-def test_the_intake_form_asks_in_dutch_who_enters_it_first_and_offers_only_the_regions_gemeenten():
-    schema = intakeformulier(GEMEENTEN).model_json_schema()
+def _keuzes(schema: dict, veld: dict) -> list[str]:
+    return schema["$defs"][veld["$ref"].rsplit("/", 1)[1]]["enum"]
+
+
+def test_the_intake_form_asks_in_dutch_who_enters_it_first_and_offers_the_regions_gemeenten_by_name():
+    schema = intakeformulier(["Gennep", "Venlo"]).model_json_schema()
     velden = schema["properties"]
     eerste = min(velden, key=lambda naam: velden[naam]["position"])
     assert eerste == "door" and velden["door"]["title"] == "Uw naam"
-    assert velden["gemeente_code"]["enum"] == GEMEENTEN
+    assert _keuzes(schema, velden["gemeente_code"]) == ["Gennep", "Venlo"]
+    assert _keuzes(schema, velden["kanaal"]) == ["Telefoon", "Politie", "E-mail", "Post", "Portaal"]
     assert velden["omschrijving"]["title"] == "Omschrijving"
-    assert all("title" in veld or "$ref" in veld for veld in velden.values())  # an enum carries its own title
-    assert {"door", "ontvangen_op", "gemeente_code", "urgentie", "melder", "adres", "personen"} <= set(schema["required"])
+    # Every field is sent by the UI, so every field is "required": no "(Optional)" after a Dutch label.
+    assert set(schema["required"]) == set(velden)
     # bron and extern_id are set by the intake itself, never typed in.
     assert not {"bron", "extern_id"} & set(velden)
+
+
+def test_the_moment_of_receipt_is_a_date_and_a_dutch_time_without_a_time_zone_picker():
+    velden = intakeformulier(["Gennep"], {"ontvangen_op": "2026-11-16T09:05:00+00:00"}).model_json_schema()["properties"]
+    assert "ontvangen_op" not in velden
+    assert velden["ontvangen_op_datum"]["format"] == "date" and velden["ontvangen_op_datum"]["default"] == "2026-11-16"
+    assert velden["ontvangen_op_tijd"]["default"] == "10:05"  # 09:05 UTC is 10:05 in Amsterdam in November
+    assert "date-time" not in json.dumps(velden)
+
+
+def test_a_refused_intake_names_the_person_and_field_in_dutch_and_shows_it_first():
+    from models.regels.fouten import beschrijf_validatiefouten
+    from models.regels.weergave import plek
+
+    formulier = ingevuld_formulier()
+    formulier["personen"][1]["bsn"] = "123456789"
+    _, gegevens = als_meldinginvoer(formulier, INTAKE, "run-3")
+    with pytest.raises(ValueError) as fout:
+        MeldingInvoer.model_validate(gegevens)
+    assert beschrijf_validatiefouten(fout.value, plek) == ["Tweede persoon, BSN: is geen geldig BSN (9 cijfers, elfproef)"]
+    schema = intakeformulier(["Gennep"], kop="Niet opgeslagen: pas het formulier aan",
+                             toelichting="Tweede persoon, BSN: is geen geldig BSN").model_json_schema()["properties"]
+    eerste = min(schema, key=lambda naam: schema[naam]["position"])
+    assert schema[eerste]["title"] == "Niet opgeslagen: pas het formulier aan"
+    assert schema[eerste]["description"] == "Tweede persoon, BSN: is geen geldig BSN"
+
+
+def test_dutch_choices_dates_and_times_on_the_form_become_the_stored_codes():
+    from models.regels.weergave import naar_codes
+
+    formulier = ingevuld_formulier(gemeente_code="Gennep", kanaal="E-mail", urgentie="Spoed")
+    del formulier["ontvangen_op"]
+    formulier |= {"ontvangen_op_datum": "2026-07-01", "ontvangen_op_tijd": "14.00"}
+    formulier["melder"]["soort"] = "Politie of justitie"
+    formulier["personen"][0]["rol"] = "Ouder"
+    gegevens, fouten = naar_codes(MeldingInvoer, formulier, {"gemeente_code": {"Gennep": "GM0907"}})
+    assert fouten == []
+    assert (gegevens["gemeente_code"], gegevens["kanaal"], gegevens["urgentie"]) == ("GM0907", "email", "spoed")
+    assert gegevens["melder"]["soort"] == "politie_justitie" and gegevens["personen"][0]["rol"] == "ouder"
+    assert gegevens["ontvangen_op"] == "2026-07-01T14:00:00+02:00"  # summer time
+    _, fouten = naar_codes(MeldingInvoer, {"ontvangen_op_datum": "2026-07-01", "ontvangen_op_tijd": "kwart over"})
+    assert fouten == ["Ontvangen op: vul de tijd in als uren en minuten, bijvoorbeeld 14:00."]
 
 
 def test_the_intake_form_has_no_optional_unions_the_ui_cannot_render():
@@ -133,10 +180,11 @@ def test_an_invalid_form_is_refused_with_reasons_that_never_echo_values_and_is_d
     resultaat = _intake_met_ingevuld_formulier(fout)
     uitkomst = resultaat["uitkomst"]
     assert uitkomst.intake is None
-    assert "door: vul uw naam in (komt in de audittrail)" in uitkomst.fouten
-    assert "adres.postcode: is geen geldige postcode (1234 AB)" in uitkomst.fouten
+    assert "Uw naam: vul uw naam in (komt in de audittrail)" in uitkomst.fouten
+    assert "Adres van het gezin, postcode: is geen geldige postcode (1234 AB)" in uitkomst.fouten
     assert not any("99999" in f for f in uitkomst.fouten)
-    assert resultaat["over_in_prefect"] == []
+    # Only the refused answer stays, as the start values of the next attempt (read and deleted then).
+    assert resultaat["over_in_prefect"] == ["suspended-melding-geweigerd-response"]
     with Session(engine_voor(_normaliseer(opslag))) as session:
         assert session.exec(select(Melding)).all() == []
 

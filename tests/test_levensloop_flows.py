@@ -96,7 +96,7 @@ def test_an_overdracht_needs_a_team_of_the_casus_gemeente_a_type_and_who_holds_r
     assert len(Besluit(door=DOOR, besluit="overdracht").fouten(ctx)) == 3
     [fout] = Besluit(door=DOOR, besluit="overdracht", lokaal_team="VEN-WT", overdracht_type="warm",
                      regie="lokaal_team").fouten(ctx)
-    assert fout == "Lokaal team VEN-WT hoort niet bij gemeente Gennep; kies uit: GEN-SD."
+    assert fout == "Lokaal team VEN-WT hoort niet bij gemeente Gennep; kies uit: Consulenten Sociaal Domein Gennep."
     goed = Besluit(door=DOOR, besluit="overdracht", lokaal_team="GEN-SD", overdracht_type="warm", regie="lokaal_team")
     assert goed.fouten(ctx) == [] and goed.naar(ctx) == "overdracht"
 
@@ -377,14 +377,20 @@ def wacht_op_status(systeem: Systeem, referentie: str, status: str, timeout: flo
     raise AssertionError(f"{referentie} staat op {casus.status}, verwacht {status}\n{systeem.served.log()[-5000:]}")
 
 
-def beschrijving_van_formulier(systeem: Systeem, run_id) -> str:
-    """The markdown shown above the form the run waits for."""
+def eerste_veld_van_formulier(systeem: Systeem, run_id) -> str:
+    """Title and help text of the first field of the form the run waits for: where both UIs
+    show the casus and the reasons a form was refused."""
+    import json
+
     from prefect.client.orchestration import SyncPrefectClient
 
+    wacht_op_run(systeem.api_url, run_id, "PAUSED", served=systeem.served)
     with SyncPrefectClient(systeem.api_url) as client:
         run = client.read_flow_run(UUID(str(run_id)))
-        sleutel = run.state.state_details.run_input_keyset["description"]
-        return client.read_flow_run_input(UUID(str(run_id)), sleutel)
+        schema = json.loads(client.read_flow_run_input(run.id, run.state.state_details.run_input_keyset["schema"]))
+    velden = schema["properties"]
+    eerste = velden[min(velden, key=lambda naam: velden[naam].get("position", 0))]
+    return f"{eerste['title']}: {eerste.get('description', '')}"
 
 
 def tekst(bericht) -> str:
@@ -409,6 +415,7 @@ class Verloop:
     acuut_mail_op: dt.datetime | None = None
     acuut_mail_na_indienen: float | None = None  # includes Prefect picking up the resumed run
     intake_weigering: str = ""
+    afronden_te_vroeg: str = ""
     venv_weigering: str = ""
     continuiteit_weigering: str = ""
     hermelding_casus: str = ""
@@ -434,7 +441,7 @@ def tak_afsluiten(systeem: Systeem, verloop: Verloop) -> None:
     fout["personen"][0]["bsn"] = "123456789"
     vul_intake_in(systeem, run_id, fout)
     wacht_op_run(systeem.api_url, run_id, "PAUSED", served=systeem.served)
-    verloop.intake_weigering = beschrijving_van_formulier(systeem, run_id)
+    verloop.intake_weigering = eerste_veld_van_formulier(systeem, run_id)
     hervat(systeem.api_url, run_id, formulier(1, "GM0983"))
     referentie = casus_van_intake(systeem, run_id)
     verloop.casussen["afsluiten"] = referentie
@@ -454,6 +461,15 @@ def tak_warm(systeem: Systeem, verloop: Verloop) -> None:
     verloop.intake_runs["hermelding"] = run_id
     driegesprek = (dt.datetime.now(AMS) + dt.timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
     beslis(systeem, referentie, {"datum_tijd": driegesprek.isoformat(), "locatie": "gemeentehuis"})
+    # Completing before the driegesprek took place is refused; the driegesprek is moved to the next
+    # minutes instead (a new invitation goes out), and completed once that moment has passed.
+    beslis(systeem, referentie, {"regie": "lokaal_team"})
+    verloop.afronden_te_vroeg = eerste_veld_van_formulier(systeem, systeem.casus(referentie).flow_run_id)
+    straks = (dt.datetime.now(AMS) + dt.timedelta(seconds=90)).replace(second=0, microsecond=0)
+    beslis(systeem, referentie, {"regie": "lokaal_team", "driegesprek_verplaatst": True,
+                                 "nieuw_driegesprek_op": straks.isoformat()})
+    wacht_op_run(systeem.api_url, systeem.casus(referentie).flow_run_id, "PAUSED", served=systeem.served)
+    time.sleep(max(0.0, (straks - dt.datetime.now(AMS)).total_seconds() + 1))
     beslis(systeem, referentie, {"regie": "lokaal_team"})
     wacht_op_status(systeem, referentie, "monitoring")
     beslis(systeem, referentie, {"uitkomst": "veilig"})
@@ -479,7 +495,7 @@ def tak_venv(systeem: Systeem, verloop: Verloop) -> None:
     beslis(systeem, referentie, {"besluit": "voorwaarden_en_vervolg"})
     run_id = systeem.casus(referentie).flow_run_id
     wacht_op_run(systeem.api_url, run_id, "PAUSED", served=systeem.served)
-    verloop.venv_weigering = beschrijving_van_formulier(systeem, run_id)
+    verloop.venv_weigering = eerste_veld_van_formulier(systeem, run_id)
     beslis(systeem, referentie, {"besluit": "voorwaarden_en_vervolg", "veiligheidsvoorwaarden": GEHEIME_VOORWAARDEN})
     wacht_op_status(systeem, referentie, "voorwaarden_en_vervolg")
     beslis(systeem, referentie, {"uitkomst": "monitoring"})
@@ -499,7 +515,7 @@ def tak_werkvoorraad(systeem: Systeem, verloop: Verloop, plan_aan: threading.Eve
     beslis(systeem, referentie, {"keuze_werkvoorraad": "starten"})
     run_id = systeem.casus(referentie).flow_run_id
     wacht_op_run(systeem.api_url, run_id, "PAUSED", served=systeem.served)
-    verloop.continuiteit_weigering = beschrijving_van_formulier(systeem, run_id)
+    verloop.continuiteit_weigering = eerste_veld_van_formulier(systeem, run_id)
     zet_modus(CapaciteitsModus.normaal)
     beslis(systeem, referentie, {"keuze_werkvoorraad": "starten"})
     wacht_op_status(systeem, referentie, "onderzoek")
@@ -591,10 +607,15 @@ def test_every_branch_ends_closed_with_the_decisions_in_the_audit_trail(systeem,
 
 
 def test_an_invalid_intake_form_is_refused_with_dutch_reasons_and_asked_again(verloop):
-    assert "niet opgeslagen" in verloop.intake_weigering
-    assert "adres.postcode: is geen geldige postcode" in verloop.intake_weigering
-    assert "personen.0.bsn: is geen geldig BSN" in verloop.intake_weigering
+    assert verloop.intake_weigering.startswith("Niet opgeslagen: pas het formulier aan")
+    assert "Adres van het gezin, postcode: is geen geldige postcode" in verloop.intake_weigering
+    assert "Eerste persoon, BSN: is geen geldig BSN" in verloop.intake_weigering
     assert "postcode?" not in verloop.intake_weigering  # the value itself is never echoed
+
+
+def test_a_warm_handover_completed_before_its_driegesprek_is_refused_naming_the_planned_moment(verloop):
+    assert verloop.afronden_te_vroeg.startswith("Niet verwerkt: pas het formulier aan")
+    assert "om 10:00 en heeft nog niet plaatsgevonden" in verloop.afronden_te_vroeg
 
 
 def test_a_hermelding_joins_the_open_casus_without_a_second_lifecycle_run(systeem, verloop):
@@ -612,10 +633,15 @@ def test_warm_handover_plans_the_driegesprek_invites_the_lokaal_team_and_records
         [overdracht] = session.exec(select(Overdracht).join(Casus).where(Casus.referentie == referentie)).all()
     assert (overdracht.type, overdracht.lokaal_team_code, overdracht.regie) == ("warm", "GEN-SD", "lokaal_team")
     assert overdracht.driegesprek_op and overdracht.locatie == "gemeentehuis" and overdracht.afgerond_op
-    [uitnodiging] = [b for b in systeem.smtp.berichten if b["To"] == "sociaaldomein@gennep.example.org"]
-    inhoud = tekst(uitnodiging)
-    assert referentie in uitnodiging["Subject"] and "gemeentehuis" in inhoud
-    assert not any(waarde in inhoud for waarde in PERSOONSGEGEVENS)
+    # Planned, then moved: the lokaal team is invited again for the new moment.
+    uitnodigingen = [b for b in systeem.smtp.berichten if b["To"] == "sociaaldomein@gennep.example.org"]
+    assert len(uitnodigingen) == 2
+    for uitnodiging in uitnodigingen:
+        inhoud = tekst(uitnodiging)
+        assert referentie in uitnodiging["Subject"] and "gemeentehuis" in inhoud
+        assert not any(waarde in inhoud for waarde in PERSOONSGEGEVENS)
+    [verplaatst] = [e for e in systeem.audit(referentie) if e.actie == "driegesprek_verplaatst"]
+    assert dt.datetime.fromisoformat(verplaatst.details["naar"]) == overdracht.driegesprek_op
     [afgerond] = [e for e in systeem.audit(referentie) if e.actie == "overdracht_afgerond"]
     assert afgerond.details == {"type": "warm", "lokaal_team": "GEN-SD", "regie": "lokaal_team"}
     casus = systeem.casus(referentie)
@@ -716,7 +742,7 @@ def test_runs_carry_tags_and_each_casus_has_an_artifact(systeem, verloop):
             artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(like_="casus-")),
             sort=ArtifactCollectionSort.KEY_ASC, limit=200)
     assert run.name == referentie
-    assert {"levensloop", "gemeente:GM0907", "stap:afgesloten", "urgentie:regulier"} <= set(run.tags)
+    assert {"levensloop", "gemeente:Gennep", "stap:afgesloten", "urgentie:regulier"} <= set(run.tags)
     sleutels = {a.key for a in artefact}
     assert {f"casus-{ref.lower()}" for ref in verloop.casussen.values()} <= sleutels
 

@@ -1,9 +1,13 @@
-"""The Prefect UI as staff use it, in headless Chromium: the deployments are there, the intake
-form shows, and a casus waiting for its besluit is decided through the form in the UI.
+"""The Prefect UI as staff use it, in headless Chromium, in BOTH of Prefect's UIs (the new one
+under /v2 and the classic one): a melding is registered, decided (first refused, then corrected
+without typing anything again), handed over warmly with a driegesprek at 14:00 Dutch time,
+completed after the driegesprek and followed up in monitoring. The test asserts what a person
+sees: the refusal reason inside the window when the form opens, the typed values still there,
+the time shown as 14:00.
 
 Runs against a real Prefect server as start.sh starts it (the test harness serves no UI) with every
-deployment served. Screenshots of the intake form and the decision form go to a temporary
-folder, or, to refresh the ones in the README, to the folder in VT_SCHERMAFDRUKKEN:
+deployment served, in a window of a common laptop (1400 x 900). Screenshots of every form go to a
+temporary folder, or, to refresh the ones in the staff handbook, to the folder in VT_SCHERMAFDRUKKEN:
 
     VT_SCHERMAFDRUKKEN=docs/screenshots ./test.sh tests/test_ui_browser.py
 """
@@ -13,9 +17,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import datetime as dt
 import time
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 from sqlmodel import Session, select
@@ -70,7 +74,7 @@ def browser(tmp_path):
     opties.binary_location = CHROMIUM
     for vlag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,1700", f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}"):
+                 "--window-size=1400,900", f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}"):
         opties.add_argument(vlag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opties)
     driver.implicitly_wait(0)
@@ -80,7 +84,14 @@ def browser(tmp_path):
         driver.quit()
 
 
-# --- small UI helpers ------------------------------------------------------------------------------
+# --- the two UIs --------------------------------------------------------------------------------------
+
+# How each UI opens a suspended run's form and names its buttons. The new UI hides Resume in the
+# run page's ⋮ menu ("Open menu"); the classic one shows it as a button.
+UIS = {
+    "nieuw": dict(pad="/v2", versturen="Resume", sluiten="Cancel"),
+    "klassiek": dict(pad="", versturen="Submit", sluiten="Close"),
+}
 
 
 def wacht_op(browser, voorwaarde, timeout: float = 60, wat: str = ""):
@@ -98,31 +109,89 @@ def wacht_op(browser, voorwaarde, timeout: float = 60, wat: str = ""):
     raise AssertionError(f"niet gevonden: {wat}\n{browser.find_element(By.TAG_NAME, 'body').text[:3000]}")
 
 
-def knop(browser, tekst: str):
+def knop(browser, tekst: str, binnen=None):
     from selenium.webdriver.common.by import By
 
-    return wacht_op(browser, lambda b: next(k for k in b.find_elements(By.TAG_NAME, "button")
-                                            if k.text.strip() == tekst and k.is_displayed()), wat=f"knop {tekst}")
+    waar = binnen or browser
+    return wacht_op(browser, lambda b: next(k for k in waar.find_elements(By.CSS_SELECTOR, "button, [role=menuitem]")
+                                            if (k.text.strip() or k.get_attribute("aria-label") or "").strip() == tekst
+                                            and k.is_displayed()), wat=f"knop {tekst}")
 
 
-def open_formulier(browser, ui: str, run_id) -> object:
-    """Open the run page and its Resume dialog (the form)."""
+def open_formulier(browser, ui: str, weergave: str, run_id, titel: str):
+    """Open the run page and its Resume dialog (the form); wait until the form shows `titel`."""
     from selenium.webdriver.common.by import By
 
-    browser.get(f"{ui}/runs/flow-run/{run_id}")
+    browser.get(f"{ui}{UIS[weergave]['pad']}/runs/flow-run/{run_id}")
     wacht_op(browser, lambda b: "Suspended" in b.find_element(By.TAG_NAME, "body").text, wat="Suspended")
+    if weergave == "nieuw":
+        knop(browser, "Open menu").click()
     knop(browser, "Resume").click()
-    return wacht_op(browser, lambda b: b.find_element(By.CSS_SELECTOR, "[role=dialog]"), wat="formulier")
+    dialoog = wacht_op(browser, lambda b: b.find_element(By.CSS_SELECTOR, "[role=dialog]"), wat="formulier")
+    wacht_op(browser, lambda b: titel in tekst(dialoog) and veld(dialoog, "Uw naam"), wat=f"formulier {titel}")
+    return dialoog
 
 
-def veld(dialoog, titel: str):
-    """The form field (label, help text and control) whose label starts with `titel`."""
+def velden(dialoog, titel: str) -> list:
+    """The controls (a fieldset in both UIs) of the form fields whose label starts with `titel`."""
     from selenium.webdriver.common.by import By
 
-    label = next(e for e in dialoog.find_elements(By.CSS_SELECTOR, ".schema-form-property__label")
-                 if tekst(e).strip().startswith(titel))
-    return label.find_element(
-        By.XPATH, "./ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' schema-form-property ')][1]")
+    # Classic UI: span.schema-form-property__label; new UI: label. The control follows in a fieldset.
+    return [label.find_element(By.XPATH, "./ancestor::div[.//fieldset][1]").find_element(By.TAG_NAME, "fieldset")
+            for label in dialoog.find_elements(By.CSS_SELECTOR, ".schema-form-property__label, label[data-slot=label]")
+            if tekst(label).strip().startswith(titel)]
+
+
+def veld(dialoog, titel: str, nummer: int = 0):
+    return velden(dialoog, titel)[nummer]
+
+
+def invoer(dialoog, titel: str, nummer: int = 0):
+    from selenium.webdriver.common.by import By
+
+    return veld(dialoog, titel, nummer).find_element(By.CSS_SELECTOR, "textarea, input:not([type=hidden]):not([type=checkbox])")
+
+
+def typ(dialoog, titel: str, waarde: str, nummer: int = 0) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    vak = invoer(dialoog, titel, nummer)
+    vak.send_keys(Keys.CONTROL, "a")
+    vak.send_keys(Keys.DELETE)
+    vak.send_keys(waarde)
+
+
+def gekozen(dialoog, titel: str) -> str:
+    """The choice a choice field shows."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    bediening = veld(dialoog, titel)
+    keuzelijst = bediening.find_elements(By.CSS_SELECTOR, "select")
+    if keuzelijst:  # classic UI: a native select
+        return Select(keuzelijst[0]).first_selected_option.text.strip()
+    return bediening.find_element(By.CSS_SELECTOR, "button").text.strip()
+
+
+def kies(browser, dialoog, titel: str, keuze: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    bediening = veld(dialoog, titel)
+    keuzelijst = bediening.find_elements(By.CSS_SELECTOR, "select")
+    if keuzelijst:
+        Select(keuzelijst[0]).select_by_visible_text(keuze)
+    else:  # new UI: a button opening a list
+        bediening.find_element(By.CSS_SELECTOR, "button").click()
+        wacht_op(browser, lambda b: next(o for o in b.find_elements(By.CSS_SELECTOR, "[role=option]")
+                                         if o.is_displayed() and o.text.strip() == keuze), wat=f"keuze {keuze}").click()
+    wacht_op(browser, lambda b: gekozen(dialoog, titel) == keuze, wat=f"{titel}: {keuze}")
+
+
+def zet_aan(dialoog, titel: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    veld(dialoog, titel).find_element(By.CSS_SELECTOR, "[role=switch]").click()
 
 
 def tekst(element) -> str:
@@ -130,62 +199,159 @@ def tekst(element) -> str:
     return element.get_attribute("textContent") or ""
 
 
+def in_beeld(browser, dialoog, woorden: str) -> bool:
+    """Whether `woorden` stand on the screen as the form opens: the smallest element holding them
+    has a height and lies inside the window and inside the form's visible part."""
+    return browser.execute_script("""
+        const [dialoog, woorden] = arguments;
+        const houders = [...dialoog.querySelectorAll('*')].filter(e => e.textContent.includes(woorden));
+        const kleinste = houders.filter(e => ![...e.children].some(k => k.textContent.includes(woorden)));
+        return kleinste.some(e => {
+            const r = e.getBoundingClientRect();
+            if (r.height < 4 || r.top < 0 || r.bottom > window.innerHeight) return false;
+            for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+                const q = p.getBoundingClientRect(), stijl = getComputedStyle(p);
+                if (['auto', 'scroll', 'hidden'].includes(stijl.overflowY) && (r.top < q.top - 1 || r.bottom > q.bottom + 1)) return false;
+            }
+            return true;
+        });""", dialoog, woorden)
+
+
 def schermafdruk(browser, naam: str) -> None:
-    """Screenshot with the form scrolled to its top, where its explanation stands."""
-    browser.execute_script("document.querySelectorAll('.p-modal__body').forEach(e => e.scrollTop = 0)")
+    """Screenshot of the form as it opens (scrolled to its top)."""
+    browser.execute_script("document.querySelectorAll('[role=dialog] *').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
     map_ = Path(os.environ.get("VT_SCHERMAFDRUKKEN") or tempfile.mkdtemp(prefix="vt-schermafdrukken-"))
     map_.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(map_ / naam)), f"schermafdruk {naam} mislukt"
 
 
-# --- the test ----------------------------------------------------------------------------------------
+# --- the walk ------------------------------------------------------------------------------------------
 
 
-def test_staff_find_the_deployments_see_the_intake_form_and_decide_a_case_in_the_ui(systeem, browser):
+def _casus(systeem, intake_id):
+    from models.opslag.casus import Casus, Melding
+
+    with Session(systeem["engine"]) as session:
+        return session.exec(select(Casus).join(Melding).where(Melding.extern_id == str(intake_id))).one()
+
+
+def _status(systeem, casus_id) -> str:
+    from models.opslag.casus import Casus
+
+    with Session(systeem["engine"]) as session:
+        return session.exec(select(Casus.status).where(Casus.id == casus_id)).one()
+
+
+def _verstuur(browser, dialoog, weergave: str, run_id, systeem) -> None:
+    """Press the form's send button and wait until the run asks its next form (or ends)."""
+    from prefect.client.orchestration import SyncPrefectClient
+
+    with SyncPrefectClient(systeem["api"]) as client:
+        voor = client.read_flow_run(run_id).state.id
+    knop(browser, UIS[weergave]["versturen"], dialoog).click()
+    einde = time.monotonic() + 120
+    with SyncPrefectClient(systeem["api"]) as client:
+        while time.monotonic() < einde and client.read_flow_run(run_id).state.id == voor:
+            time.sleep(0.3)
+    wacht_op_run(systeem["api"], run_id, "PAUSED", served=systeem["served"])
+
+
+@pytest.mark.parametrize("weergave", ["nieuw", "klassiek"])
+def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_in_both_uis(systeem, browser, weergave):
     from prefect.deployments import run_deployment
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
 
-    from models.opslag.casus import Casus, Melding
-    from tests.test_levensloop_flows import formulier
+    from models.regels.kalender import AMSTERDAM
+    from tests.test_levensloop_flows import _bsn, formulier
 
-    ui, api = systeem["ui"], systeem["api"]
-    browser.get(f"{ui}/deployments")
+    ui, api, served = systeem["ui"], systeem["api"], systeem["served"]
+    browser.get(f"{ui}{UIS[weergave]['pad']}/deployments")
     wacht_op(browser, lambda b: "melding registreren" in b.find_element(By.TAG_NAME, "body").text
              and "casus levensloop" in b.find_element(By.TAG_NAME, "body").text, wat="deployments")
 
+    # Intake of a household of two, the second person's BSN mistyped: refused, nothing lost.
     intake = run_deployment("melding-registreren/melding registreren", timeout=0)
-    wacht_op_run(api, intake.id, "PAUSED", served=systeem["served"])
-    dialoog = open_formulier(browser, ui, intake.id)
-    wacht_op(browser, lambda b: "Nieuwe melding registreren" in tekst(dialoog) and "Uw naam" in tekst(dialoog),
-             wat="intakeformulier")
-    schermafdruk(browser, "intakeformulier.png")
-    knop(browser, "Close").click()
-    hervat(api, intake.id, formulier(90, "GM0907"))
-    wacht_op_run(api, intake.id, "COMPLETED", served=systeem["served"])
+    wacht_op_run(api, intake.id, "PAUSED", served=served)
+    dialoog = open_formulier(browser, ui, weergave, intake.id, "Nieuwe melding registreren")
+    assert in_beeld(browser, dialoog, "Uw naam")
+    schermafdruk(browser, f"{weergave}-intake.png")
+    knop(browser, UIS[weergave]["sluiten"], dialoog).click()
+    melding = formulier(90 if weergave == "nieuw" else 91, "GM0907")
+    melding["personen"][1]["bsn"] = "123456789"
+    hervat(api, intake.id, melding)
+    wacht_op_run(api, intake.id, "PAUSED", served=served)
+    dialoog = open_formulier(browser, ui, weergave, intake.id, "Niet opgeslagen")
+    assert in_beeld(browser, dialoog, "Tweede persoon, BSN: is geen geldig BSN")
+    assert "personen.1" not in tekst(dialoog)
+    schermafdruk(browser, f"{weergave}-intake-geweigerd.png")
+    namen = [vak.get_attribute("value") for vak in dialoog.find_elements(By.CSS_SELECTOR, "textarea, input")]
+    assert melding["personen"][0]["naam"] in namen and melding["personen"][1]["naam"] in namen  # kept
+    assert invoer(dialoog, "Uw naam").get_attribute("value") == melding["door"]
+    typ(dialoog, "BSN", _bsn(92 if weergave == "nieuw" else 93), nummer=1)
+    knop(browser, UIS[weergave]["versturen"], dialoog).click()
+    wacht_op_run(api, intake.id, "COMPLETED", served=served)
+    casus = _casus(systeem, intake.id)
+    run_id = casus.flow_run_id
 
-    with Session(systeem["engine"]) as session:
-        casus = session.exec(select(Casus).join(Melding).where(Melding.extern_id == str(intake.id))).one()
-    wacht_op_run(api, casus.flow_run_id, "PAUSED", served=systeem["served"])
-    dialoog = open_formulier(browser, ui, casus.flow_run_id)
-    wacht_op(browser, lambda b: "Besluit na de veiligheidsbeoordeling" in tekst(dialoog), wat="besluitformulier")
-    veld(dialoog, "Uw naam").find_element(By.CSS_SELECTOR, "textarea, input").send_keys("Medewerker in de UI")
-    # The form says which decision it was made for: a copy left open in another tab is refused later.
-    voor = veld(dialoog, "Formulier voor").find_element(By.CSS_SELECTOR, "textarea, input")
-    assert voor.get_attribute("value") == f"{casus.referentie.lower()}-besluit-1"
-    keuze = veld(dialoog, "Besluit")
-    keuze.find_element(By.CSS_SELECTOR, "button, [role=combobox], select").click()
-    optie = wacht_op(browser, lambda b: next(o for o in b.find_elements(By.XPATH, "//*[normalize-space(text())='afsluiten']")
-                                             if o.is_displayed()), wat="keuze afsluiten")
-    optie.click()
-    schermafdruk(browser, "besluitformulier.png")
-    knop(browser, "Submit").click()
+    # The besluit: an overdracht without a lokaal team is refused; corrected without retyping.
+    wacht_op_run(api, run_id, "PAUSED", served=served)
+    dialoog = open_formulier(browser, ui, weergave, run_id, "Besluit na de veiligheidsbeoordeling")
+    assert in_beeld(browser, dialoog, f"Casus {casus.referentie}, gemeente Gennep")
+    assert in_beeld(browser, dialoog, "Termijnen: veiligheidsbeoordeling vervalt")
+    assert in_beeld(browser, dialoog, "Lokale teams van Gennep: Consulenten Sociaal Domein Gennep")
+    assert "(Optional)" not in tekst(dialoog) and gekozen(dialoog, "Bij overdracht: soort") == "Warm"
+    typ(dialoog, "Uw naam", "Medewerker in de UI")
+    kies(browser, dialoog, "Besluit", "Overdracht")
+    kies(browser, dialoog, "Bij overdracht of V&V: lokaal team", "Niet van toepassing")
+    schermafdruk(browser, f"{weergave}-besluit.png")
+    _verstuur(browser, dialoog, weergave, run_id, systeem)
+    dialoog = open_formulier(browser, ui, weergave, run_id, "Niet verwerkt")
+    assert in_beeld(browser, dialoog, "Kies bij een overdracht het lokaal team.")
+    assert invoer(dialoog, "Uw naam").get_attribute("value") == "Medewerker in de UI"
+    assert gekozen(dialoog, "Besluit") == "Overdracht"
+    schermafdruk(browser, f"{weergave}-besluit-geweigerd.png")
+    kies(browser, dialoog, "Bij overdracht of V&V: lokaal team", "Consulenten Sociaal Domein Gennep")
+    _verstuur(browser, dialoog, weergave, run_id, systeem)
+    assert _status(systeem, casus.id) == "overdracht"
 
-    einde = time.monotonic() + 180
-    while time.monotonic() < einde:
-        with Session(systeem["engine"]) as session:
-            status = session.exec(select(Casus.status).where(Casus.id == casus.id)).one()
-        if status == "afgesloten":
-            break
-        time.sleep(0.5)
-    assert status == "afgesloten", systeem["served"].log()[-4000:]
+    # Gennep prefers a warm handover: the driegesprek, tomorrow at 14:00 Dutch time.
+    dialoog = open_formulier(browser, ui, weergave, run_id, "Warme overdracht: plan het driegesprek")
+    typ(dialoog, "Uw naam", "Medewerker in de UI")
+    typ(dialoog, "Datum en tijd van het driegesprek: tijd", "14:00")
+    kies(browser, dialoog, "Locatie", "Gemeentehuis")
+    schermafdruk(browser, f"{weergave}-driegesprek.png")
+    _verstuur(browser, dialoog, weergave, run_id, systeem)
+    morgen = dt.datetime.now(AMSTERDAM).date() + dt.timedelta(days=1)
+
+    # Completing before the driegesprek is refused, showing the planned time as 14:00.
+    dialoog = open_formulier(browser, ui, weergave, run_id, "Overdracht afronden")
+    assert in_beeld(browser, dialoog, f"driegesprek {'ma di wo do vr za zo'.split()[morgen.weekday()]} {morgen:%d-%m-%Y} 14:00")
+    typ(dialoog, "Uw naam", "Medewerker in de UI")
+    _verstuur(browser, dialoog, weergave, run_id, systeem)
+    dialoog = open_formulier(browser, ui, weergave, run_id, "Niet verwerkt")
+    assert in_beeld(browser, dialoog, f"Het driegesprek is gepland op {morgen:%d-%m-%Y} om 14:00 en heeft nog niet plaatsgevonden.")
+    schermafdruk(browser, f"{weergave}-afronden-geweigerd.png")
+    # The driegesprek was moved to within the next two minutes: said so, with the new date and time.
+    straks = (dt.datetime.now(AMSTERDAM) + dt.timedelta(seconds=75)).replace(second=0, microsecond=0)
+    zet_aan(dialoog, "Bij een warme overdracht: het driegesprek is verplaatst")
+    typ(dialoog, "Nieuw moment van het driegesprek: datum", f"{straks:%d-%m-%Y}")
+    typ(dialoog, "Nieuw moment van het driegesprek: tijd", f"{straks:%H:%M}")
+    _verstuur(browser, dialoog, weergave, run_id, systeem)
+    dialoog = open_formulier(browser, ui, weergave, run_id, "Overdracht afronden")
+    assert in_beeld(browser, dialoog, f"{straks:%d-%m-%Y %H:%M}")
+    assert "Niet verwerkt" not in tekst(dialoog)
+    time.sleep(max(0.0, (straks - dt.datetime.now(AMSTERDAM)).total_seconds() + 1))
+    browser.refresh()
+    dialoog = open_formulier(browser, ui, weergave, run_id, "Overdracht afronden")
+    typ(dialoog, "Uw naam", "Medewerker in de UI")
+    schermafdruk(browser, f"{weergave}-afronden.png")
+    _verstuur(browser, dialoog, weergave, run_id, systeem)
+    assert _status(systeem, casus.id) == "monitoring"
+
+    dialoog = open_formulier(browser, ui, weergave, run_id, "Controlemoment monitoring")
+    assert gekozen(dialoog, "Bij buiten beeld: reden") == "Niet van toepassing"
+    assert "BuitenBeeldReden" not in tekst(dialoog) and "None" not in tekst(dialoog)
+    schermafdruk(browser, f"{weergave}-monitoring.png")
+    # The run list shows the gemeente by name in the tags.
+    browser.get(f"{ui}{UIS[weergave]['pad']}/runs/flow-run/{run_id}")
+    wacht_op(browser, lambda b: "gemeente:Gennep" in b.find_element(By.TAG_NAME, "body").text, wat="tag gemeente:Gennep")

@@ -139,7 +139,7 @@ class MelderInvoer(_Invoer):
         if self.soort is MelderSoort.anoniem and self.adres:
             raise ValueError("een anonieme melder heeft geen adres")
         if self.brief_per_email and not self.email:
-            raise ValueError("brief_per_email vraagt om een e-mailadres van de melder")
+            raise ValueError("brieven per e-mail vragen om een e-mailadres van de melder")
         if self.soort is not MelderSoort.anoniem and not self.naam:
             raise ValueError("naam van de melder ontbreekt (of kies soort 'anoniem')")
         return self
@@ -176,7 +176,7 @@ class MeldingInvoer(_Invoer):
         if bool(self.bron) != bool(self.extern_id):
             raise ValueError("bron en extern_id horen samen: vul beide of geen van beide")
         if self.gezin_brief_per_email and not self.gezin_email:
-            raise ValueError("gezin_brief_per_email vraagt om gezin_email")
+            raise ValueError("brieven per e-mail aan het gezin vragen om het e-mailadres van het gezin")
         return self
 
 

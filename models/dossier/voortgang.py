@@ -93,6 +93,7 @@ def context(session: Session, casus: Casus, instellingen: Instellingen, modus: C
         .order_by(Beslissing.id.desc())
     ).first()
     urgentie = Urgentie(casus.urgentie)
+    overdracht = open_overdracht(session, casus)
     return CasusContext(
         referentie=casus.referentie,
         gemeente=instellingen.gemeente(casus.gemeente_code),
@@ -102,6 +103,7 @@ def context(session: Session, casus: Casus, instellingen: Instellingen, modus: C
         buiten_beeld=casus.buiten_beeld,
         gepland=Status(gepland) if gepland else None,
         nu=moment or nu(),
+        driegesprek_op=overdracht.driegesprek_op if overdracht else None,
     )
 
 
@@ -335,9 +337,22 @@ def _overdracht_vastleggen(u: Uitvoering) -> None:
     _nieuwe_overdracht(u.session, u.casus, u.invoer.details())
 
 
-def _overdracht_afronden(u: Uitvoering) -> Status:
+def _overdracht_afronden(u: Uitvoering) -> Status | None:
+    if u.invoer.driegesprek_verplaatst:
+        _verplaats_driegesprek(u.session, u.casus, u.invoer, u.moment)
+        return None
     _rond_overdracht_af(u.session, u.casus, u.invoer, u.moment)
     return _ga_verder(u)
+
+
+def _verplaats_driegesprek(session, casus, invoer: OverdrachtAfronden, moment) -> None:
+    """The driegesprek moved: the handover waits for the new moment (audited, old and new)."""
+    overdracht = open_overdracht(session, casus)
+    oud = overdracht.driegesprek_op
+    overdracht.driegesprek_op = invoer.nieuw_driegesprek_op
+    session.add(overdracht)
+    audit(session, casus, invoer.door, "driegesprek_verplaatst", tijdstip=moment, details=dict(
+          van=oud.isoformat() if oud else None, naar=invoer.nieuw_driegesprek_op.isoformat()))
 
 
 def _monitoringmoment(u: Uitvoering) -> Status | None:

@@ -41,6 +41,7 @@ from models.regels.instellingen import (
     TermijnSoort,
     Urgentie,
 )
+from models.regels.kalender import AMSTERDAM
 from models.regels.levensloop import Status
 from models.regels.tekst import controleer_tekstveld
 
@@ -176,6 +177,8 @@ class CasusContext:
     # What was decided for a casus on the werkvoorraad: onderzoek or V&V.
     gepland: Status | None = None
     nu: dt.datetime | None = None
+    # When the driegesprek of the open warm handover is planned (None: none planned).
+    driegesprek_op: dt.datetime | None = None
 
     @property
     def teams(self) -> list[str]:
@@ -444,7 +447,7 @@ class _OverdrachtVelden(BaseModel):
             return [f"Kies bij {waarvoor} het lokaal team."]
         if self.lokaal_team not in ctx.teams:
             return [f"Lokaal team {self.lokaal_team} hoort niet bij gemeente {ctx.gemeente.naam}; "
-                    f"kies uit: {', '.join(ctx.teams)}."]
+                    f"kies uit: {', '.join(t.naam for t in ctx.gemeente.lokale_teams)}."]
         return []
 
     def _overdracht_fouten(self, ctx: CasusContext) -> list[str]:
@@ -729,6 +732,11 @@ class DriegesprekPlannen(BeslissingInvoer):
     def keuze(self) -> str:
         return "gepland"
 
+    @classmethod
+    def beginwaarden(cls, gemeente: GemeenteInstelling, regie: str | None) -> dict:
+        # Tomorrow, without a time: the person fills in the time (Dutch time), and checks the date.
+        return {"datum_tijd": dt.datetime.now(AMSTERDAM).date() + dt.timedelta(days=1)}
+
     def fouten(self, ctx: CasusContext) -> list[str]:
         fouten = []
         if self.datum_tijd.tzinfo is None:
@@ -762,22 +770,51 @@ class DriegesprekPlannen(BeslissingInvoer):
         return Nazorg([uitnodiging], [Bericht.driegesprek_uitnodiging]) + super().nazorg(besluit)
 
 
+def _nl_tijd(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(AMSTERDAM):%d-%m-%Y} om {moment.astimezone(AMSTERDAM):%H:%M}"
+
+
 class OverdrachtAfronden(BeslissingInvoer):
-    """The lokaal team took over: the family gets a confirmation naming who holds regie."""
+    """The lokaal team took over: the family gets a confirmation naming who holds regie. A warm
+    handover is completed only after its driegesprek; a driegesprek that was moved is recorded
+    with its new moment, and the casus waits for it."""
 
     moment: ClassVar[Beslismoment] = Beslismoment.overdracht_afronden
     vraag: ClassVar[str] = "Overdracht afronden"
     regie: Regie = _veld("Wie heeft de regie na de overdracht", 1,
                          "Staat vast in de audittrail; het gezin krijgt een bevestiging.")
+    driegesprek_verplaatst: bool = _veld(
+        "Bij een warme overdracht: het driegesprek is verplaatst", 10,
+        "Aanzetten als het driegesprek op een ander moment plaatsvindt; vul dan het nieuwe moment in. De "
+        "overdracht wordt dan nog niet afgerond.", default=False,
+    )
+    nieuw_driegesprek_op: dt.datetime | None = _veld("Nieuw moment van het driegesprek", 11, default=None)
 
     @property
     def keuze(self) -> str:
-        return "afgerond"
+        return "driegesprek_verplaatst" if self.driegesprek_verplaatst else "afgerond"
 
-    def naar(self, ctx: CasusContext) -> Status:
-        return S.monitoring
+    def fouten(self, ctx: CasusContext) -> list[str]:
+        if self.driegesprek_verplaatst:
+            if ctx.driegesprek_op is None:
+                return ["Er is geen driegesprek gepland; zet 'het driegesprek is verplaatst' uit."]
+            if self.nieuw_driegesprek_op is None:
+                return ["Vul bij een verplaatst driegesprek de nieuwe datum en tijd in."]
+            if ctx.nu and self.nieuw_driegesprek_op < ctx.nu:
+                return ["Het nieuwe moment van het driegesprek ligt in het verleden; kies een moment vanaf nu."]
+            return []
+        if ctx.driegesprek_op and ctx.nu and ctx.nu < ctx.driegesprek_op:
+            return [f"Het driegesprek is gepland op {_nl_tijd(ctx.driegesprek_op)} en heeft nog niet "
+                    "plaatsgevonden. Rond de overdracht af na het driegesprek, of zet 'het driegesprek is "
+                    "verplaatst' aan en vul het nieuwe moment in."]
+        return []
+
+    def naar(self, ctx: CasusContext) -> Status | None:
+        return None if self.driegesprek_verplaatst else S.monitoring
 
     def details(self) -> dict:
+        if self.driegesprek_verplaatst:
+            return {"driegesprek_op": self.nieuw_driegesprek_op.isoformat()}
         return {"regie": self.regie}
 
     @classmethod
@@ -786,6 +823,8 @@ class OverdrachtAfronden(BeslissingInvoer):
 
     @classmethod
     def nazorg(cls, besluit: Gevolgd) -> Nazorg:
+        if besluit.keuze != "afgerond":  # moved: a new invitation with the new moment, no confirmation yet
+            return DriegesprekPlannen.nazorg(besluit)
         overdracht = besluit.overdracht or {}
         bevestiging = BriefOpdracht("overdracht_bevestiging", {
             "lokaal_team_code": overdracht["lokaal_team_code"], "regie": overdracht["regie"],

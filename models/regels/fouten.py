@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import ValidationError
 
 _BERICHTEN = {
@@ -42,8 +44,9 @@ def _plek(loc: tuple) -> str:
     return ".".join(str(deel) for deel in loc) or "(bestand)"
 
 
-def beschrijf_validatiefouten(exc: ValidationError) -> list[str]:
-    """One Dutch line per error: '<field>: <reason>'."""
+def beschrijf_validatiefouten(exc: ValidationError, plek: Callable[[tuple], str] = _plek) -> list[str]:
+    """One Dutch line per error: '<field>: <reason>'; `plek` names the field (default: the
+    pydantic path, as import files name their columns)."""
     regels = []
     for fout in exc.errors(include_input=False, include_url=False):
         soort = fout["type"]
@@ -56,5 +59,5 @@ def beschrijf_validatiefouten(exc: ValidationError) -> list[str]:
             reden = f"{_BERICHTEN[soort]}; toegestaan: {keuzes}"
         else:
             reden = _BERICHTEN.get(soort, fout["msg"])
-        regels.append(f"{_plek(fout['loc'])}: {reden}")
+        regels.append(f"{plek(fout['loc'])}: {reden}")
     return regels
