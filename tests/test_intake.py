@@ -18,7 +18,7 @@ from models.opslag.casus import AuditEvent, Melding
 from models.opslag.db import _normaliseer, engine_voor, migreer
 from models.dossier.registratie import MeldingInvoer, als_meldinginvoer
 from tasks.intake import INTAKE, registreer_intake, zoek_intake
-from tasks.invoer import sleutelset
+from tasks.invoer import neem_geweigerd, sleutelset
 from tests.helpers import FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, gebruik_database, regio_voor_test
 
 GEMEENTEN = ["GM0907", "GM0983"]
@@ -150,7 +150,11 @@ def _intake_met_ingevuld_formulier(formulier: dict | None, nogmaals: bool = Fals
     with get_client(sync_client=True) as client:
         over = client.filter_flow_run_input(run_id, key_prefix="suspended-", limit=10, exclude_keys=set())
     tweede = zoek_intake() if nogmaals else None
-    return {"uitkomst": uitkomst, "over_in_prefect": [i.key for i in over], "tweede": tweede}
+    teruggegeven = neem_geweigerd(run_id, "melding")  # what the next attempt of the form starts with
+    with get_client(sync_client=True) as client:
+        daarna = client.filter_flow_run_input(run_id, key_prefix="suspended-", limit=10, exclude_keys=set())
+    return {"uitkomst": uitkomst, "over_in_prefect": [i.key for i in over], "tweede": tweede,
+            "teruggegeven": teruggegeven, "daarna_in_prefect": [i.key for i in daarna]}
 
 
 @pytest.mark.prefect
@@ -185,6 +189,8 @@ def test_an_invalid_form_is_refused_with_reasons_that_never_echo_values_and_is_d
     assert not any("99999" in f for f in uitkomst.fouten)
     # Only the refused answer stays, as the start values of the next attempt (read and deleted then).
     assert resultaat["over_in_prefect"] == ["suspended-melding-geweigerd-response"]
+    assert resultaat["teruggegeven"]["adres"]["postcode"] == "99999"  # the next form shows what was typed
+    assert resultaat["daarna_in_prefect"] == []  # and once taken, Prefect holds none of it
     with Session(engine_voor(_normaliseer(opslag))) as session:
         assert session.exec(select(Melding)).all() == []
 

@@ -482,7 +482,7 @@ def test_the_escalation_emails_carry_reference_term_deadline_lateness_and_link_b
     assert aan_manager["Subject"] == f"[Veilig Thuis] Termijn overschreden: casus {vb_casus} (veiligheidsbeoordeling)"
     assert "Vervaldatum: ma 23-11-2026 23:59" in inhoud
     assert "Te laat: 2 werkdagen (58 uur na de vervaldatum)" in inhoud
-    assert "http://127.0.0.1:4200/runs/flow-run/0b6d6a57-1f7e-4c5e-9d3a-2b8f7c1e9a10" in inhoud
+    assert "http://127.0.0.1:4200/v2/runs/flow-run/0b6d6a57-1f7e-4c5e-9d3a-2b8f7c1e9a10" in inhoud
     [aan_venlo] = [b for b in berichten if venlo in b["Subject"]]
     assert "Nog:" in _tekst(aan_venlo) and "/runs/flow-run/" not in _tekst(aan_venlo)
     alles = "\n".join(b["Subject"] + _tekst(b) for b in berichten)

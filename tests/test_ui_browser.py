@@ -266,8 +266,9 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
 
     ui, api, served = systeem["ui"], systeem["api"], systeem["served"]
     browser.get(f"{ui}{UIS[weergave]['pad']}/deployments")
-    wacht_op(browser, lambda b: "melding registreren" in b.find_element(By.TAG_NAME, "body").text
-             and "casus levensloop" in b.find_element(By.TAG_NAME, "body").text, wat="deployments")
+    # Fifteen deployments: the list's first page (A to Z) shows the casus runs and the staff actions.
+    wacht_op(browser, lambda b: "casus levensloop" in b.find_element(By.TAG_NAME, "body").text
+             and "capaciteit wisselen" in b.find_element(By.TAG_NAME, "body").text, wat="deployments")
 
     # Intake of a household of two, the second person's BSN mistyped: refused, nothing lost.
     intake = run_deployment("melding-registreren/melding registreren", timeout=0)

@@ -352,7 +352,7 @@ class WerkvoorraadZorg(_Strikt):
 class RegioInstellingen(_Strikt):
     code: str = Field(pattern=r"^[A-Z0-9-]{2,16}$")
     naam: str
-    ui_basis_url: str = Field("http://127.0.0.1:4200", description="Adres van de Prefect UI voor links in e-mails.")
+    ui_basis_url: str = Field("http://127.0.0.1:4200/v2", description="Adres van de Prefect UI (de nieuwe weergave, /v2) voor links in e-mails.")
 
 
 class LevensloopInstellingen(_Strikt):
