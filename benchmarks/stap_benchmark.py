@@ -42,8 +42,6 @@ from uuid import UUID
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
 # What each mode sets for the serving process and the Prefect server (UI).
 MODI: dict[str, dict[str, str]] = {
     "voor": {"PREFECT_RUNNER_POLL_FREQUENCY": "2", "VT_RUNS_VOORGELADEN": "false", "VT_UI_VOLGT_RUN": "false"},
@@ -53,7 +51,7 @@ MODI: dict[str, dict[str, str]] = {
 # The cycle of decisions: (question shown above the form, {field label: value typed or chosen}).
 TITELS = ("Besluit na de veiligheidsbeoordeling", "Overdracht afronden", "Controlemoment monitoring")
 CYCLUS = [
-    (TITELS[0], {"Besluit": ("overdracht",)}),
+    (TITELS[0], {"Besluit": ("Overdracht", "overdracht")}),  # the form shows Dutch words
     (TITELS[1], {}),
     (TITELS[2], {"Uitkomst": ("niet_veilig", "niet veilig", "Niet veilig")}),
 ]
@@ -71,15 +69,10 @@ class _Omgeving:
 
 @contextmanager
 def systeem(map_: Path, instellingen: dict[str, str], smtp):
-    import prefect.settings
     from cryptography.fernet import Fernet
-    from sqlmodel import Session
 
-    from models.opslag.db import maak_engine, migreer
-    from models.opslag.regio import synchroniseer
-    from models.regels.instellingen import instellingen as regio_instellingen
     from tests.helpers import regio_voor_test
-    from tests.served import prefect_server, serveer
+    from tests.served import casussysteem, prefect_server
 
     thuis = map_ / "prefect"
     thuis.mkdir(parents=True)
@@ -88,34 +81,8 @@ def systeem(map_: Path, instellingen: dict[str, str], smtp):
     os.environ["DATABASE_URL"] = database_url
     with prefect_server(thuis, instellingen) as api:
         regio_voor_test(map_, _Omgeving(), smtp, regio={"ui_basis_url": api.removesuffix("/api")})
-        migreer(database_url)
-        engine = maak_engine(database_url)
-        with Session(engine) as session, session.begin():
-            synchroniseer(session, regio_instellingen())
-        with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: api}):
-            with serveer(api, database_url, map_, extra=instellingen) as served:
-                yield api, engine, served
-        engine.dispose()
-
-
-@contextmanager
-def browser(map_: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opties = webdriver.ChromeOptions()
-    opties.binary_location = CHROMIUM
-    for vlag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,1700", f"--user-data-dir={tempfile.mkdtemp(dir=map_)}"):
-        opties.add_argument(vlag)
-    opties.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # the UI's requests, for the breakdown
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opties)
-    driver.implicitly_wait(0)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+        with casussysteem(api, database_url, map_, extra=instellingen) as (engine, served):
+            yield api, engine, served
 
 
 @contextmanager
@@ -277,14 +244,14 @@ def meet(modus: str, stappen: int, ui_pad: str, smtp) -> dict:
     from sqlmodel import Session, select
 
     from models.opslag.casus import Casus, Melding
-    from tests.served import hervat, wacht_op_run
+    from tests.served import chromium, hervat, wacht_op_run
     from tests.test_levensloop_flows import formulier
 
     with ExitStack() as stapel:
         map_ = Path(stapel.enter_context(tempfile.TemporaryDirectory(prefix=f"vt-stap-{modus}-")))
         api, engine, served = stapel.enter_context(systeem(map_, MODI[modus], smtp))
         ui = api.removesuffix("/api") + ui_pad
-        driver = stapel.enter_context(browser(map_))
+        driver = stapel.enter_context(chromium(map_, hoogte=1700, verzoeken_loggen=True))  # the UI's requests, for the breakdown
 
         # Intake: submit → the casus run waits with its form.
         intake = run_deployment("melding-registreren/melding registreren", timeout=0)

@@ -45,6 +45,40 @@ def nederlandse_reden(reden: str) -> str:
     return render("prefect/hervatten_geweigerd.txt.j2", soort=soort).strip()
 
 
+async def _herschreven(app, scope, receive, send, herschrijf, alleen_soort: bytes | None = None) -> None:
+    """Let `app` answer, then send `herschrijf(body)` instead of its body: uncompressed (Prefect's
+    GZipMiddleware may have compressed it) and with the new length. With `alleen_soort` only
+    answers of that content type are rewritten; the others stream through as they are."""
+    begin: dict = {}
+    delen: list[bytes] = []
+
+    async def verzenden(bericht) -> None:
+        if bericht["type"] == "http.response.start":
+            kop = {k.lower(): v for k, v in bericht.get("headers", [])}
+            if alleen_soort and not kop.get(b"content-type", b"").startswith(alleen_soort):
+                begin["doorgeven"] = True
+                await send(bericht)
+            else:
+                begin.update(bericht)
+            return
+        if begin.get("doorgeven") or bericht["type"] != "http.response.body":
+            await send(bericht)
+            return
+        delen.append(bericht.get("body", b""))
+        if bericht.get("more_body"):
+            return
+        kopregels = begin["headers"]
+        inhoud = b"".join(delen)
+        if {k.lower(): v for k, v in kopregels}.get(b"content-encoding") == b"gzip":
+            inhoud = gzip.decompress(inhoud)
+        inhoud = herschrijf(inhoud)
+        overig = [(k, v) for k, v in kopregels if k.lower() not in (b"content-length", b"content-encoding")]
+        await send({**begin, "headers": overig + [(b"content-length", str(len(inhoud)).encode())]})
+        await send({"type": "http.response.body", "body": inhoud})
+
+    await app(scope, receive, verzenden)
+
+
 class NederlandseHervatting:
     """ASGI middleware: rewrites `details.reason` in the JSON answer to POST .../flow_runs/{id}/resume.
     Every other request, and lifespan events, pass through untouched."""
@@ -56,41 +90,20 @@ class NederlandseHervatting:
         if scope["type"] != "http" or scope["method"] != "POST" or not _HERVATTEN.search(scope["path"]):
             await self.app(scope, receive, send)
             return
-        begin: dict = {}
-        delen: list[bytes] = []
-
-        async def vertaald_verzenden(bericht) -> None:
-            if bericht["type"] == "http.response.start":
-                begin.update(bericht)
-                return
-            if bericht["type"] != "http.response.body":
-                await send(bericht)
-                return
-            delen.append(bericht.get("body", b""))
-            if bericht.get("more_body"):
-                return
-            kopregels, inhoud = _vertaal(begin["headers"], b"".join(delen))
-            await send({**begin, "headers": kopregels})
-            await send({"type": "http.response.body", "body": inhoud})
-
-        await self.app(scope, receive, vertaald_verzenden)
+        await _herschreven(self.app, scope, receive, send, _vertaal)
 
 
-def _vertaal(kopregels: list[tuple[bytes, bytes]], inhoud: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
-    kop = {k.lower(): v for k, v in kopregels}
-    if kop.get(b"content-encoding") == b"gzip":  # Prefect's GZipMiddleware: answer uncompressed
-        inhoud = gzip.decompress(inhoud)
+def _vertaal(inhoud: bytes) -> bytes:
     try:
         antwoord = json.loads(inhoud)
         reden = antwoord["details"]["reason"]
     except (ValueError, KeyError, TypeError):
-        reden = None
-    if isinstance(reden, str) and antwoord.get("status") != "ACCEPT":
-        logger.info("Hervatten geweigerd door Prefect: %s", reden)
-        antwoord["details"]["reason"] = nederlandse_reden(reden)
-        inhoud = json.dumps(antwoord).encode()
-    overig = [(k, v) for k, v in kopregels if k.lower() not in (b"content-length", b"content-encoding")]
-    return overig + [(b"content-length", str(len(inhoud)).encode())], inhoud
+        return inhoud
+    if not isinstance(reden, str) or antwoord.get("status") == "ACCEPT":
+        return inhoud
+    logger.info("Hervatten geweigerd door Prefect: %s", reden)
+    antwoord["details"]["reason"] = nederlandse_reden(reden)
+    return json.dumps(antwoord).encode()
 
 
 _VOLG_SCRIPT_PAD = "/vt-ui/volgt-run.js"
@@ -115,38 +128,11 @@ class UiVolgtRun:
                 (b"cache-control", b"no-cache")]})
             await send({"type": "http.response.body", "body": self.script})
             return
-        begin: dict = {}
-        delen: list[bytes] = []
-
-        async def met_script(bericht) -> None:
-            if bericht["type"] == "http.response.start":
-                kop = {k.lower(): v for k, v in bericht.get("headers", [])}
-                if not kop.get(b"content-type", b"").startswith(b"text/html"):
-                    begin["doorgeven"] = True
-                    await send(bericht)
-                else:
-                    begin.update(bericht)
-                return
-            if begin.get("doorgeven") or bericht["type"] != "http.response.body":
-                await send(bericht)
-                return
-            delen.append(bericht.get("body", b""))
-            if bericht.get("more_body"):
-                return
-            kopregels, inhoud = _voeg_script_toe(begin["headers"], b"".join(delen))
-            await send({**begin, "headers": kopregels})
-            await send({"type": "http.response.body", "body": inhoud})
-
-        await self.app(scope, receive, met_script)
+        await _herschreven(self.app, scope, receive, send, _voeg_script_toe, alleen_soort=b"text/html")
 
 
-def _voeg_script_toe(kopregels: list[tuple[bytes, bytes]], inhoud: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
-    kop = {k.lower(): v for k, v in kopregels}
-    if kop.get(b"content-encoding") == b"gzip":
-        inhoud = gzip.decompress(inhoud)
-    inhoud = inhoud.replace(b"</head>", f'<script src="{_VOLG_SCRIPT_PAD}" defer></script></head>'.encode(), 1)
-    overig = [(k, v) for k, v in kopregels if k.lower() not in (b"content-length", b"content-encoding")]
-    return overig + [(b"content-length", str(len(inhoud)).encode())], inhoud
+def _voeg_script_toe(inhoud: bytes) -> bytes:
+    return inhoud.replace(b"</head>", f'<script src="{_VOLG_SCRIPT_PAD}" defer></script></head>'.encode(), 1)
 
 
 def _aan(naam: str) -> bool:

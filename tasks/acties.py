@@ -4,7 +4,6 @@ two is None; the flow ends Completed or Failed with that Dutch text. Nothing is 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -15,8 +14,8 @@ from models.dossier.wijzigingen import OnbekendeCasus, casus_op_referentie
 from models.opslag.casus import ContactVorm
 from models.opslag.db import sessie
 from models.regels.instellingen import CapaciteitsModus, instellingen
-from models.regels.kalender import AMSTERDAM
 from models.regels.levensloop import Status
+from models.regels.weergave import moment_uit
 from tasks.capaciteit import capaciteitsmodus, zet_capaciteitsmodus
 from templates import render
 
@@ -50,20 +49,9 @@ def wissel_capaciteitsmodus(modus: str, reden: str, door: str) -> Uitkomst:
     return _tekst("modus_gewisseld", modus=naar.value, door=door.strip()), None
 
 
-_TIJD = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
-
-
-def lokaal_moment(datum: dt.date, tijd: str) -> dt.datetime | None:
-    """Date and "HH:MM" as Dutch time; None when the time is not one."""
-    gevonden = _TIJD.match(tijd)
-    if not gevonden or int(gevonden[1]) > 23 or int(gevonden[2]) > 59:
-        return None
-    return dt.datetime.combine(datum, dt.time(int(gevonden[1]), int(gevonden[2])), tzinfo=AMSTERDAM)
-
-
 @task(name="contact vastleggen", cache_policy=NO_CACHE)
 def leg_contact_vast(referentie: str, bereikt: bool | None, vorm: str, datum: dt.date, tijd: str, door: str) -> Uitkomst:
-    moment = lokaal_moment(datum, tijd)
+    moment, _ = moment_uit(datum, tijd, "Tijd van het contact")
     if moment is None:
         return None, _tekst("tijd_ongeldig", tijd=tijd)
     if bereikt is None or vorm not in ContactVorm.__members__:

@@ -94,7 +94,9 @@ class Stap:
 
 
 def _labels(casus: Casus, regio: Instellingen) -> list[str]:
-    labels = [f"gemeente:{regio.gemeente(casus.gemeente_code).naam}", f"stap:{casus.status}", f"urgentie:{casus.urgentie}"]
+    # Words, not codes: the step without underscores ("stap:voorwaarden en vervolg").
+    labels = [f"gemeente:{regio.gemeente(casus.gemeente_code).naam}", f"stap:{casus.status.replace('_', ' ')}",
+              f"urgentie:{casus.urgentie}"]
     return labels + (["buiten-beeld"] if casus.buiten_beeld else [])
 
 
@@ -123,7 +125,7 @@ def _uitleg(session: Session, casus: Casus, moment: Beslismoment, regio: Instell
     if moment is Beslismoment.monitoring:
         monitoring = {"momenten": regio.monitoring_momenten_maanden,
                       "vervalt_op": [t.vervalt_op for t in open_termijnen(session, casus, TermijnSoort.monitoring)]}
-    teams = {t.code: t.naam for t in gemeente.lokale_teams}
+    teams = _teamnamen(gemeente)
     feiten = dict(
         vraag=BESLISSINGEN[moment].vraag, moment=moment.value, referentie=casus.referentie, gemeente_naam=gemeente.naam,
         urgentie=casus.urgentie, status=casus.status, buiten_beeld=casus.buiten_beeld,

@@ -24,6 +24,8 @@ from uuid import UUID
 
 from tests.conftest import vrije_poort
 
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
 REPO = Path(__file__).resolve().parent.parent
 DEPLOYMENTS = ("melding-registreren/melding registreren", "casus-levensloop/casus levensloop")
 
@@ -115,6 +117,29 @@ def serveer(api_url: str, database_url: str, map: Path, timeout: float = 90,
         _stop(proces)
 
 
+@contextmanager
+def casussysteem(api_url: str, database_url: str, map: Path, extra: dict[str, str] | None = None):
+    """The system as start.sh runs it, against the Prefect server at `api_url`: the case store
+    migrated and in line with the active settings, every deployment served. Yields (engine, served)."""
+    import prefect.settings
+    from sqlmodel import Session
+
+    from models.opslag.db import maak_engine, migreer
+    from models.opslag.regio import synchroniseer
+    from models.regels.instellingen import instellingen
+
+    migreer(database_url)
+    engine = maak_engine(database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            synchroniseer(session, instellingen())
+        with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: api_url}):
+            with serveer(api_url, database_url, map, extra=extra) as served:
+                yield engine, served
+    finally:
+        engine.dispose()
+
+
 def _wacht_op_deployments(api_url: str, served: Served, timeout: float) -> None:
     from prefect.exceptions import ObjectNotFound
 
@@ -196,3 +221,28 @@ def hervat(api_url: str, flow_run_id: UUID | str, invoer: dict) -> None:
         resultaat = client.resume_flow_run(run_id, run_input={**standaard, **als_formulier(schema, invoer)})
     if resultaat.status.value != "ACCEPT":
         raise AssertionError(f"hervatten van {flow_run_id} geweigerd: {resultaat.details}")
+
+
+@contextmanager
+def chromium(map_: Path, hoogte: int = 900, verzoeken_loggen: bool = False):
+    """Headless Chromium as staff see the UI (1400 px wide), its profile under `map_`. With
+    `verzoeken_loggen` the browser keeps its network log (the step benchmark's breakdown)."""
+    import tempfile
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opties = webdriver.ChromeOptions()
+    opties.binary_location = CHROMIUM
+    for vlag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
+                 f"--window-size=1400,{hoogte}", f"--user-data-dir={tempfile.mkdtemp(dir=map_)}"):
+        opties.add_argument(vlag)
+    if verzoeken_loggen:
+        opties.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opties)
+    driver.implicitly_wait(0)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -25,9 +25,8 @@ import pytest
 from sqlmodel import Session, select
 
 from tests.helpers import regio_voor_test
-from tests.served import hervat, prefect_server, serveer, wacht_op_run
+from tests.served import CHROMEDRIVER, CHROMIUM, casussysteem, chromium, hervat, prefect_server, wacht_op_run
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 # CI installs Chromium (scripts/install.sh): there a missing browser is a failure, not a skip.
 pytestmark = pytest.mark.skipif(
@@ -45,43 +44,18 @@ def prefect_ui(tmp_path_factory):
 
 @pytest.fixture
 def systeem(prefect_ui, tmp_path, monkeypatch, smtp_server):
-    import prefect.settings
-
-    from models.opslag.db import maak_engine, migreer
-    from models.regels.instellingen import instellingen
-    from models.opslag.regio import synchroniseer
-
     monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "vt"))
     regio_voor_test(tmp_path, monkeypatch, smtp_server, regio={"ui_basis_url": prefect_ui.removesuffix("/api")})
     database_url = f"sqlite:///{tmp_path}/casussen.db"
     monkeypatch.setenv("DATABASE_URL", database_url)
-    migreer(database_url)
-    engine = maak_engine(database_url)
-    with Session(engine) as session, session.begin():
-        synchroniseer(session, instellingen())
-    with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: prefect_ui}):
-        with serveer(prefect_ui, database_url, tmp_path) as served:
-            yield dict(api=prefect_ui, ui=prefect_ui.removesuffix("/api"), engine=engine, served=served)
-    engine.dispose()
+    with casussysteem(prefect_ui, database_url, tmp_path) as (engine, served):
+        yield dict(api=prefect_ui, ui=prefect_ui.removesuffix("/api"), engine=engine, served=served)
 
 
 @pytest.fixture
 def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opties = webdriver.ChromeOptions()
-    opties.binary_location = CHROMIUM
-    for vlag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,900", f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}"):
-        opties.add_argument(vlag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opties)
-    driver.implicitly_wait(0)
-    try:
+    with chromium(tmp_path) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 # --- the two UIs --------------------------------------------------------------------------------------
