@@ -1,7 +1,7 @@
 """Serve every deployment with its schedule: `python -m deployments.serve`.
 
-Each module in this package (except this one) defines `deployments()` for its area; they are
-collected here, so adding an area never edits this file. Schedules stay active when this process
+Each module in this package (except this one and the private `_opwarmen`) defines
+`deployments()` for its area; they are collected here, so adding an area never edits this file. Schedules stay active when this process
 stops (`pause_on_shutdown=False`): a restart must never silently pause a legal deadline sweep.
 
 No "detect zombie flows" automation (heartbeat missing -> Crashed): tried, it crashed healthy
@@ -47,7 +47,7 @@ def deployments() -> list[RunnerDeployment]:
     """Every deployment of the system, in module order."""
     alle: list[RunnerDeployment] = []
     for module in sorted(m.name for m in pkgutil.iter_modules(pakket.__path__)):
-        if module != "serve":
+        if module != "serve" and not module.startswith("_"):
             alle.extend(importlib.import_module(f"deployments.{module}").deployments())
     return alle
 
@@ -77,6 +77,7 @@ def start_runs_voorgeladen() -> None:
     # WeasyPrint: the first letter of a run otherwise imports it (about 1 s).
     voorladen = ["prefect.flow_engine", "prefect.runner", "prefect.flow_runs", "prefect.input", "weasyprint"]
     voorladen += sorted(naam for naam in sys.modules if naam.split(".")[0] in _ONZE_PAKKETTEN)
+    voorladen.append("deployments._opwarmen")  # last: settings, calendar, templates, a first PDF
     context.set_forkserver_preload(voorladen)
     multiprocessing.forkserver.ensure_running()
     prefect.flow_engine.multiprocessing = _RunsUitForkserver(context)

@@ -42,19 +42,35 @@ def _poging(basis: str, nummer: int) -> str:
     return basis if nummer == 1 else f"{basis}-poging-{nummer}"
 
 
+def _pogingen(run_id, basis: str) -> int:
+    """How many attempts of the form with pause key `basis` this run has shown."""
+    with get_client(sync_client=True) as client:
+        gebruikt = client.read_flow_run(run_id).empirical_policy.pause_keys or set()
+    nummer = 0
+    while _poging(basis, nummer + 1) in gebruikt:
+        nummer += 1
+    return nummer
+
+
+def wachtend_antwoord(basis: str) -> str | None:
+    """The pause key whose answer waits (the run was resumed with the form of `basis` filled
+    in), or None: then the form still has to be shown (`vraag_invoer`)."""
+    run_id = FlowRunContext.get().flow_run.id
+    nummer = _pogingen(run_id, basis)
+    if nummer and lees_invoer(run_id, _poging(basis, nummer)) is not None:
+        return _poging(basis, nummer)
+    return None
+
+
 def vraag_invoer(formulier: type[RunInput], basis: str, beschrijving: str) -> str:
     """Suspend this run until staff submit `formulier` (with `beschrijving` above it); returns
     the pause key whose answer is stored (read it with tasks.invoer inside a task). After a
     refusal the form starts with everything that was typed. Suspends without a timeout: a
     decision may take days, and the deadline watch escalates late decisions, not Prefect."""
+    if (wachtend := wachtend_antwoord(basis)) is not None:
+        return wachtend  # resumed: the answer to the last attempt waits
     run_id = FlowRunContext.get().flow_run.id
-    with get_client(sync_client=True) as client:
-        gebruikt = client.read_flow_run(run_id).empirical_policy.pause_keys or set()
-    nummer = 1
-    while _poging(basis, nummer) in gebruikt:
-        nummer += 1
-    if nummer > 1 and lees_invoer(run_id, _poging(basis, nummer - 1)) is not None:
-        return _poging(basis, nummer - 1)  # resumed: the answer to the last attempt waits
+    nummer = _pogingen(run_id, basis) + 1
     sleutel = _poging(basis, nummer)
     beginwaarden = {}
     if nummer > 1 and (geweigerd := neem_geweigerd(run_id, _poging(basis, nummer - 1))):

@@ -4,11 +4,13 @@ One run per casus. Each time it runs (at the start, and again after every resume
 where the casus stands in the case store and carries on from there:
 
 1. finish the follow-ups of decisions already stored (letters, e-mails), each made once;
-2. show the casus in the UI: run tags (gemeente, step, urgency) and a markdown artifact;
-3. closed: done. A step without a person (the front-door check): take it and look again;
-4. otherwise wait for the decision of this step with its form (the run is Suspended: the run
-   list filtered on Suspended is the team's work list), check it, carry it out, and look again.
-   A refused form is shown again with the reasons.
+2. closed: show it and stop. A step without a person (the front-door check): take it and look
+   again;
+3. otherwise the decision of this step: when its answer already waits (the run was resumed),
+   check it and carry it out; else show the casus in the UI (run tags for gemeente, step and
+   urgency, a markdown artifact) and wait for the form (the run is Suspended: the run list
+   filtered on Suspended is the team's work list). Look again. A refused form is shown again
+   with the reasons.
 
 The store is the source of truth and every side effect is keyed, so resuming, rerunning or a
 crash in between never repeats one.
@@ -19,7 +21,7 @@ from __future__ import annotations
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.formulieren import beslisformulier, vraag_invoer
+from flows.formulieren import beslisformulier, vraag_invoer, wachtend_antwoord
 from models.regels.besluiten import Beslismoment
 from models.opslag.storingspunt import storingspunt
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
@@ -49,6 +51,13 @@ def rond_intakes_af(casus_referentie: str) -> None:
         markeer_intake_klaar(intake.melding_referentie)
 
 
+def toon_casus(casus_referentie: str, labels: list[str]) -> None:
+    """The run's tags and the case artifact as the casus stands, both at once. Only when the run
+    is about to wait or end: a resumed run that finds its answer waiting has nothing new to show."""
+    for klaar in [werk_runlabels_bij.submit(labels), publiceer_casusoverzicht.submit(casus_referentie)]:
+        klaar.result()
+
+
 def rond_nazorg_af(casus_referentie: str) -> None:
     """Letters and e-mails that stored decisions owe; each decision's follow-up once."""
     rond_intakes_af(casus_referentie)
@@ -70,15 +79,17 @@ def casus_levensloop(casus_referentie: str) -> str:
     while True:
         rond_nazorg_af(casus_referentie)
         stap = lees_stap(casus_referentie, fouten)
-        werk_runlabels_bij(stap.labels)
-        publiceer_casusoverzicht(casus_referentie)
         if stap.afgesloten:
+            toon_casus(casus_referentie, stap.labels)
             ruim_formulieren_op()
             return stap.status
         if stap.automatisch:
             zet_automatische_stap(casus_referentie)
             continue
-        moment = Beslismoment(stap.moment)
-        formulier = beslisformulier(moment, stap.teams, stap.beginwaarden, stap.kop, stap.toelichting)
-        pauze = vraag_invoer(formulier, stap.sleutel, stap.beschrijving)
+        pauze = wachtend_antwoord(stap.sleutel)
+        if pauze is None:  # the form is about to be shown: first the casus as it stands now
+            toon_casus(casus_referentie, stap.labels)
+            formulier = beslisformulier(Beslismoment(stap.moment), stap.teams, stap.beginwaarden, stap.kop,
+                                        stap.toelichting)
+            pauze = vraag_invoer(formulier, stap.sleutel, stap.beschrijving)
         fouten = verwerk_beslissing(casus_referentie, stap.moment, stap.sleutel, pauze)

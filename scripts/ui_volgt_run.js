@@ -1,6 +1,8 @@
 // Added to the Prefect UI by scripts/prefect_server.py (VT_UI_VOLGT_RUN): on a flow run's page,
-// follow the run every second and reload the page as soon as it waits for a new form or has
+// follow the run every second and show it anew as soon as it waits for a new form or has
 // finished, so staff see the next form at once instead of after the UI's own 5 s refresh.
+// The new UI (/v2) re-reads its data when the window becomes visible again (TanStack Query's
+// refetch on focus), so it is told exactly that: no page load. The classic UI is reloaded.
 // Never while a dialog (a form being filled in) is open or a field has the focus.
 (function () {
   var gezien = null;
@@ -28,10 +30,17 @@
         if (staat.id === gezien) return;
         gezien = staat.id;
         if (staat.type === "PAUSED" || ["COMPLETED", "FAILED", "CRASHED", "CANCELLED"].indexOf(staat.type) >= 0) {
-          location.reload();
+          toonOpnieuw();
         }
       })
       .catch(function () {});
+  }
+  function toonOpnieuw() {
+    if (location.pathname.indexOf("/v2/") === 0) {
+      window.dispatchEvent(new Event("visibilitychange"));
+    } else {
+      location.reload();
+    }
   }
   setInterval(kijk, 1000);
 })();

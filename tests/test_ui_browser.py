@@ -130,9 +130,13 @@ def typ(dialoog, titel: str, waarde: str, nummer: int = 0) -> None:
     from selenium.webdriver.common.keys import Keys
 
     vak = invoer(dialoog, titel, nummer)
-    vak.send_keys(Keys.CONTROL, "a")
-    vak.send_keys(Keys.DELETE)
-    vak.send_keys(waarde)
+    for _ in range(3):  # a busy browser may drop the select-all: type until the field holds it
+        vak.send_keys(Keys.CONTROL, "a")
+        vak.send_keys(Keys.DELETE)
+        vak.send_keys(waarde)
+        if vak.get_attribute("value") == waarde:
+            return
+    raise AssertionError(f"{titel}: het vak toont {vak.get_attribute('value')!r}, niet {waarde!r}")
 
 
 def gekozen(dialoog, titel: str) -> str:
@@ -216,18 +220,35 @@ def _status(systeem, casus_id) -> str:
         return session.exec(select(Casus.status).where(Casus.id == casus_id)).one()
 
 
-def _verstuur(browser, dialoog, weergave: str, run_id, systeem) -> None:
-    """Press the form's send button and wait until the run asks its next form (or ends)."""
+def _nog_open(dialoog) -> bool:
+    try:
+        return dialoog.is_displayed()
+    except Exception:  # closed and gone from the page
+        return False
+
+
+def _verstuur(browser, dialoog, weergave: str, run_id, systeem, verwacht: str = "PAUSED") -> None:
+    """Press the form's send button and wait until the run asks its next form (or, with
+    `verwacht="COMPLETED"`, ends). A form the UI does not send fails with what the form shows."""
     from prefect.client.orchestration import SyncPrefectClient
 
     with SyncPrefectClient(systeem["api"]) as client:
         voor = client.read_flow_run(run_id).state.id
     knop(browser, UIS[weergave]["versturen"], dialoog).click()
-    einde = time.monotonic() + 120
+    begin = time.monotonic()
+    opnieuw = True
     with SyncPrefectClient(systeem["api"]) as client:
-        while time.monotonic() < einde and client.read_flow_run(run_id).state.id == voor:
+        while client.read_flow_run(run_id).state.id == voor:
+            if opnieuw and time.monotonic() > begin + 45 and _nog_open(dialoog):
+                # A person whose click got no answer (the server busy) presses the button again.
+                print(f"formulier na 45 s nog open, opnieuw verstuurd; het toont: {dialoog.text[:500]}")
+                knop(browser, UIS[weergave]["versturen"], dialoog).click()
+                opnieuw = False
+            if time.monotonic() > begin + 120:
+                browser.save_screenshot(str(Path(tempfile.gettempdir()) / "vt-ui-niet-verstuurd.png"))
+                raise AssertionError(f"het formulier is niet verstuurd; het toont:\n{dialoog.text[:3000]}")
             time.sleep(0.3)
-    wacht_op_run(systeem["api"], run_id, "PAUSED", served=systeem["served"])
+    wacht_op_run(systeem["api"], run_id, verwacht, served=systeem["served"])
 
 
 @pytest.mark.parametrize("weergave", ["nieuw", "klassiek"])
@@ -263,8 +284,7 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     assert melding["personen"][0]["naam"] in namen and melding["personen"][1]["naam"] in namen  # kept
     assert invoer(dialoog, "Uw naam").get_attribute("value") == melding["door"]
     typ(dialoog, "BSN", _bsn(92 if weergave == "nieuw" else 93), nummer=1)
-    knop(browser, UIS[weergave]["versturen"], dialoog).click()
-    wacht_op_run(api, intake.id, "COMPLETED", served=served)
+    _verstuur(browser, dialoog, weergave, intake.id, systeem, verwacht="COMPLETED")
     casus = _casus(systeem, intake.id)
     run_id = casus.flow_run_id
 
