@@ -168,7 +168,7 @@ class Wachtlijst:
                 wijzig_status(self.session, casus, status, "test", tijdstip=moment)
 
 
-def bouw(session: Session, instellingen) -> None:
+def bouw(session: Session, instellingen, met_latere: bool = True) -> None:
     """Gennep (shrinking): 10 waiting since June leave in the window, 5 come and go in it, 5 come
     and stay, 5 wait since June, one leaves the day after the peildatum, one comes the day after,
     one came and went before the window (left on 12 July, the day before it), one is closed from
@@ -181,7 +181,8 @@ def bouw(session: Session, instellingen) -> None:
     w.casussen(GENNEP, 5, "2026-08-24")
     w.casussen(GENNEP, 5, "2026-06-08")
     w.casussen(GENNEP, 1, "2026-06-01", "2026-09-07")
-    w.casussen(GENNEP, 1, "2026-09-07")
+    if met_latere:
+        w.casussen(GENNEP, 1, "2026-09-07")
     w.casussen(GENNEP, 1, "2026-07-01", "2026-07-12")
     w.casussen(GENNEP, 1, "2026-06-29", "2026-08-10", naar=S.afgesloten)
     w.casussen(VENLO, 5, "2026-06-08")
@@ -237,3 +238,45 @@ def test_vt_inloopplan_weigert_een_onbekende_gemeente_in_het_nederlands(engine, 
     uit = vt("inloopplan", "--gemeente", "Atlantis")
     assert uit.exit_code == 1
     assert "Onbekende gemeente(n): Atlantis" in uit.output and "Traceback" not in uit.output
+
+
+def test_het_tweewekelijkse_rapport_toont_het_inloopplan_met_de_methode(engine, instellingen):
+    """The report for the period ending Sunday 30 August 2026 (on the demo schedule): its window
+    is 6 July to 30 August. Gennep: the casus that left on 12 July now left inside the window, so
+    17 out; 10 in, 11 waiting. 10 / 8 = 1.25 in and 17 / 8 = 2.125 out a week; usual level 5; 6
+    too many, 7/8 fewer a week: 48/7 weeks = 48 days, 17 October. Target 13 weeks on: 29 November,
+    no extra needed. Venlo grows (8 in, none out): usual level 4, 9 too many; by the target
+    9 / 13 + 1 = 1.7, so 2 a week extra. Region: 18 in, 17 out, grows; 15 / 13 + 1/8 = 1.3: 2."""
+    from models.lezen.rapportage import Rapportcijfers
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.regels.perioden import periode
+    from tasks.rapportage import rapportcijfers
+    from templates import render
+
+    with Session(engine) as session:
+        bouw(session, instellingen, met_latere=False)
+        synchroniseer_werkdagen(session, instellingen)
+        cijfers = rapportcijfers(session, instellingen, periode(instellingen.rapportage, dt.date(2026, 8, 30)),
+                                 instellingen.capaciteit)
+    plan = cijfers.inloopplan
+    per_code = {r.code: r for r in plan.gebieden}
+    gennep, venlo, regio = per_code[GENNEP], per_code[VENLO], per_code[REGIO]
+    assert (gennep.stand, gennep.instroom, gennep.uitstroom) == (11, 10, 17)
+    assert (gennep.verloop, gennep.datum, gennep.extra_voor_doel) == ("slinkt", dt.date(2026, 10, 17), 0)
+    assert plan.doel == dt.date(2026, 11, 29)
+    assert (venlo.verloop, venlo.datum, venlo.extra_voor_doel) == ("groeit", None, 2)
+    assert (regio.stand, regio.instroom, regio.uitstroom, regio.verloop, regio.extra_voor_doel) == (24, 18, 17,
+                                                                                                    "groeit", 2)
+    # The same wachtlijst as the report's werkvoorraad table.
+    assert gennep.stand == next(r.aantal for r in cijfers.gemeenten[0].werkvoorraad if r.dienst == "wachtlijst")
+
+    markdown = render("rapport/rapport.md.j2", c=cijfers, versie=1)
+    assert "## Inloopplan" in markdown and "laatste 8 weken op de wachtlijst kwamen" in markdown
+    assert "| Gennep | 11 | 10 | 17 | 1,25 | 2,13 | 5 | 17 oktober 2026 | 0 |" in markdown
+    assert "| Venlo | 13 | 8 | 0 | 1 | 0 | 4 | loopt niet in (groeit) | 2 |" in markdown
+    assert "Bij de huidige instroom loopt de werkvoorraad niet in" in markdown  # the region's sentence
+    # Archived and read back (history), and the report of an older version without a plan still reads.
+    assert Rapportcijfers.model_validate(cijfers.model_dump(mode="json")).inloopplan == plan
+    assert Rapportcijfers.model_validate(cijfers.model_dump(mode="json", exclude={"inloopplan"})).inloopplan is None
+    html = render("rapport/rapport.html.j2", c=cijfers, versie=1, grafiek="grafiek.png")
+    assert "Inloopplan: wanneer is de wachtlijst terug op het gebruikelijke niveau?" in html

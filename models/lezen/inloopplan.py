@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 
-from pydantic import BaseModel
 from sqlalchemy import and_, literal, or_, select
 from sqlmodel import Session
 
-from models.lezen.rapportage import Dienst, _intervallen, _open_op, _per_gemeente, _som
+from models.lezen.rapportage import Dienst, Rapportcijfers, _intervallen, _open_op, _per_gemeente, _som
 from models.opslag.typen import UTCDateTime
-from models.regels.inloopplan import Doorstroom, Verloop, bereken
+from models.regels.inloopplan import Doorstroom, Inloopplanrapport, Inloopregel, bereken, doeldatum
 from models.regels.instellingen import Instellingen
 from models.regels.onderdrukking import REGIO, Cel, kolomlijnen, marge_rang, onderdruk
 from models.regels.perioden import Periode
@@ -55,42 +55,10 @@ def doorstroom(session: Session, codes: Sequence[str], peildatum: dt.date, weken
 # --- the published plan ---------------------------------------------------------------------
 
 
-class Inloopregel(BaseModel):
-    """The plan of one area as published: counts suppressed like the report's, and the plan
-    itself only where every count it is derived from is shown (a date computed from a small
-    count would give that count away, so it is a small count too)."""
-
-    code: str  # CBS code, or "regio"
-    naam: str
-    stand: Cel
-    instroom: Cel  # in the window
-    uitstroom: Cel
-    instroom_per_week: float | None
-    uitstroom_per_week: float | None
-    gebruikelijk_niveau: int | None  # rounded up: whole casussen
-    verloop: Verloop | None  # None: not shown (suppressed counts)
-    weken: float | None
-    datum: dt.date | None
-    extra_voor_doel: int | None
-
-    @property
-    def getoond(self) -> bool:
-        return self.verloop is not None
-
-
-class Inloopplanrapport(BaseModel):
-    peildatum: dt.date
-    venster_weken: int
-    doel: dt.date
-    extra_capaciteit: int
-    gebruikelijke_wachttijd_werkdagen: int
-    minimum_aantal: int
-    gemeenten: list[Inloopregel]
-    regio: Inloopregel
-
-    @property
-    def gebieden(self) -> list[Inloopregel]:
-        return [*self.gemeenten, self.regio]
+def _afgerond(waarde: Fraction, decimalen: int) -> float:
+    """Half up, as people round (2.125 -> 2.13), not to the nearest even float."""
+    schaal = 10 ** decimalen
+    return math.floor(waarde * schaal + Fraction(1, 2)) / schaal
 
 
 def _cellen(per_gebied: dict[str, dict[str, int]], minimum: int) -> dict[tuple[str, str], Cel]:
@@ -126,10 +94,10 @@ def publiceer(
                        gebruikelijke_wachttijd_werkdagen=instellingen.gebruikelijke_wachttijd_werkdagen,
                        extra_capaciteit=extra_capaciteit)
         return Inloopregel(
-            **basis, instroom_per_week=round(float(plan.instroom_per_week), 2),
-            uitstroom_per_week=round(float(plan.uitstroom_per_week), 2),
+            **basis, instroom_per_week=_afgerond(plan.instroom_per_week, 2),
+            uitstroom_per_week=_afgerond(plan.uitstroom_per_week, 2),
             gebruikelijk_niveau=math.ceil(plan.gebruikelijk_niveau), verloop=plan.verloop,
-            weken=None if plan.weken is None else round(float(plan.weken), 1), datum=plan.datum,
+            weken=None if plan.weken is None else _afgerond(plan.weken, 1), datum=plan.datum,
             extra_voor_doel=plan.extra_voor_doel,
         )
 
@@ -138,3 +106,15 @@ def publiceer(
         gebruikelijke_wachttijd_werkdagen=instellingen.gebruikelijke_wachttijd_werkdagen, minimum_aantal=minimum,
         gemeenten=[regel(g) for g in namen], regio=regel(REGIO),
     )
+
+
+def voor_rapport(session: Session, instellingen: Instellingen, cijfers: Rapportcijfers) -> Inloopplanrapport:
+    """The report's inloopplan as of its period end, with the wachtlijst exactly as the report's
+    werkvoorraad table published it; the target from the settings."""
+    peildatum = cijfers.periode_eind
+    plan = instellingen.inloopplan
+    tellingen = doorstroom(session, [g.code for g in instellingen.gemeenten], peildatum, plan.venster_weken)
+    stand = {g.code: next(r.aantal for r in g.werkvoorraad if r.dienst == Dienst.wachtlijst.value)
+             for g in cijfers.gebieden}
+    return publiceer(tellingen, instellingen, peildatum, doeldatum(peildatum, plan.doeldatum, plan.doel_weken),
+                     stand=stand)

@@ -25,6 +25,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
+from pydantic import BaseModel
+
+from models.regels.onderdrukking import Cel
+
 WERKDAGEN_PER_WEEK = 5
 
 
@@ -104,6 +108,47 @@ def bereken(
         instroom_per_week=instroom, uitstroom_per_week=uitstroom, extra_capaciteit=extra_capaciteit,
         gebruikelijk_niveau=niveau, verloop=verloop, weken=weken, datum=datum, doel=doel, extra_voor_doel=extra,
     )
+
+
+# --- the published plan (the report and `vt inloopplan`) ---------------------------------------
+
+
+class Inloopregel(BaseModel):
+    """The plan of one area as published: counts suppressed like the report's, and the plan
+    itself only where every count it is derived from is shown (a date computed from a small
+    count would give that count away, so it is a small count too)."""
+
+    code: str  # CBS code, or "regio"
+    naam: str
+    stand: Cel
+    instroom: Cel  # in the window
+    uitstroom: Cel
+    instroom_per_week: float | None
+    uitstroom_per_week: float | None
+    gebruikelijk_niveau: int | None  # rounded up: whole casussen
+    verloop: Verloop | None  # None: not shown (suppressed counts)
+    weken: float | None
+    datum: dt.date | None
+    extra_voor_doel: int | None
+
+    @property
+    def getoond(self) -> bool:
+        return self.verloop is not None
+
+
+class Inloopplanrapport(BaseModel):
+    peildatum: dt.date
+    venster_weken: int
+    doel: dt.date
+    extra_capaciteit: int
+    gebruikelijke_wachttijd_werkdagen: int
+    minimum_aantal: int
+    gemeenten: list[Inloopregel]
+    regio: Inloopregel
+
+    @property
+    def gebieden(self) -> list[Inloopregel]:
+        return [*self.gemeenten, self.regio]
 
 
 def doeldatum(peildatum: dt.date, doeldatum_instelling: dt.date | None, doel_weken: int) -> dt.date:
