@@ -37,7 +37,7 @@ from typing import NamedTuple
 from pydantic import (
     BaseModel, ConfigDict, EmailStr, Field, ValidationError, ValidationInfo, field_validator, model_validator,
 )
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlmodel import Session
 
 from models.dossier.importformaat import BESTANDSRIJ, ImportAfgekeurd, Rijfout, _beschrijf, _bestandsfout, _uniek
@@ -47,7 +47,7 @@ from models.dossier.registratie import (
 )
 from models.dossier.termijnbewaking import ladder_van, stapmomenten
 from models.dossier.wijzigingen import audit_rij
-from models.opslag.casus import AuditEvent, Casus, Contactmoment, ContactVorm, Kanaal, Termijn
+from models.opslag.casus import AuditEvent, Casus, Contactmoment, ContactVorm, Kanaal, Melding, Termijn
 from models.opslag.overdracht import Beslissing, Overdracht, OverdrachtStatus, Veiligheidsvoorwaarden
 from models.opslag.typen import nu
 from models.regels.besluiten import TERMIJNEN_BIJ_START, Deelnemer, Locatie, Regie, UitkomstVeiligheidsbeoordeling
@@ -366,13 +366,13 @@ def neem_over(session: Session, casussen: Sequence[tuple[int, OverstapCasus]], r
     bestaand = al_geregistreerd(session, [m for _, c in casussen for m in c.als_meldingen()[:1]])
     nieuw = [(rij, c) for rij, c in casussen if c.sleutel not in bestaand]
     _controleer_huishoudens(session, nieuw)
-    registratie = registreer_meldingen(session, [m for _, c in nieuw for m in c.als_meldingen()], regio, actor,
+    registreer_meldingen(session, [m for _, c in nieuw for m in c.als_meldingen()], regio, actor,
                                        intaketermijnen=False)
-    referenties = list(dict.fromkeys(g.casus_referentie for g in registratie))
-    ids = _casus_ids(session, referenties)
+    casus_van = _casussen_van(session, [c.sleutel for _, c in nieuw])
+    referenties = [casus_van[c.sleutel][1] for _, c in nieuw]
     schrijver = _Schrijver(session, regio, actor, stand_op)
-    for (_, casus), referentie in zip(nieuw, referenties):
-        schrijver.casus(ids[referentie], referentie, casus)
+    for _, casus in nieuw:
+        schrijver.casus(*casus_van[casus.sleutel], casus)
     schrijver.schrijf()
     per_status: dict[str, int] = {}
     for _, c in nieuw:
@@ -400,11 +400,18 @@ def _controleer_huishoudens(session: Session, nieuw: Sequence[tuple[int, Oversta
         raise ImportAfgekeurd("het overstapbestand", fouten)
 
 
-def _casus_ids(session: Session, referenties: list[str]) -> dict[str, int]:
-    ids = {}
-    for deel in batched(referenties, 500):
-        ids.update(session.execute(select(Casus.referentie, Casus.id).where(Casus.referentie.in_(deel))).tuples())
-    return ids
+def _casussen_van(session: Session, sleutels: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    """(bron, extern_id) of a casus's first melding -> (casus id, reference): registration sorts
+    the meldingen by receipt, so its results are not in the order of the rows."""
+    gevonden = {}
+    for deel in batched(sleutels, 500):
+        for bron, extern_id, casus_id, referentie in session.execute(
+            select(Melding.bron, Melding.extern_id, Casus.id, Casus.referentie)
+            .join(Casus, Casus.id == Melding.casus_id)
+            .where(tuple_(Melding.bron, Melding.extern_id).in_(deel))
+        ).all():
+            gevonden[(bron, extern_id)] = (casus_id, referentie)
+    return gevonden
 
 
 class _Momenten(NamedTuple):  # what `stapmomenten` reads of a term
