@@ -271,3 +271,26 @@ def test_de_termijnbewaking_na_de_overstap_stuurt_alleen_wat_nog_komt(engine, re
     # A second run at the same moment sends nothing more.
     assert termijnbewaking(peildatum=WACHT).gevuurd == 0
     assert len(smtp_server.berichten) == 3
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_48_casussen_over_elke_stap_en_dan_de_termijnbewaking(engine, regio, smtp_server, tmp_path):
+    """6 casussen per state; per state 2 of each pattern (models/dossier/overstap_demo.py). The six
+    states with a running term: 2 x 3 steps past at the switch each = 36 recorded; 2 warnings due
+    half an hour after the switch each = 12 e-mails to the behandelteam, nothing else."""
+    from flows.termijnbewaking import termijnbewaking
+    from models.dossier.overstap_demo import overstapcasussen, verwacht
+
+    pad = tmp_path / "overstap-48.json"
+    pad.write_text(json.dumps(overstapcasussen(regio, 48, STAND_OP)), encoding="utf-8")
+    assert verwacht(48).stappen_voor_overstap == 36 and verwacht(48).berichten_na_half_uur == 12
+    uitkomst = overstap(engine, regio, pad)
+    assert (uitkomst.overgenomen, uitkomst.stappen_voor_overstap) == (48, 36)
+    assert set(uitkomst.per_status.values()) == {6}
+
+    verslag = termijnbewaking(peildatum=STAND_OP + dt.timedelta(hours=1))
+    assert (verslag.gevuurd, verslag.per_stap) == (12, {"waarschuwing": 12})
+    berichten = smtp_server.wacht_op_berichten(12)
+    assert len(berichten) == 12 and {b["To"] for b in berichten} == {"behandelteam@vt-test.example.org"}
+    assert overstap(engine, regio, pad).overgeslagen == 48
