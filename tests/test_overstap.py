@@ -294,3 +294,31 @@ def test_48_casussen_over_elke_stap_en_dan_de_termijnbewaking(engine, regio, smt
     berichten = smtp_server.wacht_op_berichten(12)
     assert len(berichten) == 12 and {b["To"] for b in berichten} == {"behandelteam@vt-test.example.org"}
     assert overstap(engine, regio, pad).overgeslagen == 48
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_vt_overstap_en_wat_prefect_ervan_weet(engine, regio, tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import app
+    from flows.overstap import werkvoorraad_overnemen
+    from tests.test_import import _alles_wat_prefect_weet
+
+    uit = CliRunner().invoke(app, ["overstap", str(VOORBEELD), "--stand-op", "2026-11-20T17:00", "--door", "beheer",
+                                   "--json"])
+    assert uit.exit_code == 0, uit.output
+    assert json.loads(uit.stdout)["overgenomen"] == 8
+
+    # Again, as a flow run: nothing new, and Prefect holds counts and references, no personal data.
+    state = werkvoorraad_overnemen(bestand=str(VOORBEELD), door="beheer", stand_op=STAND_OP, return_state=True)
+    assert state.result().overgeslagen == 8
+    prefect = _alles_wat_prefect_weet(state.state_details.flow_run_id)
+    assert "overgeslagen (al eerder overgenomen) | 8" in prefect
+    for geheim in ["Testpersoon", "Fictiestraat", "111222333", "Moeder gesproken", "Geen geweld", "Huisarts"]:
+        assert geheim not in prefect
+
+    kapot = tmp_path / "kapot.json"
+    kapot.write_text(json.dumps([{"bron": "regas"}]), encoding="utf-8")
+    uit = CliRunner().invoke(app, ["overstap", str(kapot)])
+    assert uit.exit_code == 1 and "Er is niets opgeslagen" in uit.output and "Rij 1: extern_id: " in uit.output
