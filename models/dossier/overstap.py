@@ -309,6 +309,10 @@ def lees_overstapbestand(pad: Path | str, regio: Instellingen, stand_op: dt.date
         data = json.loads(pad.read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
         return _fout("bestand niet gevonden")
+    except IsADirectoryError:
+        return _fout("is een map, geen bestand")
+    except PermissionError:
+        return _fout("geen leesrechten op het bestand")
     except UnicodeDecodeError:
         return _fout("is geen UTF-8-tekst")
     except json.JSONDecodeError as exc:
