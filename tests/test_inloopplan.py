@@ -220,6 +220,7 @@ def test_vt_inloopplan_json(engine, database_url, instellingen, tmp_path, monkey
     assert (gennep["instroom_per_week"], gennep["uitstroom_per_week"], gennep["gebruikelijk_niveau"]) == (1.25, 2.0, 5)
     assert gennep["datum"] == "2026-11-01" and gennep["extra_voor_doel"] == 1
     assert "rond 1 november 2026 terug op het gebruikelijke niveau" in gennep["toelichting"]
+    assert "is 1 casus per week extra nodig" in gennep["toelichting"]
     assert venlo["verloop"] == "groeit" and venlo["datum"] is None and venlo["extra_voor_doel"] == 4
     assert venlo["toelichting"].startswith("Bij de huidige instroom loopt de werkvoorraad niet in")
     assert regio["code"] == REGIO and regio["verloop"] == "groeit" and regio["extra_voor_doel"] == 4
