@@ -322,3 +322,31 @@ def test_vt_overstap_en_wat_prefect_ervan_weet(engine, regio, tmp_path):
     kapot.write_text(json.dumps([{"bron": "regas"}]), encoding="utf-8")
     uit = CliRunner().invoke(app, ["overstap", str(kapot)])
     assert uit.exit_code == 1 and "Er is niets opgeslagen" in uit.output and "Rij 1: extern_id: " in uit.output
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_vt_levensloop_start_open_laat_elke_overgenomen_casus_bij_het_besluit_van_zijn_stap_wachten(
+        engine, regio, database_url, tmp_path, monkeypatch):
+    """With the deployments served, as after `./start.sh`: one run per imported casus, each
+    suspended at the form of its own step (the form's key is the decision occurrence)."""
+    import prefect.settings
+    from typer.testing import CliRunner
+
+    from cli import app
+    from tasks.levensloop import lees_stap
+    from tests.served import serveer, wacht_op_run
+
+    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "vt"))
+    overstap(engine, regio)
+    api = prefect.settings.PREFECT_API_URL.value()
+    with serveer(api, database_url, tmp_path) as served:
+        uit = CliRunner().invoke(app, ["levensloop", "start-open", "--json"])
+        assert uit.exit_code == 0, uit.output
+        assert json.loads(uit.stdout)["gestart"] == 8
+        with Session(engine) as session:
+            runs = {k: (c.referentie, c.flow_run_id) for k, c in per_extern_id(session).items()}
+        for extern_id, (referentie, run_id) in runs.items():
+            run = wacht_op_run(api, run_id, "PAUSED", served=served)
+            assert run.state.state_details.pause_key == lees_stap.fn(referentie).sleutel, extern_id
+        assert {k: lees_stap.fn(ref).moment for k, (ref, _) in runs.items()}["C-7"] == "overdracht_afronden"
