@@ -281,3 +281,5 @@ def test_het_tweewekelijkse_rapport_toont_het_inloopplan_met_de_methode(engine, 
     assert Rapportcijfers.model_validate(cijfers.model_dump(mode="json", exclude={"inloopplan"})).inloopplan is None
     html = render("rapport/rapport.html.j2", c=cijfers, versie=1, grafiek="grafiek.png")
     assert "Inloopplan: wanneer is de wachtlijst terug op het gebruikelijke niveau?" in html
+    email = render("rapport/email.html.j2", c=cijfers, versie=1)
+    assert "<h3>Inloopplan</h3>" in email and "zijn 2 casussen per week extra nodig" in email
