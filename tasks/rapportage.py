@@ -15,7 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import ValidationError
 
-from models.lezen import rapportage
+from models.lezen import inloopplan, rapportage
 from models.opslag.bestanden import PRIVE, maak_map
 from models.opslag.db import sessie
 from models.regels.instellingen import Instellingen, Omgeving, instellingen
@@ -40,7 +40,8 @@ def rapportcijfers(session, regio: Instellingen, periode: Periode, capaciteit) -
     ruw = rapportage.bereken(session, regio, periode)
     knelpunten = [MedewerkerKnelpunt(k.gemeente_code, k.tekst) for k in voor_periode(session, periode.eind)]
     gepubliceerd = rapportage.gepubliceerde_rapporten(session, ruw.perioden[1:])
-    return rapportage.publiceer(ruw, regio, capaciteit, knelpunten, gepubliceerd)
+    cijfers = rapportage.publiceer(ruw, regio, capaciteit, knelpunten, gepubliceerd)
+    return cijfers.model_copy(update={"inloopplan": inloopplan.voor_rapport(session, regio, cijfers)})
 
 
 @task(name="rapportageperiode bepalen", cache_policy=NO_CACHE)

@@ -287,10 +287,12 @@ def _voeg_in(session: Session, model, rijen: list[dict]) -> list[int]:
 
 
 def registreer_meldingen(
-    session: Session, invoer: list[MeldingInvoer], instellingen: Instellingen, actor: str
+    session: Session, invoer: list[MeldingInvoer], instellingen: Instellingen, actor: str,
+    intaketermijnen: bool = True,
 ) -> list[Geregistreerd]:
     """Store meldingen (already validated) with their casus, household, terms and audit events.
-    Meldingen already imported (same bron + extern_id) are skipped."""
+    Meldingen already imported (same bron + extern_id) are skipped. Without `intaketermijnen`
+    the caller brings the terms (a casus taken over in its current state: models/dossier/overstap.py)."""
     bestaand = al_geregistreerd(session, invoer)
     nieuw = sorted(
         (m for m in invoer if (m.bron, m.extern_id) not in bestaand), key=lambda m: m.ontvangen_op
@@ -357,7 +359,8 @@ def registreer_meldingen(
         rij["melder_id"] = melder_id
     melding_ids = _voeg_in(session, Melding, melding_rijen)
 
-    _voeg_in(session, Termijn, _intake_termijnen(nieuw, melding_rijen, melding_ids, instellingen))
+    if intaketermijnen:
+        _voeg_in(session, Termijn, _intake_termijnen(nieuw, melding_rijen, melding_ids, instellingen))
     _voeg_in(session, AuditEvent, [
         audit_rij(rij["casus_id"], actor, "hermelding_geregistreerd" if rij["hermelding"] else "melding_geregistreerd",
                   details=dict(melding=rij["referentie"], urgentie=rij["urgentie"], kanaal=rij["kanaal"],

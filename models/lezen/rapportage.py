@@ -41,6 +41,7 @@ from models.opslag.casus import STATUS_ACTIE, AuditEvent, Casus, Melding, Termij
 from models.opslag.communicatie import Rapport
 from models.opslag.typen import UTCDateTime
 from models.opslag.werkdagen import Werkdag
+from models.regels.inloopplan import Inloopplanrapport
 from models.regels.instellingen import CapaciteitsModus, Instellingen, TermijnSoort, Urgentie
 from models.regels.levensloop import Status
 from models.regels.onderdrukking import REGIO, TOTAAL, VERBORGEN, Cel, kolomlijnen, marge_rang, onderdruk, percentage, verschil
@@ -475,6 +476,8 @@ class Rapportcijfers(BaseModel):
     gemeenten: list[Gebiedcijfers]
     regio: Gebiedcijfers
     grafiek: Grafiek
+    # Issue 16; None in reports archived before it (their figures are read back from the archive).
+    inloopplan: Inloopplanrapport | None = None
 
     @property
     def gebieden(self) -> list[Gebiedcijfers]:

@@ -349,6 +349,20 @@ class WerkvoorraadZorg(_Strikt):
         return self.team_rol_per_gemeente.get(gemeente_code, self.team_rol)
 
 
+class Inloopplan(_Strikt):
+    """The plan to work off the wachtlijst (seed 004, issue 16): from the inflow and throughput
+    of the last `venster_weken`, when the wachtlijst is back at its usual level. The usual level
+    is not a number in this file: it is the wachtlijst at which a family waits the usual time
+    (`gebruikelijke_wachttijd_werkdagen`), i.e. the weekly inflow times that wait (Little's law),
+    so it follows each gemeente's size and the region's own promise to families."""
+
+    venster_weken: int = Field(8, ge=1, le=52, description="Over zoveel weken worden instroom en doorstroom gemeten.")
+    doel_weken: int = Field(
+        13, ge=1, le=104, description="Zonder doeldatum: het doel is zoveel weken na de peildatum."
+    )
+    doeldatum: dt.date | None = Field(None, description="Vaste doeldatum voor het rapport (gaat voor doel_weken).")
+
+
 class RegioInstellingen(_Strikt):
     code: str = Field(pattern=r"^[A-Z0-9-]{2,16}$")
     naam: str
@@ -431,6 +445,7 @@ class Instellingen(_Strikt):
     bezorging: Bezorging
     brieven: Brieven = Brieven()
     werkvoorraad: WerkvoorraadZorg = WerkvoorraadZorg()
+    inloopplan: Inloopplan = Inloopplan()
     levensloop: LevensloopInstellingen = LevensloopInstellingen()
     invoer: InvoerInstellingen = InvoerInstellingen()
     beheer_rol: str = Field(
