@@ -144,11 +144,13 @@ def open_formulier(browser, titel: str, nieuw: bool, timeout: float = 900) -> tu
         begin = time.monotonic()
         try:
             if nieuw and "Suspended" in browser.find_element(By.TAG_NAME, "body").text:
-                klik(browser, _knoppen(browser, "Open menu")[0])  # the new UI keeps Resume in this menu
+                # The new UI keeps Resume in this menu; it opens on a pointer press, which only
+                # Selenium's own click sends (it does not hold these clicks).
+                _knoppen(browser, "Open menu")[0].click()
                 time.sleep(0.1)
             knoppen = _knoppen(browser, "Resume")
             if knoppen and "Suspended" in browser.find_element(By.TAG_NAME, "body").text:
-                klik(browser, knoppen[0])
+                knoppen[0].click()
                 tot = time.monotonic() + 5
                 while time.monotonic() < tot:
                     dialogen = browser.find_elements(By.CSS_SELECTOR, "[role=dialog]")
@@ -159,6 +161,9 @@ def open_formulier(browser, titel: str, nieuw: bool, timeout: float = 900) -> tu
                         break  # the page still shows the previous state
                     time.sleep(0.05)
                 _sluit_dialoog(browser)
+                # As a person would, look at the page a moment before trying again: the page
+                # follows its run only while no form is open (scripts/ui_volgt_run.js).
+                time.sleep(1.2)
         except Exception:  # the page re-rendered under us
             pass
         time.sleep(0.2)

@@ -83,11 +83,29 @@ def start_runs_voorgeladen() -> None:
     prefect.flow_engine.multiprocessing = _RunsUitForkserver(context)
 
 
-def flow_van(deployment: RunnerDeployment) -> Flow:
-    """The flow object behind a deployment's entrypoint (`flows/levensloop.py:casus_levensloop`),
-    imported by module name, so a run pickles it by reference."""
-    pad, naam = deployment.entrypoint.split(":")
+def _flow_uit(entrypoint: str) -> Flow:
+    """The flow object behind an entrypoint (`flows/levensloop.py:casus_levensloop`), imported."""
+    pad, naam = entrypoint.split(":")
     return getattr(importlib.import_module(pad.removesuffix(".py").replace("/", ".")), naam)
+
+
+class _FlowOpNaam(Flow):
+    """A served flow that travels to its run's process as its entrypoint, which that process
+    imports (already loaded in the forkserver). Pickled as is, cloudpickle would copy the flow's
+    function by value with only the globals its code uses: a parameter annotated `dt.date | None`
+    (with `from __future__ import annotations`) then fails Prefect's validation of the
+    parameters ("not fully defined; you should define `dt`") and the run fails before it starts."""
+
+    def __reduce__(self):
+        return _flow_uit, (self.vt_entrypoint,)
+
+
+def flow_van(deployment: RunnerDeployment) -> Flow:
+    """The flow behind a deployment, to register with the runner: pickled by its entrypoint."""
+    flow = _flow_uit(deployment.entrypoint)
+    verwijzing = object.__new__(_FlowOpNaam)
+    verwijzing.__dict__.update(flow.__dict__, vt_entrypoint=deployment.entrypoint)
+    return verwijzing
 
 
 def serveer(alle: list[RunnerDeployment], voorgeladen: bool) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.formulieren import intakeformulier, vraag_invoer
+from flows.formulieren import intakeformulier, vraag_invoer, wachtend_antwoord
 from models.opslag.storingspunt import storingspunt
 from tasks.bezorging import GEEN_BEZORGING, bezorg_notificaties, bezorgstand, plaats_notificatie
 from tasks.brieven import bezorg_brieven, maak_brief
@@ -27,9 +27,11 @@ def melding_registreren() -> str:
     intake = zoek_intake()
     fouten: list[str] = []
     while intake is None:
-        vraag = intakevraag(fouten)
-        formulier = intakeformulier(vraag.gemeenten, vraag.beginwaarden, vraag.kop, vraag.toelichting)
-        sleutel = vraag_invoer(formulier, "melding", vraag.beschrijving)
+        sleutel = wachtend_antwoord("melding")  # resumed: the filled-in form waits, no need to build it
+        if sleutel is None:
+            vraag = intakevraag(fouten)
+            formulier = intakeformulier(vraag.gemeenten, vraag.beginwaarden, vraag.kop, vraag.toelichting)
+            sleutel = vraag_invoer(formulier, "melding", vraag.beschrijving)
         uitkomst = registreer_intake(sleutel)
         intake, fouten = uitkomst.intake, uitkomst.fouten
 

@@ -802,3 +802,24 @@ def _runs(systeem: Systeem, flow: str):
     with SyncPrefectClient(systeem.api_url) as client:
         return client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow])),
                                      sort=FlowRunSort.ID_DESC, limit=200)
+
+
+def test_every_scheduled_deployment_runs_to_completion_in_the_served_system(systeem):
+    """The deadline watch, the weekly case agenda, the werkvoorraad care, the report and the
+    sentinels run from the served system as their schedules start them (no parameters): each
+    reaches Completed. A flow whose parameter is annotated with a module alias (`dt.datetime`)
+    once failed there before it started, because its run's process got a copy of the function
+    without that alias."""
+    from prefect.deployments import run_deployment
+
+    from deployments.serve import deployments
+
+    geplande = [d for d in deployments() if d.schedules]
+    assert {"termijnbewaking", "casusagenda", "werkvoorraad-zorg"} <= {d.flow_name for d in geplande}
+    # As the UI's Run button: the form's start values (a schedule starts a run the same way).
+    runs = {d.flow_name: run_deployment(f"{d.flow_name}/{d.name}", timeout=0, parameters={
+        naam: veld["default"] for naam, veld in d._parameter_openapi_schema.properties.items() if "default" in veld})
+        for d in geplande}
+    for naam, run in runs.items():
+        klaar = wacht_op_run(systeem.api_url, run.id, "COMPLETED", served=systeem.served)
+        assert klaar.state.is_completed(), naam

@@ -101,8 +101,15 @@ def test_served_runs_can_start_from_the_preloaded_forkserver():
 
 
 def test_every_deployment_names_the_flow_it_serves_by_module():
-    """serve.py registers each deployment's flow by its entrypoint, imported by module name."""
+    """serve.py registers each deployment's flow by its entrypoint, imported by module name, and
+    a run's process gets that same flow (Prefect 3.8.8 cloudpickles it into the process): its
+    function whole, with every name its parameter annotations use, not a copy by value."""
+    import cloudpickle
+
     from deployments.serve import deployments, flow_van
 
     for deployment in deployments():
-        assert flow_van(deployment).name == deployment.flow_name
+        geserveerd = flow_van(deployment)
+        assert geserveerd.name == deployment.flow_name
+        in_het_proces = cloudpickle.loads(cloudpickle.dumps(geserveerd))
+        assert in_het_proces.fn is geserveerd.fn, deployment.name
