@@ -30,34 +30,16 @@ def _soort(waarde: str) -> TermijnSoort:
         raise Gebruikersfout(f"--soort moet een van deze zijn: {', '.join(s.value for s in TermijnSoort)}.") from None
 
 
-def _kies_termijn(session, casus, soort: TermijnSoort, termijn_id: int | None):
-    """The open term of this kind; with several open (e.g. monitoring moments), --id picks one."""
-    from models.dossier.wijzigingen import open_termijnen
-
-    kandidaten = open_termijnen(session, casus, soort)
-    if termijn_id is not None:
-        kandidaten = [t for t in kandidaten if t.id == termijn_id]
-    if not kandidaten:
-        raise Gebruikersfout(f"Casus {casus.referentie} heeft geen open termijn {soort.value}"
-                             f"{f' met nummer {termijn_id}' if termijn_id is not None else ''}.")
-    if len(kandidaten) > 1:
-        raise Gebruikersfout(
-            f"Casus {casus.referentie} heeft {len(kandidaten)} open termijnen {soort.value}; kies er één met --id.",
-            [f"--id {t.id}: vervalt {lokaal(t.vervalt_op)}" for t in kandidaten],
-        )
-    return kandidaten[0]
-
-
 def _wijzig(referentie: str, soort: str, termijn_id: int | None, wijziging) -> dict:
     """Apply `wijziging(session, casus, termijn)` in one transaction; returns the term's new state."""
     from models.opslag.db import sessie
-    from models.dossier.wijzigingen import OngeldigeTermijnwijziging, casus_op_referentie
+    from models.dossier.wijzigingen import OngeldigeTermijnwijziging, casus_op_referentie, kies_open_termijn
 
     gekozen = _soort(soort)
     try:
         with sessie() as session:
             casus = casus_op_referentie(session, referentie.strip().upper())
-            termijn = _kies_termijn(session, casus, gekozen, termijn_id)
+            termijn = kies_open_termijn(session, casus, gekozen, termijn_id)
             wijziging(session, casus, termijn)
             return {
                 "casus": casus.referentie, "termijn_id": termijn.id, "soort": termijn.soort,

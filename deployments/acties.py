@@ -1,16 +1,18 @@
-"""Staff actions that need no command line: switching the continuity plan and recording a contact
-with a waiting family (the resend and knelpunt actions sit with their areas)."""
+"""Staff actions that need no command line: switching the continuity plan, recording a contact
+with a waiting family and extending, suspending or resuming a term (the resend and knelpunt
+actions sit with their areas)."""
 
 from __future__ import annotations
 
 from prefect.deployments.runner import RunnerDeployment
 
 from deployments import met_formulier
-from tasks.acties import CAPACITEIT, CONTACT
+from tasks.acties import CAPACITEIT, CONTACT, TERMIJN
 
 
 def deployments() -> list[RunnerDeployment]:
-    from flows.acties import CapaciteitFormulier, ContactFormulier, capaciteitsmodus_wisselen, contact_vastleggen
+    from flows.acties import (CapaciteitFormulier, ContactFormulier, TermijnFormulier, capaciteitsmodus_wisselen,
+                              contact_vastleggen, termijn_aanpassen)
 
     return [
         met_formulier(capaciteitsmodus_wisselen.to_deployment(
@@ -33,4 +35,14 @@ def deployments() -> list[RunnerDeployment]:
             ),
             tags=["werkvoorraad", "contact", "actie"],
         ), contact_vastleggen, ContactFormulier),
+        met_formulier(termijn_aanpassen.to_deployment(
+            name=TERMIJN,
+            description=(
+                "Verleng een termijn van een casus, schort hem op of hervat hem, met een reden: klik op Run en vul "
+                "het casusnummer, de termijn, wat u doet, bij verlengen de nieuwe vervaldatum, de reden en uw naam "
+                "in. Een verlengde of opgeschorte termijn escaleert niet meer voor de oude vervaldatum. De wijziging "
+                "staat in de audittrail."
+            ),
+            tags=["termijnen", "actie"],
+        ), termijn_aanpassen, TermijnFormulier),
     ]

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.dossier.knelpunt import UITLEG_TEKST
 from models.regels.perioden import LAATSTE
-from tasks.acties import leg_contact_vast, wissel_capaciteitsmodus
+from models.regels.instellingen import TermijnSoort
+from models.regels.weergave import label
+from tasks.acties import leg_contact_vast, pas_termijn_aan, wissel_capaciteitsmodus
 from tasks.rapportage import HELE_REGIO
 
 
@@ -116,6 +118,39 @@ class ContactFormulier(_Formulier):
     door: str = uw_naam(5)
 
 
+TERMIJN_KEUZES = {label(soort.value): soort.value for soort in TermijnSoort}
+TERMIJN_ACTIES = ("verlengen", "opschorten", "hervatten")
+
+
+class TermijnFormulier(_Formulier):
+    casus: str = Field(
+        title="Casusnummer", pattern=r"^\s*[Vv][Tt]-\d{4}-\d{6}\s*$", json_schema_extra={"position": 0},
+        description="Bijvoorbeeld VT-2026-000123 (uit de e-mail over de termijn).",
+    )
+    termijn: Literal[tuple(TERMIJN_KEUZES)] = Field(title="Termijn", json_schema_extra={"position": 1})
+    wat: Literal[TERMIJN_ACTIES] = Field(
+        "verlengen", title="Wat", json_schema_extra={"position": 2},
+        description="Verlengen: een latere vervaldatum. Opschorten: de klok staat stil (bijvoorbeeld tot het gezin "
+                    "informatie geeft), geen waarschuwingen of escalaties. Hervatten: na opschorten; de vervaldatum "
+                    "schuift op met de stilstand.",
+    )
+    nieuwe_vervaldatum: str = Field(
+        "", title="Bij verlengen: nieuwe vervaldatum", json_schema_extra={"position": 3},
+        description="Dag-maand-jaar, bijvoorbeeld 18-12-2026; de termijn loopt tot het einde van die werkdag. "
+                    "Leeg laten bij opschorten of hervatten.",
+    )
+    reden: str = Field(
+        "", title="Reden", max_length=300, json_schema_extra={"position": 4},
+        description="Verplicht bij verlengen en opschorten; komt in de audittrail. Geen persoonsgegevens.",
+    )
+    termijnnummer: int = Field(
+        0, title="Termijnnummer", ge=0, json_schema_extra={"position": 5},
+        description="Alleen als de casus meer open termijnen van deze soort heeft (zoals monitoring): het nummer "
+                    "dat de melding 'kies er één' noemt. Anders 0.",
+    )
+    door: str = uw_naam(6)
+
+
 def _uitkomst(melding: str | None, weigering: str | None):
     """Completed with what was done, or Failed with why not: the message is what staff read."""
     if weigering is not None:
@@ -135,3 +170,11 @@ def contact_vastleggen(casus: str, uitkomst: str, vorm: str, datum: dt.date, tij
     return _uitkomst(*leg_contact_vast(
         casus, BEREIKT.get(uitkomst), CONTACT_VORMEN.get(vorm, vorm), datum, tijd, door,
     ))
+
+
+@flow(name="termijn-aanpassen", log_prints=False)
+def termijn_aanpassen(casus: str, termijn: str, wat: str, nieuwe_vervaldatum: str, reden: str, termijnnummer: int,
+                      door: str):
+    """Verleng een termijn, schort hem op of hervat hem, met een reden."""
+    return _uitkomst(*pas_termijn_aan(casus, TERMIJN_KEUZES.get(termijn, termijn), wat, nieuwe_vervaldatum, reden,
+                                      termijnnummer, door))

@@ -10,10 +10,12 @@ from prefect.cache_policies import NO_CACHE
 
 from models.dossier.capaciteit import leg_wissel_vast
 from models.dossier.werkvoorraad import OngeldigContact, registreer_contact
-from models.dossier.wijzigingen import OnbekendeCasus, casus_op_referentie
+from models.dossier.wijzigingen import (OnbekendeCasus, OngeldigeTermijnwijziging, casus_op_referentie,
+                                       hervat, kies_open_termijn, schort_op, verleng)
 from models.opslag.casus import ContactVorm
 from models.opslag.db import sessie
-from models.regels.instellingen import CapaciteitsModus, instellingen
+from models.regels.instellingen import CapaciteitsModus, TermijnSoort, instellingen
+from models.regels.kalender import AMSTERDAM
 from models.regels.levensloop import Status
 from models.regels.weergave import moment_uit
 from tasks.capaciteit import capaciteitsmodus, zet_capaciteitsmodus
@@ -22,6 +24,7 @@ from templates import render
 Uitkomst = tuple[str | None, str | None]
 CAPACITEIT = "capaciteit wisselen"  # deployment names staff look for and e-mails point to
 CONTACT = "contact vastleggen"
+TERMIJN = "termijn aanpassen"
 
 
 def _tekst(soort: str, **context) -> str:
@@ -68,6 +71,41 @@ def leg_contact_vast(referentie: str, bereikt: bool | None, vorm: str, datum: dt
     except OngeldigContact as exc:
         return None, _tekst("contact_geweigerd", fout=str(exc))
     return _tekst("contact_vastgelegd", referentie=referentie, bereikt=bereikt, moment=moment, wacht=wacht), None
+
+
+@task(name="termijn aanpassen", cache_policy=NO_CACHE)
+def pas_termijn_aan(referentie: str, soort: str, wat: str, nieuwe_vervaldatum: str, reden: str,
+                    termijnnummer: int, door: str) -> Uitkomst:
+    """Extend, suspend or resume an open term of a casus, with a reason, in one transaction (the
+    writers of `vt termijn`). The same form sent twice changes nothing the second time."""
+    regio = instellingen()
+    referentie = referentie.strip().upper()
+    try:
+        with sessie() as session:
+            casus = casus_op_referentie(session, referentie)
+            termijn = kies_open_termijn(session, casus, TermijnSoort(soort), termijnnummer or None)
+            if wat == "verlengen":
+                dag, fout = moment_uit(nieuwe_vervaldatum, "0:00", "Nieuwe vervaldatum")
+                if dag is None:
+                    return None, _tekst("termijn_geweigerd", fout=fout or "Nieuwe vervaldatum: vul de datum in.")
+                # Until the end of that day, as terms end (`vt termijn verlengen --tot DATUM` too).
+                tot = dt.datetime.combine(dag.date(), regio.kalender.termijn_eindigt_om, tzinfo=AMSTERDAM)
+                if tot == termijn.vervalt_op:
+                    return _tekst("termijn_ongewijzigd", referentie=referentie, termijn=termijn), None
+                verleng(session, casus, termijn, tot, door.strip(), reden.strip())
+            elif wat == "opschorten":
+                if termijn.opgeschort_op is not None:
+                    return _tekst("termijn_ongewijzigd", referentie=referentie, termijn=termijn), None
+                schort_op(session, casus, termijn, door.strip(), reden.strip())
+            else:
+                if termijn.opgeschort_op is None:
+                    return _tekst("termijn_ongewijzigd", referentie=referentie, termijn=termijn), None
+                hervat(session, casus, termijn, door.strip())
+            return _tekst("termijn_aangepast", referentie=referentie, termijn=termijn, wat=wat, door=door.strip()), None
+    except OnbekendeCasus:
+        return None, _tekst("casus_onbekend", referentie=referentie)
+    except OngeldigeTermijnwijziging as exc:
+        return None, _tekst("termijn_geweigerd", fout=str(exc).rstrip("."))
 
 
 def actielink(deployment: str, regio=None) -> str:

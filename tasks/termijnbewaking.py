@@ -29,6 +29,7 @@ from models.dossier.termijnbewaking import (
     voer_uit,
     vooruitblik,
 )
+from tasks.acties import TERMIJN, actielink
 from templates import render, render_onderwerp_en_inhoud
 from templates import tijdstip as lokaal_tijdstip
 
@@ -48,9 +49,11 @@ def _peilmoment(moment: dt.datetime | None) -> dt.datetime:
 def bewaak(moment: dt.datetime, regio: Instellingen) -> Bewakingsverslag:
     """The watch itself, without Prefect: fire every step due at `moment`, batch by batch."""
     kalender = werkkalender(regio)
+    link = actielink(TERMIJN, regio)  # the form to extend or suspend a term, once per run
 
     def tekst(besluit: Stapbesluit) -> tuple[str, str]:
-        return render_onderwerp_en_inhoud(TEMPLATE, **berichtcontext(besluit, regio, kalender, moment))
+        return render_onderwerp_en_inhoud(TEMPLATE, **berichtcontext(besluit, regio, kalender, moment),
+                                          termijnlink=link)
 
     verslag = Bewakingsverslag()
     while True:
@@ -87,7 +90,8 @@ def proefdraai(moment: dt.datetime, regio: Instellingen) -> Bewakingsverslag:
     kalender = werkkalender(regio)
 
     def onderwerp(besluit: Stapbesluit) -> str:
-        return render_onderwerp_en_inhoud(TEMPLATE, **berichtcontext(besluit, regio, kalender, moment))[0]
+        return render_onderwerp_en_inhoud(TEMPLATE, **berichtcontext(besluit, regio, kalender, moment),
+                                          termijnlink="")[0]
 
     with sessie() as session:
         return vooruitblik(session, moment, regio, onderwerp)

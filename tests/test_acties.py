@@ -8,13 +8,13 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
-from models.opslag.casus import AuditEvent, Contactmoment
+from models.opslag.casus import AuditEvent, Contactmoment, Termijn
 from models.opslag.communicatie import Knelpunt
 from models.opslag.db import sessie
 from tests.test_werkvoorraad import LANG_GELEDEN, op_werkvoorraad, regio  # noqa: F401 (fixture)
 
 ACTIES = ("capaciteit wisselen", "contact vastleggen", "knelpunt toevoegen", "rapportage regionaal overleg",
-          "brief opnieuw versturen", "bericht opnieuw versturen")
+          "brief opnieuw versturen", "bericht opnieuw versturen", "termijn aanpassen")
 
 
 def formulieren() -> dict[str, dict]:
@@ -80,6 +80,49 @@ def test_a_contact_from_the_form_is_recorded_once_in_dutch_time_and_bad_input_st
         [contact] = session.exec(select(Contactmoment)).all()
         assert (contact.medewerker, contact.vorm, contact.bereikt) == ("Bram", "huisbezoek", True)
         assert contact.tijdstip == dt.datetime(2026, 11, 23, 13, tzinfo=dt.timezone.utc)  # 14:00 Dutch winter time
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_term_is_extended_suspended_and_resumed_from_the_form_once_each_and_never_without_a_reason(regio, engine):
+    """What the escalation e-mail asks (extend or suspend with a reason) without a command line."""
+    from flows.acties import TERMIJN_KEUZES, termijn_aanpassen
+    from models.dossier.wijzigingen import casus_op_referentie, open_termijnen
+    from models.regels.kalender import AMSTERDAM
+    from models.regels.instellingen import instellingen
+
+    [referentie] = op_werkvoorraad(("9999 AA", LANG_GELEDEN))
+    with sessie() as session:
+        termijn = open_termijnen(session, casus_op_referentie(session, referentie))[0]
+        termijn_id, soort, vervalt_op = termijn.id, termijn.soort, termijn.vervalt_op
+    naam = next(label for label, code in TERMIJN_KEUZES.items() if code == soort)
+    dag = vervalt_op.astimezone(AMSTERDAM).date() + dt.timedelta(days=14)
+
+    def aanpassen(wat: str, datum: str = "", reden: str = "", casus: str = referentie):
+        return termijn_aanpassen(casus, naam, wat, datum, reden, 0, "Bram", return_state=True)
+
+    for staat, fout in [
+        (aanpassen("verlengen", f"{dag:%d-%m-%Y}"), "geef een reden op"),
+        (aanpassen("verlengen", "31-02-2026", "wacht op de school"), "geen geldige datum"),
+        (aanpassen("opschorten", reden="wacht", casus="VT-2026-999999"), "Casus VT-2026-999999 bestaat niet"),
+    ]:
+        assert staat.is_failed() and fout in staat.message, staat.message
+    for poging in range(2):  # the same form twice: extended once
+        staat = aanpassen("verlengen", f"{dag:%d-%m-%Y}", "wacht op de school")
+        assert staat.is_completed()
+        assert ("verlengd: vervalt nu" if poging == 0 else "stond al zo") in staat.message, staat.message
+    eindtijd = instellingen().kalender.termijn_eindigt_om
+    assert "niets veranderd" in aanpassen("hervatten").message  # not suspended: nothing to resume
+    for poging in range(2):
+        staat = aanpassen("opschorten", reden="gezin op vakantie, terug 4 januari")
+        assert staat.is_completed() and ("de klok staat stil" if poging == 0 else "niets veranderd") in staat.message
+    assert aanpassen("hervatten").is_completed()
+    with sessie() as session:
+        acties = [e.actie for e in session.exec(select(AuditEvent).where(AuditEvent.actor == "Bram"))]
+        termijn = session.get(Termijn, termijn_id)
+        assert acties == ["termijn_verlengd", "termijn_opgeschort", "termijn_hervat"]
+        assert termijn.oorspronkelijk_vervalt_op == vervalt_op and termijn.opgeschort_op is None
+        assert termijn.vervalt_op >= dt.datetime.combine(dag, eindtijd, tzinfo=AMSTERDAM)
 
 
 @pytest.mark.prefect

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from models.opslag.casus import AuditEvent, Casus, Termijn
 from models.regels.instellingen import TermijnSoort, instellingen
 from models.regels.levensloop import Status, controleer_overgang
-from models.regels.kalender import werkkalender
+from models.regels.kalender import AMSTERDAM, werkkalender
 from models.regels.termijnbeleid import TermijnBerekening, eenheid_van, na_opschorting
 from models.opslag.typen import nu
 
@@ -170,6 +170,24 @@ def markeer_voldaan(
 
 class OngeldigeTermijnwijziging(ValueError):
     pass
+
+
+def kies_open_termijn(session: Session, casus: Casus, soort: TermijnSoort, termijn_id: int | None = None) -> Termijn:
+    """The open term of this kind; with several open (e.g. monitoring moments), `termijn_id` picks one."""
+    kandidaten = open_termijnen(session, casus, soort)
+    if termijn_id is not None:
+        kandidaten = [t for t in kandidaten if t.id == termijn_id]
+    if not kandidaten:
+        raise OngeldigeTermijnwijziging(
+            f"Casus {casus.referentie} heeft geen open termijn {soort.value}"
+            f"{f' met nummer {termijn_id}' if termijn_id is not None else ''}.")
+    if len(kandidaten) > 1:
+        keuzes = "; ".join(f"nummer {t.id}: vervalt {t.vervalt_op.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
+                           for t in kandidaten)
+        raise OngeldigeTermijnwijziging(
+            f"Casus {casus.referentie} heeft {len(kandidaten)} open termijnen {soort.value}; kies er één "
+            f"met zijn nummer ({keuzes}).")
+    return kandidaten[0]
 
 
 def schort_op(session: Session, casus: Casus, termijn: Termijn, actor: str, reden: str,
