@@ -293,6 +293,22 @@ def test_the_start_page_offers_the_searches_and_its_links_work_under_the_mount_p
     assert log.regels == []
 
 
+def test_households_registered_before_the_search_existed_are_found_after_the_migration(engine, database_url, regio,
+                                                                                        casus, browser, log):
+    """Migration 0009 adds the blind indexes for BSN and postcode + huisnummer and fills them for
+    the households already in the store."""
+    from alembic import command
+
+    from models.opslag.db import alembic_config
+
+    command.downgrade(alembic_config(database_url), "0008")
+    command.upgrade(alembic_config(database_url), "head")
+
+    assert f'href="/dossier/casus/{casus}"' in browser.post("/dossier/zoeken/bsn", data={"bsn": FICTIEF_BSN}).text
+    assert f'href="/dossier/casus/{casus}"' in browser.post(
+        "/dossier/zoeken/adres", data={"postcode": "9999 AB", "huisnummer": "12"}).text
+
+
 # --- a long casus: no query per part -----------------------------------------------------------------------------
 
 
@@ -331,3 +347,30 @@ def test_the_link_is_the_setting_plus_the_reference_and_nothing_personal(regio):
 
     assert regio.regio.dossier_basis_url == "http://127.0.0.1:4200/dossier"
     assert dossierlink(regio, "VT-2026-000123") == "http://127.0.0.1:4200/dossier/casus/VT-2026-000123"
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_form_and_the_casus_artifact_link_to_the_dossier_by_reference_only(casus):
+    """Staff open the dossier from the form they decide in (the help text of its first field, the
+    one both Prefect UIs show without scrolling) and from the casus overview artifact. The link
+    carries the casus reference and nothing else: no name, address, BSN or description enters
+    Prefect."""
+    from flows.formulieren import beslisformulier
+    from tasks.artefacten import laatste_inhoud
+    from tasks.levensloop import lees_stap, publiceer_casusoverzicht
+
+    link = f"http://127.0.0.1:4200/dossier/casus/{casus}"
+    stap = lees_stap.fn(casus)
+    formulier = beslisformulier(Beslismoment(stap.moment), stap.teams, stap.beginwaarden, stap.kop, stap.toelichting)
+    hulpteksten = [v.get("description") or "" for v in formulier.model_json_schema()["properties"].values()]
+    publiceer_casusoverzicht.fn(casus)
+    artefact = laatste_inhoud(f"casus-{casus.lower()}")
+
+    assert [t for t in hulpteksten if f"Dossier: {link}" in t] != []
+    assert f"[Dossier openen]({link})" in artefact
+    for tekst in [*hulpteksten, artefact]:
+        for persoonlijk in (*FICTIEVE_NAMEN, FICTIEF_BSN, FICTIEF_ADRES, "9999 AB", FICTIEVE_OMSCHRIJVING, HERMELDING,
+                            BUURVROUW, NOTITIE):
+            assert persoonlijk not in tekst
+    assert re.findall(r"https?://\S+/dossier/\S+?(?=[)\s]|$)", " ".join([*hulpteksten, artefact])) == [link, link]

@@ -61,7 +61,6 @@ def _vul(verbinding) -> None:
 def downgrade() -> None:
     op.drop_index("ix_persoon_bsn_zoeksleutel", "persoon")
     op.drop_index("ix_huishouden_adres_zoeksleutel", "huishouden")
-    with op.batch_alter_table("persoon", schema=None) as batch_op:
-        batch_op.drop_column("bsn_zoeksleutel")
-    with op.batch_alter_table("huishouden", schema=None) as batch_op:
-        batch_op.drop_column("adres_zoeksleutel")
+    # Plain DROP COLUMN (SQLite >= 3.35): a batch rebuild of these tables trips their foreign keys.
+    op.drop_column("persoon", "bsn_zoeksleutel")
+    op.drop_column("huishouden", "adres_zoeksleutel")
