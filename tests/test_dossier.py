@@ -374,3 +374,13 @@ def test_every_form_and_the_casus_artifact_link_to_the_dossier_by_reference_only
                             BUURVROUW, NOTITIE):
             assert persoonlijk not in tekst
     assert re.findall(r"https?://\S+/dossier/\S+?(?=[)\s]|$)", " ".join([*hulpteksten, artefact])) == [link, link]
+
+
+def test_the_dossier_pages_cannot_reach_prefect():
+    """Personal data shown on the dossier pages never enters Prefect: the app does not even load it."""
+    import sys
+
+    uit = subprocess.run([sys.executable, "-c", "import sys, web.dossier; print(sorted(m for m in sys.modules if "
+                          "m.split('.')[0] in ('prefect', 'tasks', 'flows')))"],
+                         check=True, capture_output=True, text=True).stdout
+    assert uit.strip() == "[]"
