@@ -353,7 +353,8 @@ def test_the_link_is_the_setting_plus_the_reference_and_nothing_personal(regio):
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_form_and_the_casus_artifact_link_to_the_dossier_by_reference_only(casus):
     """Staff open the dossier from the form they decide in (the help text of its first field, the
-    one both Prefect UIs show without scrolling) and from the casus overview artifact. The link
+    one both Prefect UIs show without scrolling, and the line under the question in the new UI)
+    and from the casus overview artifact. The link
     carries the casus reference and nothing else: no name, address, BSN or description enters
     Prefect."""
     from flows.formulieren import beslisformulier
@@ -368,12 +369,14 @@ def test_every_form_and_the_casus_artifact_link_to_the_dossier_by_reference_only
     artefact = laatste_inhoud(f"casus-{casus.lower()}")
 
     assert [t for t in hulpteksten if f"Dossier: {link}" in t] != []
+    assert f"[dossier]({link})" in stap.beschrijving  # the markdown above the form (new UI)
     assert f"[Dossier openen]({link})" in artefact
-    for tekst in [*hulpteksten, artefact]:
+    for tekst in [*hulpteksten, stap.beschrijving, artefact]:
         for persoonlijk in (*FICTIEVE_NAMEN, FICTIEF_BSN, FICTIEF_ADRES, "9999 AB", FICTIEVE_OMSCHRIJVING, HERMELDING,
                             BUURVROUW, NOTITIE):
             assert persoonlijk not in tekst
-    assert re.findall(r"https?://\S+/dossier/\S+?(?=[)\s]|$)", " ".join([*hulpteksten, artefact])) == [link, link]
+    assert re.findall(r"https?://\S+/dossier/\S+?(?=[)\s]|$)", " ".join([*hulpteksten, stap.beschrijving, artefact])) \
+        == [link] * 3
 
 
 def test_the_dossier_pages_cannot_reach_prefect():
