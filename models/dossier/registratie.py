@@ -307,8 +307,8 @@ def registreer_meldingen(
         if sleutel not in open_casussen and sleutel not in openers:
             openers[sleutel] = i
     huishouden_ids = dict(zip(openers, _voeg_in(session, Huishouden, [
-        dict(zoeksleutel=s, adres_zoeksleutel=adres_zoeksleutel(nieuw[i].adres.postcode, nieuw[i].adres.straat_huisnummer),
-             straat_huisnummer=nieuw[i].adres.straat_huisnummer,
+        dict(zoeksleutel=s, straat_huisnummer=nieuw[i].adres.straat_huisnummer,
+             adres_zoeksleutel=adres_zoeksleutel(nieuw[i].adres.postcode, nieuw[i].adres.straat_huisnummer),
              postcode=nieuw[i].adres.postcode, woonplaats=nieuw[i].adres.woonplaats, aangemaakt_op=nu(),
              email=nieuw[i].gezin_email, brief_per_email=nieuw[i].gezin_brief_per_email)
         for s, i in openers.items()
