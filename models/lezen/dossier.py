@@ -26,9 +26,8 @@ from models.opslag.overdracht import Beslissing, Overdracht, Veiligheidsvoorwaar
 from models.opslag.regio import Gemeente, LokaalTeam
 from models.regels.besluiten import BESLISSINGEN, volgend_beslismoment
 
-__all__ = ["OnbekendeCasus", "BriefNietBeschikbaar", "Dossier", "Treffer", "BriefBestand", "dossier", "zoek_op_referentie",
-           "zoek_op_bsn",
-           "zoek_op_adres", "brief_bestand"]
+__all__ = ["OnbekendeCasus", "BriefNietBeschikbaar", "Dossier", "Treffer", "BriefBestand", "VRAGEN", "dossier",
+           "zoek_op_referentie", "zoek_op_bsn", "zoek_op_adres", "brief_bestand"]
 
 
 @dataclass(frozen=True)
