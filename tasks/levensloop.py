@@ -61,6 +61,11 @@ def runlink(regio: Instellingen, flow_run_id: str | UUID | None) -> str:
     return f"{regio.regio.ui_basis_url.rstrip('/')}/runs/flow-run/{flow_run_id}"
 
 
+def dossierlink(regio: Instellingen, referentie: str) -> str:
+    """The dossier page of a casus (web/dossier behind the gateway): the reference only."""
+    return f"{regio.regio.dossier_basis_url.rstrip('/')}/casus/{referentie}"
+
+
 def met_herhaling(werk, pogingen: int = 3):
     """Run a unit of work again when someone else changed the casus in between (optimistic
     lock): the work reads the casus afresh each time."""
@@ -136,6 +141,7 @@ def _uitleg(session: Session, casus: Casus, moment: Beslismoment, regio: Instell
         if overdracht else None,
         locaties=LOCATIE_OMSCHRIJVING, monitoring=monitoring, teams=list(teams.values()),
         toon_teams="lokaal_team" in BESLISSINGEN[moment].model_fields, fouten=fouten,
+        dossier=dossierlink(regio, casus.referentie),
     )
     return (render("casus/vraag.md.j2", **feiten), render("casus/vraag_kop.txt.j2", **feiten).strip(),
             een_regel(render("casus/vraag_toelichting.txt.j2", **feiten)))
@@ -375,6 +381,7 @@ def publiceer_casusoverzicht(casus_referentie: str) -> None:
             lokaal_team=casus.lokaal_team_code, regie=casus.regie, buiten_beeld=casus.buiten_beeld,
             aantal_meldingen=casus.aantal_meldingen, termijnen=_termijnstanden(session, casus),
             tijdlijn=_tijdlijn(session, casus), onbezorgd=_onbezorgd(session, casus),
+            dossier=dossierlink(regio, casus.referentie),
         )
     markdown_als_gewijzigd(f"casus-{casus_referentie.lower()}", markdown,
                            f"Casus {casus_referentie}: stap, termijnen en tijdlijn")

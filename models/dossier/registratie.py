@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from models.opslag.casus import (
     INTAKE_BRON, AuditEvent, Casus, Huishouden, Kanaal, Melder, MelderSoort, Melding, Persoon, Rol, Termijn,
+    adres_zoeksleutel, bsn_zoeksleutel,
 )
 from models.dossier.wijzigingen import audit_rij, termijn_record
 from models.regels.instellingen import TIJDZONE, Instellingen, InvoerInstellingen, Urgentie
@@ -309,13 +310,15 @@ def registreer_meldingen(
             openers[sleutel] = i
     huishouden_ids = dict(zip(openers, _voeg_in(session, Huishouden, [
         dict(zoeksleutel=s, straat_huisnummer=nieuw[i].adres.straat_huisnummer,
+             adres_zoeksleutel=adres_zoeksleutel(nieuw[i].adres.postcode, nieuw[i].adres.straat_huisnummer),
              postcode=nieuw[i].adres.postcode, woonplaats=nieuw[i].adres.woonplaats, aangemaakt_op=nu(),
              email=nieuw[i].gezin_email, brief_per_email=nieuw[i].gezin_brief_per_email)
         for s, i in openers.items()
     ])))
     _voeg_in(session, Persoon, [
         dict(huishouden_id=huishouden_ids[s], rol=p.rol.value, naam=p.naam,
-             geboortedatum=p.geboortedatum.isoformat() if p.geboortedatum else None, bsn=p.bsn)
+             geboortedatum=p.geboortedatum.isoformat() if p.geboortedatum else None, bsn=p.bsn,
+             bsn_zoeksleutel=bsn_zoeksleutel(p.bsn))
         for s, i in openers.items() for p in nieuw[i].personen
     ])
     aantal_nieuw, hoogste = _per_huishouden(nieuw, sleutels)

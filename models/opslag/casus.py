@@ -11,7 +11,8 @@ from sqlmodel import Field, SQLModel
 
 from models.regels.instellingen import TermijnSoort, Urgentie
 from models.regels.levensloop import Status
-from models.opslag.typen import UTCDateTime, Versleuteld, nu
+from models.opslag.typen import UTCDateTime, Versleuteld, nu, zoeksleutel
+from models.regels.zoeken import adres_sleutelwaarden
 
 
 def _tijd(**kwargs) -> Field:
@@ -55,6 +56,8 @@ class Huishouden(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # Blind index over postcode + huisnummer: finds the same household without decrypting.
     zoeksleutel: str = Field(sa_type=String(64), index=True)
+    # Blind index over postcode + house number alone: staff search the dossier by it (migration 0009).
+    adres_zoeksleutel: str | None = Field(default=None, sa_type=String(64), index=True)
     straat_huisnummer: str = _geheim()
     postcode: str = _geheim()
     woonplaats: str = _geheim()
@@ -71,6 +74,24 @@ class Persoon(SQLModel, table=True):
     naam: str = _geheim()
     geboortedatum: str | None = _geheim(default=None)
     bsn: str | None = _geheim(default=None)
+    # Blind index over the BSN: staff search the dossier by it (migration 0009).
+    bsn_zoeksleutel: str | None = Field(default=None, sa_type=String(64), index=True)
+
+
+def bsn_zoeksleutel(bsn: str | None) -> str | None:
+    """The blind index of a BSN (nine digits, as stored); None without a BSN."""
+    return zoeksleutel("bsn", bsn) if bsn else None
+
+
+def adres_zoeksleutel(postcode: str, straat_huisnummer: str) -> str | None:
+    """The blind index of postcode + house number; None for an address without a house number."""
+    waarden = adres_sleutelwaarden(postcode, straat_huisnummer)
+    return postcode_huisnummer_zoeksleutel(*waarden) if waarden else None
+
+
+def postcode_huisnummer_zoeksleutel(postcode: str, huisnummer: str) -> str:
+    """The blind index of a normalised postcode ('1234 AB') and house number ('12')."""
+    return zoeksleutel("adres", postcode, huisnummer)
 
 
 class Melder(SQLModel, table=True):

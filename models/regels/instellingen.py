@@ -367,6 +367,11 @@ class RegioInstellingen(_Strikt):
     code: str = Field(pattern=r"^[A-Z0-9-]{2,16}$")
     naam: str
     ui_basis_url: str = Field("http://127.0.0.1:4200/v2", description="Adres van de Prefect UI (de nieuwe weergave, /v2) voor links in e-mails.")
+    dossier_basis_url: str = Field(
+        "http://127.0.0.1:4200/dossier",
+        description="Adres van de dossierpagina's (achter de toegangspoort) voor de link 'Dossier' bij elk "
+        "formulier en in het casusoverzicht. De link draagt alleen het casusnummer.",
+    )
 
 
 class LevensloopInstellingen(_Strikt):
