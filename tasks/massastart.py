@@ -21,9 +21,12 @@ automatic, that is closed, restarted too often, or that moved meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
+import httpx
 from uuid import UUID
 
 from prefect import get_client, task
@@ -31,7 +34,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.actions import ArtifactCreate, DeploymentFlowRunCreate
 from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
 from prefect.client.schemas.objects import FlowRun, FlowRunPolicy
-from prefect.exceptions import PrefectHTTPStatusError
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.states import Suspended, to_state_create
 from sqlalchemy import insert
 from sqlmodel import select
@@ -46,10 +49,10 @@ from models.regels.besluiten import Beslismoment
 from models.regels.in_beeld import Bevinding, te_vaak_hersteld
 from models.regels.instellingen import Instellingen, instellingen
 from tasks.capaciteit import capaciteitsmodus
-from tasks.in_beeld import ACTOR, GESTART, HERSTELD, Geval, _idempotentiesleutel, nazorg_open_sinds
+from tasks.in_beeld import ACTOR, GESTART, HERSTELD, Geval, _idempotentiesleutel, _logger, nazorg_open_sinds
 from tasks.invoer import sleutelset
+from tasks import levensloop
 from tasks.levensloop import (
-    LEVENSLOOP_DEPLOYMENT,
     artefactomschrijving,
     artefactsleutel,
     casusoverzicht,
@@ -59,6 +62,7 @@ from tasks.levensloop import (
 )
 
 PAGINA = 200  # casussen per database session and per read of artifacts
+_POGINGEN = 6  # per casus, against a busy server
 
 
 @dataclass(frozen=True)
@@ -165,28 +169,40 @@ async def _zet_klaar(client, deployment_id: UUID, klaar: list[Klaar], grens: asy
     """Create the runs of one page, their forms and artifacts: {reference: run id}."""
     gepubliceerd = await _laatste_overzichten(client, [artefactsleutel(k.geval.referentie) for k in klaar])
 
-    async def een(k: Klaar) -> tuple[str, str]:
+    async def een(k: Klaar) -> tuple[str, str | None]:
         async with grens:
-            run = await _maak_run(client, deployment_id, k)
-            await _bewaar_formulier(client, run, k)
-            sleutel = artefactsleutel(k.geval.referentie)
-            if gepubliceerd.get(sleutel) != k.overzicht:
-                await client.create_artifact(ArtifactCreate(
-                    key=sleutel, type="markdown", data=k.overzicht,
-                    description=artefactomschrijving(k.geval.referentie), flow_run_id=run.id))
-            return k.geval.referentie, str(run.id)
+            for poging in range(1, _POGINGEN + 1):
+                try:
+                    run = await _maak_run(client, deployment_id, k)
+                    await _bewaar_formulier(client, run, k)
+                    sleutel = artefactsleutel(k.geval.referentie)
+                    if gepubliceerd.get(sleutel) != k.overzicht:
+                        await client.create_artifact(ArtifactCreate(
+                            key=sleutel, type="markdown", data=k.overzicht,
+                            description=artefactomschrijving(k.geval.referentie), flow_run_id=run.id))
+                        gepubliceerd[sleutel] = k.overzicht
+                    return k.geval.referentie, str(run.id)
+                except (httpx.TransportError, PrefectHTTPStatusError) as exc:
+                    # Every step is idempotent: a busy server (SQLite: 503) is simply asked again.
+                    tijdelijk = isinstance(exc, httpx.TransportError) or exc.response.status_code >= 500
+                    if not tijdelijk or poging == _POGINGEN:
+                        _logger().warning("Casus %s niet in bulk klaargezet (%s); gaat de normale weg.",
+                                          k.geval.referentie, type(exc).__name__)
+                        return k.geval.referentie, None
+                    await asyncio.sleep(min(30.0, 2.0 ** poging))
+        return k.geval.referentie, None
 
     return dict(await asyncio.gather(*(een(k) for k in klaar)))
 
 
-def _leg_vast(klaar: list[Klaar], runs: dict[str, str]) -> list[str]:
+def _leg_vast(klaar: list[Klaar], runs: dict[str, str | None]) -> list[str]:
     """Record each run on its casus (unless another caller recorded one meanwhile) with the
     audit event a normal start writes. Returns the references recorded."""
     vastgelegd, rijen = [], []
     with sessie() as session:
         for k in klaar:
             run_id = runs[k.geval.referentie]
-            if not leg_run_vast(session, k.geval.referentie, run_id, k.geval.oude_run):
+            if run_id is None or not leg_run_vast(session, k.geval.referentie, run_id, k.geval.oude_run):
                 continue
             vastgelegd.append(k.geval.referentie)
             actie = GESTART if k.geval.bevinding == Bevinding.geen_run else HERSTELD
@@ -205,7 +221,10 @@ async def _start(gevallen: list[Geval], regio: Instellingen, modus) -> Uitkomst:
         return uitkomst
     grens = asyncio.Semaphore(regio.levensloop.gelijktijdige_verzoeken)
     async with get_client() as client:
-        deployment = await client.read_deployment_by_name(LEVENSLOOP_DEPLOYMENT)
+        try:
+            deployment = await client.read_deployment_by_name(levensloop.LEVENSLOOP_DEPLOYMENT)
+        except ObjectNotFound:  # not served (yet): the normal way reports each casus
+            return Uitkomst([], gevallen)
         # The next page is read and rendered (a thread) while this page's requests are out.
         volgende = asyncio.create_task(asyncio.to_thread(bereid_voor, list(pagina_s[0]), regio, modus))
         for n in range(len(pagina_s)):
@@ -215,6 +234,7 @@ async def _start(gevallen: list[Geval], regio: Instellingen, modus) -> Uitkomst:
             uitkomst.anders.extend(anders)
             if klaar:
                 runs = await _zet_klaar(client, deployment.id, klaar, grens)
+                uitkomst.anders.extend(k.geval for k in klaar if runs[k.geval.referentie] is None)
                 uitkomst.gestart.extend(await asyncio.to_thread(_leg_vast, klaar, runs))
     return uitkomst
 
@@ -225,9 +245,11 @@ def start_in_bulk(gevallen: list[Geval]) -> Uitkomst:
     bulk = [g for g in gevallen if kan_in_bulk(g)]
     regio = instellingen()
     modus = capaciteitsmodus(regio)
-    # Its own event loop in its own thread: also callable from a task of the sentinel's flow.
+    # Its own event loop in its own thread (also callable from a task of the sentinel's flow),
+    # with the caller's context: its Prefect settings (API URL) hold there too.
     with ThreadPoolExecutor(1) as uitvoerder:
-        uitkomst = uitvoerder.submit(asyncio.run, _start(bulk, regio, modus)).result()
+        uitkomst = uitvoerder.submit(contextvars.copy_context().run, asyncio.run,
+                                     _start(bulk, regio, modus)).result()
     uitkomst.anders = [g for g in gevallen if not kan_in_bulk(g)] + uitkomst.anders
     return uitkomst
 

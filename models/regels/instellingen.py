@@ -377,7 +377,7 @@ class LevensloopInstellingen(_Strikt):
         "een formulier wacht, telt niet mee)."
     )
     gelijktijdige_verzoeken: int = Field(
-        20, gt=0, le=200, description="Hoeveel verzoeken aan Prefect `vt levensloop start-open` tegelijk doet bij het "
+        10, gt=0, le=200, description="Hoeveel verzoeken aan Prefect `vt levensloop start-open` tegelijk doet bij het "
         "in één keer klaarzetten van runs die direct op hun formulier wachten."
     )
     bewaking_interval_seconden: int = Field(
