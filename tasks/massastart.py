@@ -83,6 +83,7 @@ class Klaar:
 class Uitkomst:
     gestart: list[str]  # references of casussen whose run was created waiting at its form
     anders: list[Geval]  # the casussen that need a normal run
+    herhaald: int = 0  # requests asked again because the server was busy
 
 
 def kan_in_bulk(geval: Geval) -> bool:
@@ -165,7 +166,8 @@ async def _laatste_overzichten(client, sleutels: list[str]) -> dict[str, str]:
     return {a.key: a.data for a in laatste}
 
 
-async def _zet_klaar(client, deployment_id: UUID, klaar: list[Klaar], grens: asyncio.Semaphore) -> dict[str, str]:
+async def _zet_klaar(client, deployment_id: UUID, klaar: list[Klaar], grens: asyncio.Semaphore,
+                     uitkomst: Uitkomst) -> dict[str, str | None]:
     """Create the runs of one page, their forms and artifacts: {reference: run id}."""
     gepubliceerd = await _laatste_overzichten(client, [artefactsleutel(k.geval.referentie) for k in klaar])
 
@@ -189,7 +191,8 @@ async def _zet_klaar(client, deployment_id: UUID, klaar: list[Klaar], grens: asy
                         _logger().warning("Casus %s niet in bulk klaargezet (%s); gaat de normale weg.",
                                           k.geval.referentie, type(exc).__name__)
                         return k.geval.referentie, None
-                    await asyncio.sleep(min(30.0, 2.0 ** poging))
+                    uitkomst.herhaald += 1
+                    await asyncio.sleep(min(10.0, 0.5 * 2 ** poging))
         return k.geval.referentie, None
 
     return dict(await asyncio.gather(*(een(k) for k in klaar)))
@@ -233,7 +236,7 @@ async def _start(gevallen: list[Geval], regio: Instellingen, modus) -> Uitkomst:
                 volgende = asyncio.create_task(asyncio.to_thread(bereid_voor, list(pagina_s[n + 1]), regio, modus))
             uitkomst.anders.extend(anders)
             if klaar:
-                runs = await _zet_klaar(client, deployment.id, klaar, grens)
+                runs = await _zet_klaar(client, deployment.id, klaar, grens, uitkomst)
                 uitkomst.anders.extend(k.geval for k in klaar if runs[k.geval.referentie] is None)
                 uitkomst.gestart.extend(await asyncio.to_thread(_leg_vast, klaar, runs))
     return uitkomst
