@@ -217,7 +217,7 @@ def _leg_vast(klaar: list[Klaar], runs: dict[str, str | None]) -> list[str]:
     return vastgelegd
 
 
-async def _start(gevallen: list[Geval], regio: Instellingen, modus) -> Uitkomst:
+async def _start(gevallen: list[Geval], regio: Instellingen, modus, voortgang=None) -> Uitkomst:
     uitkomst = Uitkomst([], [])
     pagina_s = list(batched(gevallen, PAGINA))
     if not pagina_s:
@@ -239,12 +239,15 @@ async def _start(gevallen: list[Geval], regio: Instellingen, modus) -> Uitkomst:
                 runs = await _zet_klaar(client, deployment.id, klaar, grens, uitkomst)
                 uitkomst.anders.extend(k.geval for k in klaar if runs[k.geval.referentie] is None)
                 uitkomst.gestart.extend(await asyncio.to_thread(_leg_vast, klaar, runs))
+            if voortgang is not None:
+                voortgang(len(uitkomst.gestart))
     return uitkomst
 
 
-def start_in_bulk(gevallen: list[Geval]) -> Uitkomst:
+def start_in_bulk(gevallen: list[Geval], voortgang=None) -> Uitkomst:
     """Create the runs of `gevallen` that can wait at their form at once; the rest (and every
-    casus that cannot go in bulk) is returned in `anders` for a normal start."""
+    casus that cannot go in bulk) is returned in `anders` for a normal start. `voortgang` is
+    called with the number created so far after each page."""
     bulk = [g for g in gevallen if kan_in_bulk(g)]
     regio = instellingen()
     modus = capaciteitsmodus(regio)
@@ -252,7 +255,7 @@ def start_in_bulk(gevallen: list[Geval]) -> Uitkomst:
     # with the caller's context: its Prefect settings (API URL) hold there too.
     with ThreadPoolExecutor(1) as uitvoerder:
         uitkomst = uitvoerder.submit(contextvars.copy_context().run, asyncio.run,
-                                     _start(bulk, regio, modus)).result()
+                                     _start(bulk, regio, modus, voortgang)).result()
     uitkomst.anders = [g for g in gevallen if not kan_in_bulk(g)] + uitkomst.anders
     return uitkomst
 
