@@ -57,8 +57,8 @@ def maak_casussen(aantal_open: int) -> int:
 
     regio = instellingen()
     moment = nu()
-    # About 0.75 open casus per demo melding (hermeldingen join a casus, some paths close it).
-    meldingen = demo_meldingen(regio, int(aantal_open / 0.72), nu=moment, seed=4_2026)
+    # About 0.63 open casus per demo melding (hermeldingen join a casus, some paths close it).
+    meldingen = demo_meldingen(regio, int(aantal_open / 0.6), nu=moment, seed=4_2026)
     with sessie() as session:
         synchroniseer(session, regio)
     for begin in range(0, len(meldingen), 2_000):
@@ -183,7 +183,8 @@ def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
               f"(geëxtrapoleerd naar {aantal}: {duur / len(oud) * aantal / 3600:.1f} uur); {belasting()}",
               flush=True)
         begin = time.perf_counter()
-        uitkomst = start_in_bulk(rest)
+        uitkomst = start_in_bulk(rest, lambda n: print(
+            f"  {n} klaar na {time.perf_counter() - begin:.0f} s; {belasting()}", flush=True))
         duur = time.perf_counter() - begin
         print(f"bulk: {len(uitkomst.gestart)} casussen wachtend bij hun formulier in {duur:.1f} s "
               f"= {duur / max(1, len(uitkomst.gestart)) * 1000:.1f} ms per casus; {len(uitkomst.anders)} "

@@ -13,7 +13,6 @@ from prefect import flow
 from models.regels.instellingen import instellingen
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
 from tasks.in_beeld import breng_terug_in_beeld, zoek_casussen_buiten_beeld
-from tasks.massastart import zet_runs_klaar
 
 
 @flow(name="casussen-in-beeld", log_prints=False)
@@ -22,12 +21,8 @@ def casussen_in_beeld() -> dict[str, int]:
     # At most this many new runs per pass (the rest the next pass): a fresh Prefect database
     # must not start every casus of the region at once.
     ruimte = instellingen().levensloop.gelijktijdige_starts
-    # Casussen without a run that only wait for a decision (a lost Prefect database) wait at
-    # their form at once, without a process each; the limit is for the others.
-    bulk = zet_runs_klaar(zoek_casussen_buiten_beeld())
-    tellingen: dict[str, int] = {"hersteld": len(bulk.gestart)} if bulk.gestart else {}
-    ruimte += len(bulk.gestart)
-    for geval in bulk.anders:
+    tellingen: dict[str, int] = {}
+    for geval in zoek_casussen_buiten_beeld():
         if tellingen.get("hersteld", 0) >= ruimte:
             tellingen["volgende_ronde"] = tellingen.get("volgende_ronde", 0) + 1
             continue

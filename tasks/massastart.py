@@ -29,8 +29,7 @@ from dataclasses import dataclass
 import httpx
 from uuid import UUID
 
-from prefect import get_client, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_client
 from prefect.client.schemas.actions import ArtifactCreate, DeploymentFlowRunCreate
 from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
 from prefect.client.schemas.objects import FlowRun, FlowRunPolicy
@@ -251,7 +250,7 @@ def start_in_bulk(gevallen: list[Geval], voortgang=None) -> Uitkomst:
     bulk = [g for g in gevallen if kan_in_bulk(g)]
     regio = instellingen()
     modus = capaciteitsmodus(regio)
-    # Its own event loop in its own thread (also callable from a task of the sentinel's flow),
+    # Its own event loop in its own thread (callable from anywhere, also where a loop runs),
     # with the caller's context: its Prefect settings (API URL) hold there too.
     with ThreadPoolExecutor(1) as uitvoerder:
         uitkomst = uitvoerder.submit(contextvars.copy_context().run, asyncio.run,
@@ -259,7 +258,3 @@ def start_in_bulk(gevallen: list[Geval], voortgang=None) -> Uitkomst:
     uitkomst.anders = [g for g in gevallen if not kan_in_bulk(g)] + uitkomst.anders
     return uitkomst
 
-
-@task(name="levensloop-runs in bulk klaarzetten", cache_policy=NO_CACHE)
-def zet_runs_klaar(gevallen: list[Geval]) -> Uitkomst:
-    return start_in_bulk(gevallen)
