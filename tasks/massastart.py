@@ -25,10 +25,9 @@ import contextvars
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-
-import httpx
 from uuid import UUID
 
+import httpx
 from prefect import get_client
 from prefect.client.schemas.actions import ArtifactCreate, DeploymentFlowRunCreate
 from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
