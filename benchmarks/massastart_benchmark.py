@@ -190,7 +190,7 @@ def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
               f"= {duur / max(1, len(uitkomst.gestart)) * 1000:.1f} ms per casus; {len(uitkomst.anders)} "
               f"via de normale weg; {uitkomst.herhaald} verzoeken herhaald (server bezet); {belasting()}",
               flush=True)
-        controleer(api, len(oud) + len(uitkomst.gestart))
+        controleer(api, aantal)  # also those the sentinel started meanwhile
 
 
 if __name__ == "__main__":
