@@ -201,8 +201,9 @@ SERVE_PID=$!
 sleep 2
 leeft "$SERVE_PID" || mislukt "deployments.serve is direct gestopt" "$SERVE_LOG"
 
-# Every open demo casus gets its lifecycle run, which stops at the form of its step: the UI's
-# run list filtered on "Suspended" then shows demo cases waiting at each kind of decision.
+# Every open demo casus gets its lifecycle run, waiting at the form of its step: the UI's run
+# list filtered on "Suspended" then shows demo cases waiting at each kind of decision. Runs of
+# casussen that only wait for a decision are created at once (no process each).
 log "de Prefect UI is al bereikbaar op http://127.0.0.1:$PREFECT_POORT/v2/; de casus-runs starten nu"
 stap "levensloop-runs van de open demo-casussen (vt levensloop start-open)" .venv/bin/vt levensloop start-open
 

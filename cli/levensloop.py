@@ -56,8 +56,14 @@ def _herstel_alles(groep: int, wacht_per_groep: float) -> dict[str, int]:
     from tasks.bezorging import bezorg_notificaties, plaats_notificatie
     from tasks.in_beeld import herstel, zoek_buiten_beeld
 
+    from tasks.massastart import start_in_bulk
+
     gevallen = zoek_buiten_beeld()
     tellingen = {"buiten_beeld": len(gevallen)}
+    # Casussen without a run wait at their form at once; the others need a process each.
+    bulk = start_in_bulk(gevallen)
+    tellingen["in_bulk"] = tellingen["hersteld"] = len(bulk.gestart)
+    gevallen = bulk.anders
     for begin in range(0, len(gevallen), groep):
         uitkomsten = [herstel(geval) for geval in gevallen[begin:begin + groep]]
         for uitkomst in uitkomsten:
@@ -74,7 +80,8 @@ def _toon(tellingen: dict[str, int], als_json: bool) -> None:
         toon_json({"gestart": tellingen.get("hersteld", 0), **tellingen})
         return
     typer.echo(f"{tellingen['buiten_beeld']} open casus(sen) wachtte(n) niet bij hun besluit; "
-               f"{tellingen.get('hersteld', 0)} levensloop-run(s) (opnieuw) gestart.")
+               f"{tellingen.get('hersteld', 0)} levensloop-run(s) (opnieuw) gestart, waarvan "
+               f"{tellingen.get('in_bulk', 0)} direct wachtend bij hun formulier.")
     if gemeld := tellingen.get("gemeld", 0) + tellingen.get("al_gemeld", 0):
         typer.echo(f"{gemeld} casus(sen) konden niet worden hersteld; de teamleider heeft een e-mail.")
 
@@ -86,9 +93,11 @@ def start_open(
     als_json: bool = JSON_OPTIE,
 ) -> None:
     """Start de levensloop-run van elke open casus die niet bij zijn besluit wacht: zonder run,
-    of met een run die gecrasht, mislukt, geannuleerd, klaar of vastgelopen is (idempotent). Ze
-    starten in groepjes (levensloop.gelijktijdige_starts), zodat de machine niet vastloopt; daarna
-    wacht elke casus in de Prefect UI op het besluit van zijn stap."""
+    of met een run die gecrasht, mislukt, geannuleerd, klaar of vastgelopen is (idempotent). Een
+    casus zonder run die alleen op een besluit wacht, krijgt zijn run in één keer klaargezet bij
+    dat formulier (zonder proces per casus); de andere starten in groepjes
+    (levensloop.gelijktijdige_starts), zodat de machine niet vastloopt. Daarna wacht elke casus
+    in de Prefect UI op het besluit van zijn stap."""
     _wacht_op_deployment(wacht)
     _toon(_herstel_alles(regio_instellingen().levensloop.gelijktijdige_starts, wacht_per_groep=120), als_json)
 

@@ -80,6 +80,15 @@ def vraag_invoer(formulier: type[RunInput], basis: str, beschrijving: str) -> st
     return sleutel  # only reached when Prefect reports this pause as already answered
 
 
+def opgeslagen_formulier(formulier: type[RunInput], beschrijving: str) -> tuple[dict, str]:
+    """(JSON schema, markdown above it) as `vraag_invoer` makes Prefect store them for a first
+    attempt of `formulier`: what the bulk start stores for a run it creates at that form."""
+    from prefect._internal.pydantic.v2_schema import create_v2_schema
+
+    model = _met_beginwaarden(formulier, beschrijving, {})
+    return create_v2_schema(model.__name__, model_base=model), beschrijving
+
+
 def _met_beginwaarden(formulier: type[RunInput], beschrijving: str, beginwaarden: dict) -> type[RunInput]:
     """`formulier` with the explanation above it and start values in its fields. Unlike
     `RunInput.with_initial_data`, which rebuilds each field from its bare type, this keeps the

@@ -120,7 +120,7 @@ def _wacht_op(session: Session, casus: Casus) -> str | None:
     return sleutel(casus.referentie, moment, voortgang.volgnummer(session, casus, moment))
 
 
-def _nazorg_open_sinds(session: Session, casus_ids: list[int]) -> dict[int, dt.datetime]:
+def nazorg_open_sinds(session: Session, casus_ids: list[int]) -> dict[int, dt.datetime]:
     """Per casus: since when the oldest open follow-up (of a decision or an intake) waits."""
     sinds: dict[int, dt.datetime] = {}
     for kolom, tijd, open_ in ((Beslissing.casus_id, Beslissing.genomen_op, Beslissing.nazorg_klaar_op.is_(None)),
@@ -163,7 +163,7 @@ def zoek_buiten_beeld() -> list[Geval]:
     gevallen = []
     with sessie() as session:
         casussen = session.exec(select(Casus).where(_te_bewaken()).order_by(Casus.id)).all()
-        nazorg = _nazorg_open_sinds(session, [c.id for c in casussen])
+        nazorg = nazorg_open_sinds(session, [c.id for c in casussen])
         for casus in casussen:
             run = standen.get(casus.flow_run_id)
             stand = _casusstand(session, casus, run, nazorg.get(casus.id))
@@ -186,7 +186,7 @@ def _opnieuw_beoordeeld(referentie: str, regio: Instellingen) -> Geval | None:
         casus = session.exec(select(Casus).where(Casus.referentie == referentie)).one()
         if casus.flow_run_id != run_id:
             return None  # someone else (another pass, the intake) gave it a run meanwhile
-        stand = _casusstand(session, casus, run, _nazorg_open_sinds(session, [casus.id]).get(casus.id))
+        stand = _casusstand(session, casus, run, nazorg_open_sinds(session, [casus.id]).get(casus.id))
         bevinding = beoordeel(stand, run, nu(), _stap_max(regio))
     return Geval(referentie, bevinding.value, run_id, run.staat if run else None) if bevinding else None
 

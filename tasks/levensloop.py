@@ -156,30 +156,35 @@ def een_regel(tekst: str) -> str:
 def lees_stap(casus_referentie: str, fouten: list[str] | None = None) -> Stap:
     """Where the casus is and what it waits for; `fouten` are shown above the form again."""
     regio = instellingen()
-    modus = capaciteitsmodus(regio)
     with sessie() as session:
-        casus = casus_op_referentie(session, casus_referentie)
-        stand = voortgang.stand(session, casus)
-        basis = dict(referentie=casus.referentie, status=casus.status, labels=_labels(casus, regio))
-        if stand.status is Status.afgesloten:
-            return Stap(**basis, afgesloten=True)
-        if (naar := automatische_stap(stand)) is not None:
-            return Stap(**basis, automatisch=naar.value)
-        moment = volgend_beslismoment(stand)
-        overdracht = voortgang.open_overdracht(session, casus)
-        gemeente = regio.gemeente(casus.gemeente_code)
-        sleutel_nu = sleutel(casus.referentie, moment, voortgang.volgnummer(session, casus, moment))
-        beschrijving, kop, toelichting = _uitleg(session, casus, moment, regio, modus, overdracht, fouten or [])
-        beginwaarden = BESLISSINGEN[moment].beginwaarden(gemeente, overdracht.regie if overdracht else None)
-        if "lokaal_team" in beginwaarden:  # the form shows teams by name
-            beginwaarden["lokaal_team"] = _teamnamen(gemeente).get(beginwaarden["lokaal_team"])
-        return Stap(
-            **basis, moment=moment.value, sleutel=sleutel_nu, beschrijving=beschrijving, kop=kop,
-            toelichting=toelichting,
-            # The form says which occurrence it is for: a stale form is refused (verwerk_beslissing).
-            beginwaarden=beginwaarden | {"formulier_voor": sleutel_nu},
-            teams=list(_teamnamen(gemeente).values()),
-        )
+        return stap_van(session, casus_op_referentie(session, casus_referentie), regio, capaciteitsmodus(regio),
+                        fouten or [])
+
+
+def stap_van(session: Session, casus: Casus, regio: Instellingen, modus: CapaciteitsModus,
+             fouten: list[str]) -> Stap:
+    """`lees_stap` for a casus already read (the bulk start reads many in one session)."""
+    stand = voortgang.stand(session, casus)
+    basis = dict(referentie=casus.referentie, status=casus.status, labels=_labels(casus, regio))
+    if stand.status is Status.afgesloten:
+        return Stap(**basis, afgesloten=True)
+    if (naar := automatische_stap(stand)) is not None:
+        return Stap(**basis, automatisch=naar.value)
+    moment = volgend_beslismoment(stand)
+    overdracht = voortgang.open_overdracht(session, casus)
+    gemeente = regio.gemeente(casus.gemeente_code)
+    sleutel_nu = sleutel(casus.referentie, moment, voortgang.volgnummer(session, casus, moment))
+    beschrijving, kop, toelichting = _uitleg(session, casus, moment, regio, modus, overdracht, fouten)
+    beginwaarden = BESLISSINGEN[moment].beginwaarden(gemeente, overdracht.regie if overdracht else None)
+    if "lokaal_team" in beginwaarden:  # the form shows teams by name
+        beginwaarden["lokaal_team"] = _teamnamen(gemeente).get(beginwaarden["lokaal_team"])
+    return Stap(
+        **basis, moment=moment.value, sleutel=sleutel_nu, beschrijving=beschrijving, kop=kop,
+        toelichting=toelichting,
+        # The form says which occurrence it is for: a stale form is refused (verwerk_beslissing).
+        beginwaarden=beginwaarden | {"formulier_voor": sleutel_nu},
+        teams=list(_teamnamen(gemeente).values()),
+    )
 
 
 def _teamnamen(gemeente) -> dict[str, str]:
@@ -370,21 +375,31 @@ def publiceer_casusoverzicht(casus_referentie: str) -> None:
     Who did what stays in the audit trail: the artifact holds no names at all."""
     regio = instellingen()
     with sessie() as session:
-        casus = casus_op_referentie(session, casus_referentie)
-        stand = voortgang.stand(session, casus)
-        moment = volgend_beslismoment(stand)
-        gemeente = regio.gemeente(casus.gemeente_code)
-        markdown = render(
-            "casus/overzicht.md.j2", referentie=casus.referentie, gemeente_naam=gemeente.naam,
-            gemeente_code=gemeente.code, urgentie=casus.urgentie, status=casus.status,
-            status_sinds=casus.status_sinds, wacht_op=BESLISSINGEN[moment].vraag if moment else None,
-            lokaal_team=casus.lokaal_team_code, regie=casus.regie, buiten_beeld=casus.buiten_beeld,
-            aantal_meldingen=casus.aantal_meldingen, termijnen=_termijnstanden(session, casus),
-            tijdlijn=_tijdlijn(session, casus), onbezorgd=_onbezorgd(session, casus),
-            dossier=dossierlink(regio, casus.referentie),
-        )
-    markdown_als_gewijzigd(f"casus-{casus_referentie.lower()}", markdown,
-                           f"Casus {casus_referentie}: stap, termijnen en tijdlijn")
+        markdown = casusoverzicht(session, casus_op_referentie(session, casus_referentie), regio)
+    markdown_als_gewijzigd(artefactsleutel(casus_referentie), markdown, artefactomschrijving(casus_referentie))
+
+
+def artefactsleutel(casus_referentie: str) -> str:
+    return f"casus-{casus_referentie.lower()}"
+
+
+def artefactomschrijving(casus_referentie: str) -> str:
+    return f"Casus {casus_referentie}: stap, termijnen en tijdlijn"
+
+
+def casusoverzicht(session: Session, casus: Casus, regio: Instellingen) -> str:
+    """The markdown of the case artifact as the casus stands."""
+    moment = volgend_beslismoment(voortgang.stand(session, casus))
+    gemeente = regio.gemeente(casus.gemeente_code)
+    return render(
+        "casus/overzicht.md.j2", referentie=casus.referentie, gemeente_naam=gemeente.naam,
+        gemeente_code=gemeente.code, urgentie=casus.urgentie, status=casus.status,
+        status_sinds=casus.status_sinds, wacht_op=BESLISSINGEN[moment].vraag if moment else None,
+        lokaal_team=casus.lokaal_team_code, regie=casus.regie, buiten_beeld=casus.buiten_beeld,
+        aantal_meldingen=casus.aantal_meldingen, termijnen=_termijnstanden(session, casus),
+        tijdlijn=_tijdlijn(session, casus), onbezorgd=_onbezorgd(session, casus),
+        dossier=dossierlink(regio, casus.referentie),
+    )
 
 
 def _onbezorgd(session: Session, casus: Casus) -> list[dict]:
@@ -451,21 +466,30 @@ def nieuwe_levensloop_run(casus_referentie: str, idempotentiesleutel: str, vorig
         casus = casus_op_referentie(session, casus_referentie)
         gemeente, urgentie, geopend_op = casus.gemeente_code, casus.urgentie, casus.geopend_op
     gemeente = instellingen().gemeente(gemeente).naam  # tags name the gemeente as staff know it
-    # The moment the casus was opened makes the key unique to this case store: a Prefect server
-    # that outlived its case store (a demo reset, a restore) never hands back another casus's
-    # run that happens to carry the same reference.
     run = run_deployment(
         LEVENSLOOP_DEPLOYMENT, parameters={"casus_referentie": casus_referentie}, timeout=0, as_subflow=False,
-        idempotency_key=f"{idempotentiesleutel}@{geopend_op:%Y%m%dT%H%M%S%f}",
+        idempotency_key=volledige_sleutel(idempotentiesleutel, geopend_op),
         tags=[f"gemeente:{gemeente}", f"urgentie:{urgentie}"],
     )
     with sessie() as session:
-        # A pointer to the orchestration, not a change of the casus: no version bump, no race
-        # with the run that starts right now.
-        vorig = Casus.flow_run_id.is_(None) if vorige is None else Casus.flow_run_id == vorige
-        resultaat = session.execute(update(Casus).where(Casus.referentie == casus_referentie, vorig)
-                                    .values(flow_run_id=str(run.id)).execution_options(synchronize_session=False))
-    return str(run.id), resultaat.rowcount == 1
+        return str(run.id), leg_run_vast(session, casus_referentie, str(run.id), vorige)
+
+
+def volledige_sleutel(idempotentiesleutel: str, geopend_op: dt.datetime) -> str:
+    """The moment the casus was opened makes the key unique to this case store: a Prefect server
+    that outlived its case store (a demo reset, a restore) never hands back another casus's run
+    that happens to carry the same reference."""
+    return f"{idempotentiesleutel}@{geopend_op:%Y%m%dT%H%M%S%f}"
+
+
+def leg_run_vast(session: Session, casus_referentie: str, run_id: str, vorige: str | None) -> bool:
+    """Record `run_id` on the casus in place of `vorige`; False when another caller recorded a
+    run meanwhile. A pointer to the orchestration, not a change of the casus: no version bump,
+    no race with the run that starts right now."""
+    vorig = Casus.flow_run_id.is_(None) if vorige is None else Casus.flow_run_id == vorige
+    resultaat = session.execute(update(Casus).where(Casus.referentie == casus_referentie, vorig)
+                                .values(flow_run_id=run_id).execution_options(synchronize_session=False))
+    return resultaat.rowcount == 1
 
 
 @task(name="levensloop starten", cache_policy=NO_CACHE)

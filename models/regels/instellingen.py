@@ -395,6 +395,10 @@ class LevensloopInstellingen(_Strikt):
         4, gt=0, description="Hoeveel casus-runs `vt levensloop start-open` tegelijk opstart (een run die op "
         "een formulier wacht, telt niet mee)."
     )
+    gelijktijdige_verzoeken: int = Field(
+        10, gt=0, le=200, description="Hoeveel verzoeken aan Prefect `vt levensloop start-open` tegelijk doet bij het "
+        "in één keer klaarzetten van runs die direct op hun formulier wachten."
+    )
     bewaking_interval_seconden: int = Field(
         120, ge=10, description="Hoe vaak de bewaking 'casussen in beeld' kijkt of elke open casus bij zijn besluit "
         "wacht (seconden)."

@@ -1,0 +1,197 @@
+"""Benchmark: `vt levensloop start-open` for many open casussen that wait for a decision, the
+bulk way (tasks/massastart.py: runs created Suspended at their form, no process per casus)
+beside the old way (a deployment run per casus, served by `deployments.serve`, each running the
+flow up to its form) on a small sample.
+
+    .venv/bin/python benchmarks/massastart_benchmark.py [--casussen 10000] [--oud 50]
+
+On its own temporary folders and free ports, as start.sh runs it: the Prefect server
+(scripts/prefect_server.py, SQLite), `python -m deployments.serve`, a SQLite case store.
+Volume: demo meldingen (models/dossier/demo.py) registered and moved along their demo paths
+until `--casussen` casussen are open; a casus at an automatic step (the front-door check) is
+moved on in the store as the flow's first task would, so every open casus waits for a person.
+Then:
+1. the old way for the first `--oud` casussen (`tasks.in_beeld.herstel`, in the groups of
+   `levensloop.gelijktijdige_starts` as the CLI does), timed until each waits at its form;
+2. the bulk way for all others (`tasks.massastart.start_in_bulk`), timed until it returns: then
+   every run is Suspended with its form, tags and artifact stored. Checked afterwards: the number
+   of Suspended lifecycle runs, and the form of a sample of runs.
+The load average is printed with each figure (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from uuid import UUID
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+def belasting() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def maak_casussen(aantal_open: int) -> int:
+    """Demo casussen until `aantal_open` are open, each waiting for a decision. Returns how many."""
+    from sqlmodel import select
+
+    from models.dossier import voortgang
+    from models.dossier.demo import breng_demo_casussen_verder, demo_meldingen
+    from models.dossier.registratie import registreer_meldingen
+    from models.opslag.casus import Casus
+    from models.opslag.db import sessie
+    from models.opslag.regio import synchroniseer
+    from models.opslag.typen import nu
+    from models.regels.besluiten import automatische_stap
+    from models.regels.instellingen import instellingen
+    from models.regels.levensloop import OPEN_STATUSSEN
+
+    regio = instellingen()
+    moment = nu()
+    # About 0.63 open casus per demo melding (hermeldingen join a casus, some paths close it).
+    meldingen = demo_meldingen(regio, int(aantal_open / 0.6), nu=moment, seed=4_2026)
+    with sessie() as session:
+        synchroniseer(session, regio)
+    for begin in range(0, len(meldingen), 2_000):
+        with sessie() as session:
+            registreer_meldingen(session, meldingen[begin:begin + 2_000], regio, actor="benchmark")
+    with sessie() as session:
+        breng_demo_casussen_verder(session, moment)
+    open_statussen = [s.value for s in OPEN_STATUSSEN]
+    with sessie() as session:
+        ids = session.exec(select(Casus.id).where(Casus.status.in_(open_statussen)).order_by(Casus.id)).all()
+    teveel = ids[aantal_open:]
+    with sessie() as session:  # the surplus is closed: exactly `aantal_open` stay open
+        if teveel:
+            from sqlalchemy import update
+
+            for begin in range(0, len(teveel), 500):
+                session.execute(update(Casus).where(Casus.id.in_(teveel[begin:begin + 500]))
+                                .values(status="afgesloten"))
+    for begin in range(0, min(len(ids), aantal_open), 500):
+        with sessie() as session:
+            for casus in session.exec(select(Casus).where(Casus.id.in_(ids[begin:begin + 500]))):
+                while (naar := automatische_stap(voortgang.stand(session, casus))) is not None:
+                    voortgang.zet_automatische_stap(session, casus, naar, regio)
+    return min(len(ids), aantal_open)
+
+
+def oude_weg(gevallen, api: str) -> float:
+    """A deployment run per casus, in groups, each until it waits at its form (as before)."""
+    from models.regels.instellingen import instellingen
+    from tasks.in_beeld import herstel
+    from tests.served import wacht_op_run
+
+    groep = instellingen().levensloop.gelijktijdige_starts
+    begin = time.perf_counter()
+    for n in range(0, len(gevallen), groep):
+        runs = [herstel(g).nieuwe_run for g in gevallen[n:n + groep]]
+        for run in runs:
+            wacht_op_run(api, run, "PAUSED", timeout=600)
+    return time.perf_counter() - begin
+
+
+def controleer(api: str, verwacht: int, steekproef: int = 100) -> None:
+    """Every lifecycle run Suspended; a sample of them has its form and description stored."""
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState, \
+        FlowRunFilterStateType
+    from sqlmodel import select
+
+    from models.opslag.casus import Casus
+    from models.opslag.db import sessie
+
+    with SyncPrefectClient(api) as client:
+        wachtend = client.count_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["casus-levensloop"])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=["PAUSED"]))))
+        with sessie() as session:
+            run_ids = [r for r in session.exec(select(Casus.flow_run_id).where(Casus.flow_run_id.is_not(None)))]
+        for run_id in random.Random(1).sample(run_ids, min(steekproef, len(run_ids))):
+            run = client.read_flow_run(UUID(run_id))
+            for sleutel in ("schema", "description"):
+                client.read_flow_run_input(run.id, run.state.state_details.run_input_keyset[sleutel])
+    print(f"  controle: {wachtend} van {verwacht} levensloop-runs Suspended; formulier van {steekproef} "
+          "steekproef-runs aanwezig", flush=True)
+    if wachtend != verwacht:
+        raise SystemExit("niet elke casus wacht bij zijn formulier")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--casussen", type=int, default=10_000)
+    parser.add_argument("--oud", type=int, default=50, help="casussen die de oude weg gaan (steekproef)")
+    parser.add_argument("--prefect-database", choices=["sqlite", "postgresql"], default="sqlite",
+                        help="database van de Prefect-server (postgresql: een nieuwe database op 127.0.0.1:5432)")
+    args = parser.parse_args(argv)
+
+    from cryptography.fernet import Fernet
+
+    map_ = Path(tempfile.mkdtemp(prefix="vt-massastart-"))
+    os.environ.setdefault("VT_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    os.environ["VT_DATA_MAP"] = str(map_ / "vt")
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    database_url = f"sqlite:///{map_}/casussen.db"
+    os.environ["DATABASE_URL"] = database_url
+    (map_ / "prefect").mkdir()
+
+    from models.opslag.db import migreer
+    from tests.served import prefect_server
+
+    print(f"{os.cpu_count()} cores; {belasting()}", flush=True)
+    migreer(database_url)
+    begin = time.perf_counter()
+    aantal = maak_casussen(args.casussen)
+    print(f"{aantal} open casussen gemaakt in {time.perf_counter() - begin:.0f} s; {belasting()}", flush=True)
+
+    with contextlib.ExitStack() as stapel:
+        omgeving = {}
+        if args.prefect_database == "postgresql":
+            from benchmarkdatabase import postgresql_database
+
+            url = stapel.enter_context(postgresql_database()).replace("+psycopg", "+asyncpg", 1)
+            omgeving["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = url
+        print(f"Prefect-server op {args.prefect_database}", flush=True)
+        meet(stapel.enter_context(prefect_server(map_ / "prefect", omgeving)), database_url, map_, aantal, args)
+
+
+def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
+    import prefect.settings
+
+    from tests.served import serveer
+
+    os.environ["PREFECT_API_URL"] = api
+    with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: api}), \
+            serveer(api, database_url, map_):
+        from tasks.in_beeld import zoek_buiten_beeld
+        from tasks.massastart import start_in_bulk
+
+        gevallen = zoek_buiten_beeld()
+        print(f"{len(gevallen)} casussen zonder run; {belasting()}", flush=True)
+        oud, rest = gevallen[:args.oud], gevallen[args.oud:]
+        duur = oude_weg(oud, api)
+        print(f"oude weg: {len(oud)} casussen in {duur:.1f} s = {duur / len(oud):.2f} s per casus "
+              f"(geëxtrapoleerd naar {aantal}: {duur / len(oud) * aantal / 3600:.1f} uur); {belasting()}",
+              flush=True)
+        begin = time.perf_counter()
+        uitkomst = start_in_bulk(rest, lambda n: print(
+            f"  {n} klaar na {time.perf_counter() - begin:.0f} s; {belasting()}", flush=True))
+        duur = time.perf_counter() - begin
+        print(f"bulk: {len(uitkomst.gestart)} casussen wachtend bij hun formulier in {duur:.1f} s "
+              f"= {duur / max(1, len(uitkomst.gestart)) * 1000:.1f} ms per casus; {len(uitkomst.anders)} "
+              f"via de normale weg; {uitkomst.herhaald} verzoeken herhaald (server bezet); {belasting()}",
+              flush=True)
+        controleer(api, aantal)  # also those the sentinel started meanwhile
+
+
+if __name__ == "__main__":
+    main()
