@@ -15,18 +15,22 @@ from typing import Any, Literal
 from prefect import flow
 from prefect.states import Completed, Failed
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from models.dossier.knelpunt import UITLEG_TEKST
 from models.regels.perioden import LAATSTE
+from models.regels.toegang import SYSTEEM
 from tasks.acties import leg_contact_vast, wissel_capaciteitsmodus
 from tasks.rapportage import HELE_REGIO
 
 
 def uw_naam(positie: int) -> Any:
-    return Field(
-        title="Uw naam", min_length=2, max_length=120, json_schema_extra={"position": positie},
-        description="Wie doet dit? Komt in de audittrail (tot er een eigen inlog per medewerker is).",
-    )
+    """Who does it: not on the form (SkipJsonSchema); the gateway (web.toegang) puts the logged-in
+    account in the run's parameters, a run without it (CLI, schedule, test) is the system's."""
+    return Field(SYSTEEM, min_length=2, max_length=120, json_schema_extra={"position": positie})
+
+
+Door = SkipJsonSchema[str]
 
 
 class _Formulier(BaseModel):
@@ -38,7 +42,7 @@ class BerichtOpnieuwFormulier(_Formulier):
         title="Berichtnummer", gt=0, json_schema_extra={"position": 0},
         description="Het nummer uit de e-mail 'Bericht kon niet worden bezorgd'.",
     )
-    door: str = uw_naam(1)
+    door: Door = uw_naam(1)
 
 
 class BriefOpnieuwFormulier(_Formulier):
@@ -46,7 +50,7 @@ class BriefOpnieuwFormulier(_Formulier):
         title="Briefnummer", gt=0, json_schema_extra={"position": 0},
         description="Het nummer uit de e-mail 'Brief kon niet worden bezorgd'.",
     )
-    door: str = uw_naam(1)
+    door: Door = uw_naam(1)
 
 
 class RapportFormulier(_Formulier):
@@ -71,7 +75,7 @@ class KnelpuntFormulier(_Formulier):
         HELE_REGIO, title="Gemeente", json_schema_extra={"position": 2},
         description="Kies 'hele regio' voor een knelpunt dat niet bij één gemeente hoort.",
     )
-    door: str = uw_naam(3)
+    door: Door = uw_naam(3)
 
 
 CAPACITEIT_KEUZES = {"normaal werken": "normaal", "continuïteitsplan": "continuiteitsplan"}
@@ -88,7 +92,7 @@ class CapaciteitFormulier(_Formulier):
         title="Reden", min_length=3, max_length=300, json_schema_extra={"position": 1},
         description="Waarom, in een zin (bijvoorbeeld 'drie zieken in het onderzoeksteam'). Nooit iets over een gezin.",
     )
-    door: str = uw_naam(2)
+    door: Door = uw_naam(2)
 
 
 CONTACT_VORMEN = {"telefoon": "telefoon", "huisbezoek": "huisbezoek", "op kantoor": "op_kantoor", "video": "video"}
@@ -113,7 +117,7 @@ class ContactFormulier(_Formulier):
         title="Tijd van het contact", pattern=r"^\s*\d{1,2}[:.]\d{2}\s*$", json_schema_extra={"position": 4},
         description="Uren:minuten, Nederlandse tijd, bijvoorbeeld 14:30.",
     )
-    door: str = uw_naam(5)
+    door: Door = uw_naam(5)
 
 
 def _uitkomst(melding: str | None, weigering: str | None):
@@ -124,13 +128,13 @@ def _uitkomst(melding: str | None, weigering: str | None):
 
 
 @flow(name="capaciteitsmodus-wisselen", log_prints=False)
-def capaciteitsmodus_wisselen(modus: str, reden: str, door: str):
+def capaciteitsmodus_wisselen(modus: str, reden: str, door: str = SYSTEEM):
     """Zet het continuïteitsplan aan of uit, voor elk volgend besluit, zonder herstart."""
     return _uitkomst(*wissel_capaciteitsmodus(CAPACITEIT_KEUZES.get(modus, modus), reden, door))
 
 
 @flow(name="contact-vastleggen", log_prints=False)
-def contact_vastleggen(casus: str, uitkomst: str, vorm: str, datum: dt.date, tijd: str, door: str):
+def contact_vastleggen(casus: str, uitkomst: str, vorm: str, datum: dt.date, tijd: str, door: str = SYSTEEM):
     """Leg een contact (of poging) met een gezin op de werkvoorraad vast."""
     return _uitkomst(*leg_contact_vast(
         casus, BEREIKT.get(uitkomst), CONTACT_VORMEN.get(vorm, vorm), datum, tijd, door,

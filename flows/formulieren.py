@@ -162,6 +162,8 @@ def beslisformulier(moment: Beslismoment, teams: list[str], beginwaarden: dict, 
     model = BESLISSINGEN[moment]
     velden: dict[str, tuple[Any, FieldInfo]] = {}
     for naam, info in model.model_fields.items():
+        if naam == "door":  # the gateway fills it in with the logged-in account (web.toegang)
+            continue
         if naam == "formulier_voor":
             velden[naam] = (str, Field(beginwaarden.get(naam, ""), title=kop or info.title,
                                        description=toelichting or info.description,
@@ -212,7 +214,7 @@ def _formulier_van(model: type[BaseModel], basis: tuple[type[BaseModel], ...] = 
 
 def intakeformulier(gemeenten: list[str], beginwaarden: dict | None = None, kop: str | None = None,
                     toelichting: str | None = None) -> type[RunInput]:
-    """The form for a new melding: who enters it, then the fields of MeldingInvoer, with the
+    """The form for a new melding: the fields of MeldingInvoer, with the
     gemeente chosen by name. After a refusal `kop` and `toelichting` (the reasons) form the
     first field, where both Prefect UIs show them without scrolling."""
     formulier = _formulier_van(MeldingInvoer, basis=(_Formulier, RunInput), namen={"gemeente_code": gemeenten},
@@ -221,9 +223,5 @@ def intakeformulier(gemeenten: list[str], beginwaarden: dict | None = None, kop:
     if kop:
         extra["toelichting"] = (str, Field("(hoeft u niet in te vullen)", title=kop,
                                            description=toelichting, json_schema_extra={"position": -1}))
-    return create_model(
-        "MeldingFormulier", __base__=formulier,
-        door=(str, Field(title="Uw naam", description="Wie registreert de melding? Komt in de audittrail.",
-                         min_length=2, max_length=120, json_schema_extra={"position": 0})),
-        **extra,
-    )
+    # Who registers it is no field: the gateway puts the logged-in account in the answer (`door`).
+    return create_model("MeldingFormulier", __base__=formulier, **extra)
