@@ -13,8 +13,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import re
 import secrets
 from pathlib import Path
@@ -52,10 +52,12 @@ def _pagina(sjabloon: str, status: int = 200, **context) -> HTMLResponse:
     return HTMLResponse(render(f"toegang/{sjabloon}.html.j2", **context), status_code=status)
 
 
-def melding(titel: str, tekst: str, status: int, gebruiker: Gebruiker | None = None,
+def melding(titel: str, tekst: str, status: int, sessie: Sessie | None = None,
             link: tuple[str, str] | None = ("/inloggen", "Inloggen")) -> HTMLResponse:
-    """A clear Dutch page for a refusal or an error; nothing was changed."""
-    return _pagina("melding", status, titel=titel, tekst=tekst, gebruiker=gebruiker, link=link)
+    """A clear Dutch page for a refusal or an error; nothing was changed. With the session, the
+    page has the log-out button (with its CSRF token)."""
+    return _pagina("melding", status, titel=titel, tekst=tekst, link=link,
+                   gebruiker=sessie.gebruiker if sessie else None, csrf=sessie.csrf if sessie else "")
 
 
 def _terug_url(request: Request) -> str:
@@ -74,7 +76,7 @@ class Poort:
     def __init__(self, *, engine: Engine, instellingen: Instellingen, prefect_url: str, auth_string: str | None,
                  geheim: bytes, https: bool, rapporten: Path) -> None:
         toegang = instellingen.toegang
-        self.engine, self.instellingen, self.rapporten = engine, instellingen, rapporten
+        self.engine, self.instellingen, self.archief = engine, instellingen, rapporten
         self.sessies = Sessies(geheim, toegang.sessie_minuten * 60)
         self.pogingen = Pogingen(toegang.max_mislukte_pogingen, toegang.vertraging_seconden)
         self.inlogtokens = URLSafeTimedSerializer(geheim, salt="vt-inloggen")
@@ -201,7 +203,7 @@ class Poort:
         if not zelfde_token(sessie.csrf, str(form.get("csrf", ""))):
             return melding("Formulier niet geaccepteerd", "Dit formulier komt niet van deze site of is verlopen "
                            "(CSRF-controle). U bent nog ingelogd; er is niets veranderd.", 403,
-                           gebruiker=sessie.gebruiker, link=("/start", "Naar de startpagina"))
+                           sessie=sessie, link=("/start", "Naar de startpagina"))
         self.sessies.beeindig(request.cookies.get(COOKIE))
         antwoord = melding("Uitgelogd", "U bent uitgelogd. Sluit ook het browservenster als u een gedeelde "
                            "computer gebruikt.", 200, link=("/inloggen", "Opnieuw inloggen"))
@@ -225,18 +227,18 @@ class Poort:
                     return RedirectResponse("/inloggen?volgende=" + quote(doel), 303)
                 gebruiker = sessie.gebruiker
                 if bevoegdheid is not None and not gebruiker.mag(bevoegdheid):
-                    return self.geweigerd(request, gebruiker)
+                    return self.geweigerd(request, sessie)
                 request.scope["gebruiker"] = gebruiker
                 return await handler(request, sessie)
             return route
         return omhulsel
 
-    def geweigerd(self, request: Request, gebruiker: Gebruiker) -> Response:
+    def geweigerd(self, request: Request, sessie: Sessie) -> Response:
         if request.url.path.startswith("/api"):
             return JSONResponse({"detail": "U heeft met uw rol geen toegang tot dit deel van het systeem."}, 403)
         return melding("Geen toegang", "U heeft met uw rol geen toegang tot deze pagina. Een gemeente ziet "
                        "alleen de rapporten van de eigen gemeente; dossiers en de werkvoorraad zijn alleen voor "
-                       "medewerkers van Veilig Thuis.", 403, gebruiker=gebruiker,
+                       "medewerkers van Veilig Thuis.", 403, sessie=sessie,
                        link=("/start", "Naar de startpagina"))
 
     async def start(self, request: Request, sessie: Sessie) -> Response:
@@ -247,14 +249,14 @@ class Poort:
         gebruiker = sessie.gebruiker
         code = gebruiker.gemeente
         gemeente = next((g for g in self.instellingen.gemeenten if g.code == code), None)
-        lijst = gemeenterapporten(self.rapporten, code) if gemeente else []
+        lijst = gemeenterapporten(self.archief, code) if gemeente else []
         naam = request.path_params.get("bestand")
         if naam is None:
             return _pagina("rapporten", gebruiker=gebruiker, csrf=sessie.csrf, gemeente=gemeente, rapporten=lijst)
         gevonden = next((r for r in lijst if r.sleutel == naam), None)
         if gevonden is None:
             return melding("Rapport niet gevonden", "Dit rapport bestaat niet of hoort niet bij uw gemeente.", 404,
-                           gebruiker=gebruiker, link=("/rapporten/", "Naar de rapporten"))
+                           sessie=sessie, link=("/rapporten/", "Naar de rapporten"))
         return FileResponse(gevonden.pad, media_type="text/csv; charset=utf-8", filename=gevonden.pad.name)
 
     async def inzagelog(self, request: Request, sessie: Sessie) -> Response:
@@ -375,14 +377,19 @@ def maak_app(*, engine: Engine, instellingen: Instellingen, prefect_url: str, au
         Route("/{pad:path}", poort._met_sessie(Bevoegdheid.prefect_ui)(poort.naar_prefect),
               methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
     ]
-    app = Starlette(routes=routes, on_shutdown=[poort.prefect.client.aclose])
+    @contextlib.asynccontextmanager
+    async def levensduur(app):
+        yield
+        await poort.prefect.client.aclose()
+
+    app = Starlette(routes=routes, lifespan=levensduur)
     app.state.poort = poort
     return app
 
 
 async def _geen_dossier(request: Request, sessie: Sessie) -> Response:
     return melding("Dossier nog niet beschikbaar", "De dossierpagina's zijn in deze versie nog niet "
-                   "geïnstalleerd.", 404, gebruiker=sessie.gebruiker, link=("/start", "Naar de startpagina"))
+                   "geïnstalleerd.", 404, sessie=sessie, link=("/start", "Naar de startpagina"))
 
 
 def _dossier_app(engine: Engine, poort: Poort):

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     uvicorn.run(app, host=argumenten.host, port=argumenten.port, ssl_certfile=argumenten.ssl_certfile,
                 ssl_keyfile=argumenten.ssl_keyfile, proxy_headers=True,
-                forwarded_allow_ips=argumenten.forwarded_allow_ips, log_level="warning", ws="websockets")
+                forwarded_allow_ips=argumenten.forwarded_allow_ips, log_level="warning", ws="websockets-sansio")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import warnings
 
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+with warnings.catch_warnings():
+    # authlib 1.9 asks for the `httpx2` fork, which no Debian or PyPI mirror here has; the httpx
+    # client it falls back to is the one Prefect uses too.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
