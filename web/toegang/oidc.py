@@ -13,10 +13,12 @@ import os
 import secrets
 import warnings
 
+import httpx
+
 with warnings.catch_warnings():
     # authlib 1.9 asks for the `httpx2` fork, which no Debian or PyPI mirror here has; the httpx
     # client it falls back to is the one Prefect uses too.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated")
     from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
@@ -44,7 +46,7 @@ class Oidc:
 
     async def metadata(self) -> dict:
         if self._metadata is None:
-            async with self._client() as client:
+            async with httpx.AsyncClient(timeout=10) as client:
                 antwoord = await client.get(self.inst.issuer.rstrip("/") + "/.well-known/openid-configuration")
                 antwoord.raise_for_status()
                 self._metadata = antwoord.json()
@@ -52,7 +54,7 @@ class Oidc:
 
     async def sleutels(self, opnieuw: bool = False):
         if self._sleutels is None or opnieuw:
-            async with self._client() as client:
+            async with httpx.AsyncClient(timeout=10) as client:
                 antwoord = await client.get((await self.metadata())["jwks_uri"])
                 antwoord.raise_for_status()
                 self._sleutels = KeySet.import_key_set(antwoord.json())
