@@ -106,9 +106,28 @@ def stelsel(tmp_path_factory) -> Iterator[Stelsel]:
         omgeving["PREFECT_SERVER_API_AUTH_STRING"] = SLEUTEL
         thuis = map_ / "prefect"
         thuis.mkdir()
-        with prefect_server(thuis, {"PREFECT_SERVER_API_AUTH_STRING": SLEUTEL}) as api:
+        with prefect_database() as prefect_db, prefect_server(thuis, {
+                "PREFECT_SERVER_API_AUTH_STRING": SLEUTEL, "PREFECT_SERVER_DATABASE_CONNECTION_URL": prefect_db}) as api:
             with toegangspoort(api.removesuffix("/api"), omgeving, map_) as adres:
                 yield Stelsel(adres, api, database_url, map_, omgeving)
+
+
+@contextmanager
+def prefect_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for the Prefect server (on SQLite it answers "database is
+    locked" under the bursts of a served system, as in tests/conftest.py)."""
+    from psycopg import sql
+
+    from tests.conftest import POSTGRES_HOST_URL, _postgres_beheer
+
+    naam = f"vt_test_toegang_{uuid.uuid4().hex[:12]}"
+    with _postgres_beheer() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(naam)))
+    try:
+        yield POSTGRES_HOST_URL.replace("postgresql+psycopg://", "postgresql+asyncpg://", 1) + f"/{naam}"
+    finally:
+        with _postgres_beheer() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(naam)))
 
 
 def csrf_van(html: str) -> str:
