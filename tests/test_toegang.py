@@ -157,8 +157,10 @@ def test_the_prefect_api_refuses_a_request_that_does_not_come_through_the_gatewa
     # Through the gateway, without logging in: no way through either.
     anoniem = httpx.post(f"{stelsel.adres}/api/flow_runs/filter", json={}, timeout=10)
     assert anoniem.status_code == 401 and "Niet ingelogd" in anoniem.json()["detail"]
-    pagina = httpx.get(f"{stelsel.adres}/v2/runs", timeout=10)
+    pagina = httpx.get(f"{stelsel.adres}/v2/runs", headers={"Accept": "text/html"}, timeout=10)
     assert pagina.status_code == 303 and pagina.headers["location"] == "/inloggen?volgende=/v2/runs"
+    # Something that is no page (an icon, a script) gets no log-in page, only the refusal.
+    assert httpx.get(f"{stelsel.adres}/favicon.ico", timeout=10).status_code == 401
 
 
 def test_a_medewerker_logs_in_and_reaches_the_prefect_ui_and_api_without_prefects_own_password(stelsel):

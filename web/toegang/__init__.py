@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import re
@@ -155,8 +156,15 @@ class Poort:
         return zelfde_token(verwacht, str(gegeven or ""))
 
     def _inlogpagina(self, request: Request, volgende: str, status: int, fout: str | None) -> Response:
-        """The log-in form with a fresh CSRF token, kept signed in a cookie (there is no session yet)."""
-        token = secrets.token_urlsafe(32)
+        """The log-in form with its CSRF token, kept signed in a cookie (there is no session yet).
+        A valid token in the cookie is used again: a second tab, or the browser fetching something
+        else meanwhile, must not make the form already on screen invalid."""
+        try:
+            token = self.inlogtokens.loads(request.cookies.get(INLOG_COOKIE, ""), max_age=1800)
+            if not isinstance(token, str):
+                raise BadSignature("geen inlogtoken")
+        except BadSignature:
+            token = secrets.token_urlsafe(32)
         toegang = self.instellingen.toegang
         antwoord = _pagina("inloggen", status, csrf=token, volgende=volgende, fout=fout, lokaal=toegang.lokale_accounts,
                            oidc=self.oidc is not None, regio=self.instellingen.regio.naam, minuten=toegang.sessie_minuten)
@@ -221,7 +229,8 @@ class Poort:
                 except (Ongeldig, Verlopen) as exc:
                     return self._weigering_sessie(request, exc)
                 if sessie is None:
-                    if request.url.path.startswith("/api"):
+                    if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", "text/html"):
+                        # Not a page (the API, an icon, a script): no redirect to the log-in page.
                         return JSONResponse({"detail": "Niet ingelogd: log in via de startpagina."}, 401)
                     doel = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                     return RedirectResponse("/inloggen?volgende=" + quote(doel), 303)
@@ -318,9 +327,11 @@ class Poort:
             return JSONResponse({"detail": "Ongeldig formulier."}, 400)
         if isinstance(inhoud.get("run_input"), dict):
             inhoud["run_input"]["door"] = gebruiker.account  # the logged-in person, whatever was sent
-        status, antwoord = await self.prefect.json(request, json.dumps(inhoud).encode())
+        # The run's name (the casus reference, for the access log) is read alongside the resume,
+        # not after it: the person waits for one round trip to Prefect, not two.
+        (status, antwoord), run = await asyncio.gather(
+            self.prefect.json(request, json.dumps(inhoud).encode()), self.prefect.haal(f"/api/flow_runs/{run_id}"))
         if status == 201 and isinstance(antwoord, dict) and antwoord.get("status") == "ACCEPT":
-            run = await self.prefect.haal(f"/api/flow_runs/{run_id}")
             if run and _CASUS.match(run.get("name", "")):
                 adres = request.client.host if request.client else None
                 await anyio.to_thread.run_sync(self._schrijf, gebruiker.account, "besluit", run["name"], adres)
