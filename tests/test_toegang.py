@@ -310,3 +310,22 @@ def test_the_access_log_is_append_only_and_read_per_casus_by_beheer_and_vt(stels
     inzagen = json.loads(uit.stdout)["inzagen"]
     assert [(i["account"], i["wat"]) for i in inzagen] == [("m.medewerker", "dossier_bekeken"),
                                                            ("m.medewerker", "brief_geopend")]
+
+
+def test_the_uis_live_updates_pass_the_gateway_for_a_logged_in_person_only(stelsel):
+    """The UI follows events over a websocket (/api/events/out); Prefect wants its credential in
+    the first message, which the gateway supplies instead of the browser."""
+    from websockets.exceptions import InvalidStatus, ConnectionClosed
+    from websockets.sync.client import connect
+
+    adres = stelsel.adres.replace("http://", "ws://") + "/api/events/out"
+    client = ingelogd(stelsel.adres, "m.medewerker")
+    with connect(adres, subprotocols=["prefect"], additional_headers={"Cookie": f"vt_sessie={client.cookies['vt_sessie']}"},
+                 open_timeout=20) as ws:
+        ws.send(json.dumps({"type": "auth", "token": None}))  # the browser has no credential of Prefect's
+        assert json.loads(ws.recv(timeout=20)) == {"type": "auth_success"}
+        ws.send(json.dumps({"type": "filter", "filter": {"event": {"prefix": ["prefect.flow-run."]}}}))
+    with pytest.raises((InvalidStatus, ConnectionClosed)):
+        with connect(adres, subprotocols=["prefect"], open_timeout=20) as ws:
+            ws.send(json.dumps({"type": "auth", "token": None}))
+            ws.recv(timeout=20)
