@@ -236,6 +236,8 @@ class Poort:
                     return RedirectResponse("/inloggen?volgende=" + quote(doel), 303)
                 gebruiker = sessie.gebruiker
                 if bevoegdheid is not None and not gebruiker.mag(bevoegdheid):
+                    if request.url.path == "/":  # the address of the system: to what this role may see
+                        return RedirectResponse("/start", 303)
                     return self.geweigerd(request, sessie)
                 request.scope["gebruiker"] = gebruiker
                 return await handler(request, sessie)
