@@ -15,6 +15,8 @@ import warnings
 
 import httpx
 
+import authlib.deprecate  # noqa: E402,F401  (sets its own "always" filter first; ours goes before it)
+
 with warnings.catch_warnings():
     # authlib 1.9 asks for the `httpx2` fork, which no Debian or PyPI mirror here has; the httpx
     # client it falls back to is the one Prefect uses too.
