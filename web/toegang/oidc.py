@@ -18,8 +18,8 @@ import httpx
 import authlib.deprecate  # noqa: E402,F401  (sets its own "always" filter first; ours goes before it)
 
 with warnings.catch_warnings():
-    # authlib 1.9 asks for the `httpx2` fork, which no Debian or PyPI mirror here has; the httpx
-    # client it falls back to is the one Prefect uses too.
+    # authlib 1.9 announces a move to `httpx2`; until then its client runs on the httpx that
+    # Prefect pins, one HTTP stack for the whole process.
     warnings.filterwarnings("ignore", message="The httpx module is deprecated")
     from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
