@@ -61,6 +61,20 @@ def melding(titel: str, tekst: str, status: int, sessie: Sessie | None = None,
                    gebruiker=sessie.gebruiker if sessie else None, csrf=sessie.csrf if sessie else "")
 
 
+# Reads the Prefect UI makes by itself, every few seconds while a tab is open: they must not keep
+# a session alive, or the idle timeout would never come for a person who left a tab open.
+_UI_LEEST = re.compile(r"/(filter|count|paginate|history)/?$")
+
+
+def _is_activiteit(request: Request | WebSocket) -> bool:
+    """Whether the person did something: opened a page, or sent a change (a form, a Run)."""
+    if isinstance(request, WebSocket):
+        return False
+    if not request.url.path.startswith("/api"):
+        return True
+    return request.method not in ("GET", "HEAD", "OPTIONS") and not _UI_LEEST.search(request.url.path)
+
+
 def _terug_url(request: Request) -> str:
     # The gateway's own address as the browser sees it (behind a proxy: X-Forwarded-* via uvicorn).
     return str(request.url_for("oidc_terug"))
@@ -95,7 +109,7 @@ class Poort:
 
     def sessie(self, request: Request | WebSocket) -> Sessie | None:
         """The session of this request; raises Ongeldig/Verlopen (see sessies)."""
-        return self.sessies.lees(request.cookies.get(COOKIE))
+        return self.sessies.lees(request.cookies.get(COOKIE), activiteit=_is_activiteit(request))
 
     def _weigering_sessie(self, request: Request, fout: Exception) -> Response:
         api = request.url.path.startswith("/api")
@@ -108,7 +122,10 @@ class Poort:
                 "Sessie verlopen", f"U was langer dan {self.instellingen.toegang.sessie_minuten:g} minuten niet "
                 "actief, of u bent uitgelogd. Er is niets veranderd. Log opnieuw in om verder te gaan.", 401,
                 link=("/inloggen?volgende=" + quote(request.url.path), "Opnieuw inloggen")))
-        antwoord.delete_cookie(COOKIE, path="/")
+        if isinstance(fout, Ongeldig) or not api:
+            # An expired cookie stays while only the UI's polling meets it: the person who comes
+            # back then reads "Sessie verlopen" instead of a bare log-in page.
+            antwoord.delete_cookie(COOKIE, path="/")
         return antwoord
 
     def _ingelogd(self, request: Request, gebruiker: Gebruiker, volgende: str) -> Response:

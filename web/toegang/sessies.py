@@ -49,9 +49,9 @@ class Sessies:
         sessie = self._open[sid] = Sessie(gebruiker)
         return self._ondertekenaar.dumps(sid), sessie
 
-    def lees(self, cookie: str | None) -> Sessie | None:
-        """The session of this cookie, touched (idle time starts again). None without a cookie;
-        `Ongeldig` for a changed cookie, `Verlopen` for one that expired or was logged out."""
+    def lees(self, cookie: str | None, activiteit: bool = True) -> Sessie | None:
+        """The session of this cookie; with `activiteit` its idle time starts again. None without
+        a cookie; `Ongeldig` for a changed cookie, `Verlopen` for one that expired or was logged out."""
         if not cookie:
             return None
         try:
@@ -63,7 +63,8 @@ class Sessies:
         if sessie is None or nu - sessie.laatst > self._idle:
             self._open.pop(sid, None)
             raise Verlopen()
-        sessie.laatst = nu
+        if activiteit:
+            sessie.laatst = nu
         return sessie
 
     def beeindig(self, cookie: str | None) -> None:
