@@ -7,7 +7,6 @@ with local accounts, and for OpenID Connect a real provider process (oidc-provid
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -23,7 +22,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import Session
 
 from tests.conftest import vrije_poort
 from tests.helpers import regio_voor_test
