@@ -331,3 +331,11 @@ def test_the_uis_live_updates_pass_the_gateway_for_a_logged_in_person_only(stels
         with connect(adres, subprotocols=["prefect"], open_timeout=20) as ws:
             ws.send(json.dumps({"type": "auth", "token": None}))
             ws.recv(timeout=20)
+
+
+def test_the_teamleiders_actions_are_served_deployments_that_take_the_account(instellingen):
+    from deployments.serve import deployments
+    from web.toegang import TEAMLEIDERSACTIES
+
+    metdoor = {d.name for d in deployments() if "door" in d.parameters}
+    assert TEAMLEIDERSACTIES <= metdoor and "contact vastleggen" in metdoor - TEAMLEIDERSACTIES
