@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Start the whole system locally, in the foreground, until Ctrl-C:
-#   - Prefect server (own SQLite under .vt/prefect) on http://127.0.0.1:4200
+#   - the gateway (web.toegang) on http://127.0.0.1:4200: THE address of the system; log-in, and
+#     behind it the Prefect UI/API, the dossiers, the reports for municipalities
+#   - Prefect server (own SQLite under .vt/prefect) on 127.0.0.1:4201, behind the gateway: it
+#     refuses every request without its credential (PREFECT_SERVER_API_AUTH_STRING, new per start)
 #   - demo SMTP sink on 127.0.0.1:8025, every mail stored as .eml in .vt/mail/
 #   - a second demo SMTP sink on 127.0.0.1:8026 (bezorging.tweede_kanaal: the channel that is
 #     told about undeliverable mail without the first server), stored in .vt/mail-tweede-kanaal/
-#   - database schema (vt migreer), demo cases (vt demo-data)
+#   - database schema (vt migreer), demo cases (vt demo-data), a demo account per role (vt account demo)
 #   - all deployments with their schedules (python -m deployments.serve)
 #   - a lifecycle run for every open demo casus, waiting at its decision (vt levensloop start-open)
 # Everything this script writes goes under .vt/ (gitignored). Logs: .vt/logs/.
@@ -12,7 +15,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 REPO="$(pwd)"
 
-PREFECT_POORT=4200
+POORT=4200         # the gateway: the only address people use
+PREFECT_POORT=4201 # the Prefect server, behind the gateway
 SMTP_POORT=8025
 TWEEDE_POORT=8026
 VT="$REPO/.vt"
@@ -121,6 +125,7 @@ bash scripts/install.sh || mislukt "installatie mislukt (zie hierboven)"
 umask 027
 mkdir -p "$LOGS" "$MAIL" "$TWEEDE_MAIL" "$VT/prefect/storage"
 
+poort_vrij "$POORT" || mislukt "poort $POORT is al in gebruik: draait ./start.sh al? Stop die eerst."
 poort_vrij "$PREFECT_POORT" || mislukt "poort $PREFECT_POORT is al in gebruik: draait ./start.sh (of een andere Prefect-server) al? Stop die eerst."
 poort_vrij "$SMTP_POORT" || mislukt "poort $SMTP_POORT is al in gebruik: draait ./start.sh al? Stop die eerst."
 poort_vrij "$TWEEDE_POORT" || mislukt "poort $TWEEDE_POORT is al in gebruik: draait ./start.sh al? Stop die eerst."
@@ -141,7 +146,13 @@ export PREFECT_LOCAL_STORAGE_PATH="$VT/prefect/storage"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false # no network here; and nothing of ours leaves the machine
 # The API answers cross-origin requests from the UI's own origin only (Prefect's default is `*`:
 # any web page the user opens could read and drive the API through the browser).
-export PREFECT_SERVER_CORS_ALLOWED_ORIGINS="http://127.0.0.1:$PREFECT_POORT"
+export PREFECT_SERVER_CORS_ALLOWED_ORIGINS="http://127.0.0.1:$POORT"
+# The Prefect server answers only the gateway, the deployments and `vt`: one credential, new at
+# every start, never shown to a person (the gateway adds it to what it lets through).
+PREFECT_SERVER_API_AUTH_STRING="vt:$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+export PREFECT_SERVER_API_AUTH_STRING
+export PREFECT_API_AUTH_STRING="$PREFECT_SERVER_API_AUTH_STRING"
+export PREFECT_UI_URL="http://127.0.0.1:$POORT" # links Prefect itself makes point at the gateway
 
 SLEUTEL="$VT/encryption.key"
 if [[ ! -s "$SLEUTEL" ]]; then
@@ -193,6 +204,21 @@ TWEEDE_PID=$!
 stap "database-schema (vt migreer)" .venv/bin/vt migreer
 stap "demodata (vt demo-data)" .venv/bin/vt demo-data
 
+# --- the gateway -----------------------------------------------------------------------------------
+log "stap: demo-accounts (vt account demo)"
+# Kept in this shell only (never on disk) and printed once, below.
+DEMO_ACCOUNTS="$(.venv/bin/vt account demo)" || mislukt "stap 'demo-accounts' mislukt; zie de uitvoer hierboven."
+POORT_LOG="$LOGS/toegangspoort.log"
+log "toegangspoort starten op 127.0.0.1:$POORT (log: $POORT_LOG)"
+start_kind "toegangspoort" "$POORT_LOG" \
+    .venv/bin/python -m web.toegang --host 127.0.0.1 --port "$POORT" --prefect "http://127.0.0.1:$PREFECT_POORT"
+POORT_PID=$!
+wacht_op "$POORT_PID" "$POORT_LOG" 60 "de toegangspoort" "
+import sys, urllib.request
+with urllib.request.urlopen('http://127.0.0.1:$POORT/inloggen', timeout=2) as r:
+    sys.exit(0 if r.status == 200 else 1)
+"
+
 # --- deployments -----------------------------------------------------------------------------------
 SERVE_LOG="$LOGS/deployments.log"
 log "deployments serveren (python -m deployments.serve; log: $SERVE_LOG)"
@@ -204,7 +230,7 @@ leeft "$SERVE_PID" || mislukt "deployments.serve is direct gestopt" "$SERVE_LOG"
 # Every open demo casus gets its lifecycle run, waiting at the form of its step: the UI's run
 # list filtered on "Suspended" then shows demo cases waiting at each kind of decision. Runs of
 # casussen that only wait for a decision are created at once (no process each).
-log "de Prefect UI is al bereikbaar op http://127.0.0.1:$PREFECT_POORT/v2/; de casus-runs starten nu"
+log "het systeem is al bereikbaar op http://127.0.0.1:$POORT/ (inloggen); de casus-runs starten nu"
 stap "levensloop-runs van de open demo-casussen (vt levensloop start-open)" .venv/bin/vt levensloop start-open
 
 cat <<EOF
@@ -212,13 +238,17 @@ cat <<EOF
 ================================================================================
   Veilig Thuis orkestratie draait lokaal.
 
-  Prefect UI:      http://127.0.0.1:$PREFECT_POORT/v2/   (nieuwe weergave; zie docs/medewerkers.md)
+  Adres:           http://127.0.0.1:$POORT/   (inloggen; daarna werkvoorraad, formulieren,
+                   dossiers; zie docs/medewerkers.md)
+$(sed 's/^/  /' <<<"$DEMO_ACCOUNTS")
+  Prefect-server:  achter de toegangspoort op 127.0.0.1:$PREFECT_POORT (weigert verzoeken zonder
+                   de sleutel van deze start)
   E-mail:          gaat naar de demo-SMTP op 127.0.0.1:$SMTP_POORT en wordt als
                    .eml opgeslagen in $MAIL/
   Tweede kanaal:   onbestelbare berichten worden ook gemeld via 127.0.0.1:$TWEEDE_POORT,
                    opgeslagen in $TWEEDE_MAIL/
   Database:        $VT/casussen.db (SQLite), sleutel in $SLEUTEL
-  Logs:            $LOGS/ (prefect-server.log, smtp.log, deployments.log)
+  Logs:            $LOGS/ (toegangspoort.log, prefect-server.log, smtp.log, deployments.log)
 
   Stoppen:         Ctrl-C in dit venster (stopt alle onderdelen netjes)
 ================================================================================
@@ -234,6 +264,7 @@ case "$gestopt_pid" in
 "$PREFECT_PID") logbestand=$PREFECT_LOG ;;
 "$SMTP_PID") logbestand=$SMTP_LOG ;;
 "$TWEEDE_PID") logbestand=$TWEEDE_LOG ;;
+"$POORT_PID") logbestand=$POORT_LOG ;;
 *) logbestand=$SERVE_LOG ;;
 esac
 mislukt "$naam is onverwacht gestopt (exit $rc); de rest wordt ook gestopt" "$logbestand"

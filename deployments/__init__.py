@@ -11,6 +11,8 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.utilities.callables import ParameterSchema
 from pydantic import BaseModel
 
+from models.regels.toegang import SYSTEEM
+
 
 def met_formulier(
     deployment: RunnerDeployment, flow, formulier: type[BaseModel], keuzes: dict[str, list[str]] | None = None,
@@ -25,7 +27,11 @@ def met_formulier(
     if parameters != list(formulier.model_fields):
         raise TypeError(f"formulier {formulier.__name__} {list(formulier.model_fields)} != parameters {parameters}")
     schema = formulier.model_json_schema()
-    schema["required"] = parameters
+    schema["required"] = [p for p in parameters if p in schema["properties"]]
+    if "door" in parameters:
+        # Who does it is no form field (flows.acties.uw_naam): the gateway puts the logged-in
+        # account in `door` of every deployment that has it as a default parameter.
+        deployment.parameters = {**deployment.parameters, "door": SYSTEEM}
     for naam, opties in (keuzes or {}).items():
         schema["properties"][naam]["enum"] = opties
     schema.pop("title", None)

@@ -15,20 +15,24 @@ from typing import Any, Literal
 from prefect import flow
 from prefect.states import Completed, Failed
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from models.dossier.knelpunt import UITLEG_TEKST
 from models.regels.perioden import LAATSTE
 from models.regels.instellingen import TermijnSoort
+from models.regels.toegang import SYSTEEM
 from models.regels.weergave import label
 from tasks.acties import leg_contact_vast, pas_termijn_aan, wissel_capaciteitsmodus
 from tasks.rapportage import HELE_REGIO
 
 
 def uw_naam(positie: int) -> Any:
-    return Field(
-        title="Uw naam", min_length=2, max_length=120, json_schema_extra={"position": positie},
-        description="Wie doet dit? Komt in de audittrail (tot er een eigen inlog per medewerker is).",
-    )
+    """Who does it: not on the form (SkipJsonSchema); the gateway (web.toegang) puts the logged-in
+    account in the run's parameters, a run without it (CLI, schedule, test) is the system's."""
+    return Field(SYSTEEM, min_length=2, max_length=120, json_schema_extra={"position": positie})
+
+
+Door = SkipJsonSchema[str]
 
 
 class _Formulier(BaseModel):
@@ -40,7 +44,7 @@ class BerichtOpnieuwFormulier(_Formulier):
         title="Berichtnummer", gt=0, json_schema_extra={"position": 0},
         description="Het nummer uit de e-mail 'Bericht kon niet worden bezorgd'.",
     )
-    door: str = uw_naam(1)
+    door: Door = uw_naam(1)
 
 
 class BriefOpnieuwFormulier(_Formulier):
@@ -48,7 +52,7 @@ class BriefOpnieuwFormulier(_Formulier):
         title="Briefnummer", gt=0, json_schema_extra={"position": 0},
         description="Het nummer uit de e-mail 'Brief kon niet worden bezorgd'.",
     )
-    door: str = uw_naam(1)
+    door: Door = uw_naam(1)
 
 
 class RapportFormulier(_Formulier):
@@ -73,7 +77,7 @@ class KnelpuntFormulier(_Formulier):
         HELE_REGIO, title="Gemeente", json_schema_extra={"position": 2},
         description="Kies 'hele regio' voor een knelpunt dat niet bij één gemeente hoort.",
     )
-    door: str = uw_naam(3)
+    door: Door = uw_naam(3)
 
 
 CAPACITEIT_KEUZES = {"normaal werken": "normaal", "continuïteitsplan": "continuiteitsplan"}
@@ -90,7 +94,7 @@ class CapaciteitFormulier(_Formulier):
         title="Reden", min_length=3, max_length=300, json_schema_extra={"position": 1},
         description="Waarom, in een zin (bijvoorbeeld 'drie zieken in het onderzoeksteam'). Nooit iets over een gezin.",
     )
-    door: str = uw_naam(2)
+    door: Door = uw_naam(2)
 
 
 CONTACT_VORMEN = {"telefoon": "telefoon", "huisbezoek": "huisbezoek", "op kantoor": "op_kantoor", "video": "video"}
@@ -115,7 +119,7 @@ class ContactFormulier(_Formulier):
         title="Tijd van het contact", pattern=r"^\s*\d{1,2}[:.]\d{2}\s*$", json_schema_extra={"position": 4},
         description="Uren:minuten, Nederlandse tijd, bijvoorbeeld 14:30.",
     )
-    door: str = uw_naam(5)
+    door: Door = uw_naam(5)
 
 
 TERMIJN_KEUZES = {label(soort.value): soort.value for soort in TermijnSoort}
@@ -148,7 +152,7 @@ class TermijnFormulier(_Formulier):
         description="Alleen als de casus meer open termijnen van deze soort heeft (zoals monitoring): het nummer "
                     "dat de melding 'kies er één' noemt. Anders 0.",
     )
-    door: str = uw_naam(6)
+    door: Door = uw_naam(6)
 
 
 def _uitkomst(melding: str | None, weigering: str | None):
@@ -159,13 +163,13 @@ def _uitkomst(melding: str | None, weigering: str | None):
 
 
 @flow(name="capaciteitsmodus-wisselen", log_prints=False)
-def capaciteitsmodus_wisselen(modus: str, reden: str, door: str):
+def capaciteitsmodus_wisselen(modus: str, reden: str, door: str = SYSTEEM):
     """Zet het continuïteitsplan aan of uit, voor elk volgend besluit, zonder herstart."""
     return _uitkomst(*wissel_capaciteitsmodus(CAPACITEIT_KEUZES.get(modus, modus), reden, door))
 
 
 @flow(name="contact-vastleggen", log_prints=False)
-def contact_vastleggen(casus: str, uitkomst: str, vorm: str, datum: dt.date, tijd: str, door: str):
+def contact_vastleggen(casus: str, uitkomst: str, vorm: str, datum: dt.date, tijd: str, door: str = SYSTEEM):
     """Leg een contact (of poging) met een gezin op de werkvoorraad vast."""
     return _uitkomst(*leg_contact_vast(
         casus, BEREIKT.get(uitkomst), CONTACT_VORMEN.get(vorm, vorm), datum, tijd, door,
@@ -174,7 +178,7 @@ def contact_vastleggen(casus: str, uitkomst: str, vorm: str, datum: dt.date, tij
 
 @flow(name="termijn-aanpassen", log_prints=False)
 def termijn_aanpassen(casus: str, termijn: str, wat: str, nieuwe_vervaldatum: str, reden: str, termijnnummer: int,
-                      door: str):
+                      door: str = SYSTEEM):
     """Verleng een termijn, schort hem op of hervat hem, met een reden."""
     return _uitkomst(*pas_termijn_aan(casus, TERMIJN_KEUZES.get(termijn, termijn), wat, nieuwe_vervaldatum, reden,
                                       termijnnummer, door))

@@ -10,6 +10,7 @@ from prefect.states import Failed
 
 from tasks.bezorging import BezorgResultaat, bezorg_notificaties, bezorgstand, zet_bericht_opnieuw_klaar
 from tasks.levensloop import publiceer_casusoverzicht
+from models.regels.toegang import SYSTEEM
 
 
 def toon_in_casussen(resultaat: BezorgResultaat) -> None:
@@ -26,7 +27,7 @@ def berichten_bezorgen() -> BezorgResultaat:
 
 
 @flow(name="bericht-opnieuw-versturen", log_prints=False)
-def bericht_opnieuw_versturen(berichtnummer: int, door: str) -> BezorgResultaat:
+def bericht_opnieuw_versturen(berichtnummer: int, door: str = SYSTEEM) -> BezorgResultaat:
     """Zet een mislukt bericht opnieuw klaar en verstuur het meteen, nadat de oorzaak is verholpen.
     The form: flows.acties.BerichtOpnieuwFormulier."""
     if (weigering := zet_bericht_opnieuw_klaar(berichtnummer, door)) is not None:

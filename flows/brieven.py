@@ -12,6 +12,7 @@ from prefect.states import Failed
 from flows.bezorging import toon_in_casussen
 from tasks.bezorging import BezorgResultaat, bezorgstand
 from tasks.brieven import bezorg_brieven, zet_brief_opnieuw_klaar
+from models.regels.toegang import SYSTEEM
 
 
 @flow(name="brieven-bezorgen", log_prints=False)
@@ -22,7 +23,7 @@ def brieven_bezorgen() -> BezorgResultaat:
 
 
 @flow(name="brief-opnieuw-versturen", log_prints=False)
-def brief_opnieuw_versturen(briefnummer: int, door: str) -> BezorgResultaat:
+def brief_opnieuw_versturen(briefnummer: int, door: str = SYSTEEM) -> BezorgResultaat:
     """Zet een mislukte brief opnieuw klaar en bezorg hem meteen, nadat de oorzaak is verholpen.
     The form: flows.acties.BriefOpnieuwFormulier."""
     if (weigering := zet_brief_opnieuw_klaar(briefnummer, door)) is not None:

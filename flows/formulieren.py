@@ -26,14 +26,16 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
+from pydantic.json_schema import SkipJsonSchema
 
 from models.regels import weergave
 from models.regels.besluiten import BESLISSINGEN, Beslismoment
 from models.dossier.registratie import MeldingInvoer
+from models.regels.toegang import SYSTEEM
 from tasks.invoer import lees_invoer, neem_geweigerd
 
 # Fields the system fills in: never taken over from a refused answer.
-_VAN_HET_SYSTEEM = {"formulier_voor", "toelichting"}
+_VAN_HET_SYSTEEM = {"formulier_voor", "toelichting", "door"}
 
 # --- waiting for a person -------------------------------------------------------------------------
 
@@ -110,6 +112,14 @@ def _alles_verplicht(schema: dict) -> None:
     # Every field is submitted (the UI sends its start value), so every field is "required":
     # the UI then prints no "(Optional)" after a Dutch label. Empty still means "not applicable".
     schema["required"] = list(schema.get("properties", {}))
+    # The server checks an answer against this schema: it must let through `door`, which the
+    # gateway adds and the form does not show (`DOOR`). The model itself still refuses the rest.
+    schema.pop("additionalProperties", None)
+
+
+# Who answers a form: filled in by the gateway (web.toegang) with the logged-in account, hidden
+# from the form (SkipJsonSchema); without the gateway (tests, the CLI) the system.
+DOOR = (SkipJsonSchema[str], Field(SYSTEEM, max_length=120))
 
 
 class _Formulier(BaseModel):
@@ -187,6 +197,9 @@ def beslisformulier(moment: Beslismoment, teams: list[str], beginwaarden: dict, 
     model = BESLISSINGEN[moment]
     velden: dict[str, tuple[Any, FieldInfo]] = {}
     for naam, info in model.model_fields.items():
+        if naam == "door":  # the gateway fills it in with the logged-in account (web.toegang)
+            velden[naam] = DOOR
+            continue
         if naam == "formulier_voor":
             velden[naam] = (str, Field(beginwaarden.get(naam, ""), title=kop or info.title,
                                        description=toelichting or info.description,
@@ -237,7 +250,7 @@ def _formulier_van(model: type[BaseModel], basis: tuple[type[BaseModel], ...] = 
 
 def intakeformulier(gemeenten: list[str], beginwaarden: dict | None = None, kop: str | None = None,
                     toelichting: str | None = None) -> type[RunInput]:
-    """The form for a new melding: who enters it, then the fields of MeldingInvoer, with the
+    """The form for a new melding: the fields of MeldingInvoer, with the
     gemeente chosen by name. After a refusal `kop` and `toelichting` (the reasons) form the
     first field, where both Prefect UIs show them without scrolling."""
     formulier = _formulier_van(MeldingInvoer, basis=(_Formulier, RunInput), namen={"gemeente_code": gemeenten},
@@ -246,9 +259,5 @@ def intakeformulier(gemeenten: list[str], beginwaarden: dict | None = None, kop:
     if kop:
         extra["toelichting"] = (str, Field("(hoeft u niet in te vullen)", title=kop,
                                            description=toelichting, json_schema_extra={"position": -1}))
-    return create_model(
-        "MeldingFormulier", __base__=formulier,
-        door=(str, Field(title="Uw naam", description="Wie registreert de melding? Komt in de audittrail.",
-                         min_length=2, max_length=120, json_schema_extra={"position": 0})),
-        **extra,
-    )
+    # Who registers it is no field: the gateway puts the logged-in account in the answer (`door`).
+    return create_model("MeldingFormulier", __base__=formulier, door=DOOR, **extra)

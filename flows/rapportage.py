@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from models.regels.perioden import LAATSTE
 from models.regels.ontvangers import RAPPORTAGE
+from models.regels.toegang import SYSTEEM
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
 from tasks.rapportage import (
     archiveer_rapport,
@@ -60,7 +61,7 @@ def rapportage_versturen(periode_eind: str = LAATSTE, opnieuw_versturen: bool = 
 
 
 @flow(name="knelpunt-toevoegen", log_prints=False)
-def knelpunt_toevoegen(periode_eind: str, tekst: str, gemeente: str, door: str):
+def knelpunt_toevoegen(periode_eind: str, tekst: str, gemeente: str, door: str = SYSTEEM):
     """Voeg een knelpunt toe aan de rapportage van een periode. Alleen organisatorische tekst:
     nooit iets over een gezin (geen namen, adressen, BSN's, casusreferenties).
     The form: flows.acties.KnelpuntFormulier."""

@@ -100,9 +100,7 @@ def registreer_intake(pauzesleutel: str) -> IntakeUitkomst:
         if ruw is None:
             return IntakeUitkomst(fouten=["Er kwam geen ingevuld formulier binnen."])
         door, gegevens = als_meldinginvoer({k: v for k, v in ruw.items() if k != "toelichting"}, INTAKE, run_id)
-        fouten = [] if len(door) >= 2 else ["Uw naam: vul uw naam in (komt in de audittrail)"]
-        if bevat_stuurtekens(door):
-            fouten.append(f"Uw naam: {STUURTEKEN}")
+        fouten = [f"Ingevoerd door: {STUURTEKEN}"] if bevat_stuurtekens(door) else []
         gegevens, tijdfouten = naar_codes(MeldingInvoer, gegevens, {"gemeente_code": {g.naam: g.code for g in regio.gemeenten}})
         fouten += tijdfouten
         try:

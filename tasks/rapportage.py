@@ -30,7 +30,7 @@ from models.opslag.werkdagen import synchroniseer_werkdagen
 from tasks.capaciteit import capaciteitsmodus
 from templates import render
 
-RAPPORTMAP = "rapporten"
+from models.lezen.rapportarchief import RAPPORTMAP  # noqa: E402  (the gateway reads the archive too)
 HELE_REGIO = "hele regio"  # the form's choice for a knelpunt of the whole region
 
 

@@ -53,11 +53,10 @@ def _keuzes(schema: dict, veld: dict) -> list[str]:
     return schema["$defs"][veld["$ref"].rsplit("/", 1)[1]]["enum"]
 
 
-def test_the_intake_form_asks_in_dutch_who_enters_it_first_and_offers_the_regions_gemeenten_by_name():
+def test_the_intake_form_does_not_ask_who_enters_it_and_offers_the_regions_gemeenten_by_name():
     schema = intakeformulier(["Gennep", "Venlo"]).model_json_schema()
     velden = schema["properties"]
-    eerste = min(velden, key=lambda naam: velden[naam]["position"])
-    assert eerste == "door" and velden["door"]["title"] == "Uw naam"
+    assert "door" not in velden  # the gateway puts the logged-in account in the answer (web.toegang)
     assert _keuzes(schema, velden["gemeente_code"]) == ["Gennep", "Venlo"]
     assert _keuzes(schema, velden["kanaal"]) == ["Telefoon", "Politie", "E-mail", "Post", "Portaal"]
     assert velden["omschrijving"]["title"] == "Omschrijving"
@@ -180,11 +179,10 @@ def test_a_submitted_melding_is_stored_encrypted_audited_and_deleted_from_prefec
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_invalid_form_is_refused_with_reasons_that_never_echo_values_and_is_deleted_too(opslag):
     fout = {"adres": {"straat_huisnummer": "Fictiestraat 12", "postcode": "99999", "woonplaats": "Demodorp"},
-            "door": "", "gemeente_code": "GM0999"}
+            "gemeente_code": "GM0999"}
     resultaat = _intake_met_ingevuld_formulier(fout)
     uitkomst = resultaat["uitkomst"]
     assert uitkomst.intake is None
-    assert "Uw naam: vul uw naam in (komt in de audittrail)" in uitkomst.fouten
     assert "Adres van het gezin, postcode: is geen geldige postcode (1234 AB)" in uitkomst.fouten
     assert not any("99999" in f for f in uitkomst.fouten)
     # Only the refused answer stays, as the start values of the next attempt (read and deleted then).

@@ -1,12 +1,15 @@
 """The Prefect UI as staff use it, in headless Chromium, in BOTH of Prefect's UIs (the new one
-under /v2 and the classic one): a melding is registered, decided (first refused, then corrected
-without typing anything again), handed over warmly with a driegesprek at 14:00 Dutch time,
-completed after the driegesprek and followed up in monitoring. The test asserts what a person
-sees: the refusal reason inside the window when the form opens, the typed values still there,
-the time shown as 14:00.
+under /v2 and the classic one), through the gateway: a medewerker logs in, a melding is
+registered, decided (first refused, then corrected without typing anything again), handed over
+warmly with a driegesprek at 14:00 Dutch time, completed after the driegesprek and followed up in
+monitoring. The test asserts what a person sees: the refusal reason inside the window when the
+form opens, the typed values still there, the time shown as 14:00; nobody types their name, the
+audit trail names the logged-in account, beheer sees the decisions in the access log, a gemeente
+gets a refusal, and Prefect's database holds no personal data afterwards.
 
-Runs against a real Prefect server as start.sh starts it (the test harness serves no UI) with every
-deployment served, in a window of a common laptop (1400 x 900). Screenshots of every form go to a
+Runs against a real Prefect server as start.sh starts it (the test harness serves no UI; behind
+the gateway, with its credential, on PostgreSQL) with every deployment served, in a window of a
+common laptop (1400 x 900). Screenshots of every form go to a
 temporary folder, or, to refresh the ones in the staff handbook, to the folder in VT_SCHERMAFDRUKKEN:
 
     VT_SCHERMAFDRUKKEN=docs/screenshots ./test.sh tests/test_ui_browser.py
@@ -50,6 +53,45 @@ def systeem(prefect_ui, tmp_path, monkeypatch, smtp_server):
     monkeypatch.setenv("DATABASE_URL", database_url)
     with casussysteem(prefect_ui, database_url, tmp_path) as (engine, served):
         yield dict(api=prefect_ui, ui=prefect_ui.removesuffix("/api"), engine=engine, served=served)
+
+
+@pytest.fixture
+def achter_de_poort(tmp_path, monkeypatch, smtp_server):
+    """The system as start.sh runs it: the Prefect server with its credential behind the gateway,
+    every deployment served, local accounts for a medewerker, beheer and a gemeente."""
+    import prefect.settings
+
+    from tests.test_toegang import ACCOUNTS, SLEUTEL, _maak_accounts, prefect_database, toegangspoort
+
+    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "vt"))
+    database_url = f"sqlite:///{tmp_path}/casussen.db"
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    thuis = tmp_path / "prefect"
+    thuis.mkdir()
+    with prefect_database() as prefect_db, prefect_server(thuis, {
+            "PREFECT_SERVER_API_AUTH_STRING": SLEUTEL, "PREFECT_SERVER_DATABASE_CONNECTION_URL": prefect_db}) as api:
+        regio_voor_test(tmp_path, monkeypatch, smtp_server)
+        omgeving = {k: os.environ[k] for k in ("VT_ENCRYPTION_KEY", "VT_DATA_MAP", "VT_INSTELLINGEN", "DATABASE_URL")}
+        with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: api,
+                                                  prefect.settings.PREFECT_API_AUTH_STRING: SLEUTEL}), \
+                casussysteem(api, database_url, tmp_path, extra={"PREFECT_API_AUTH_STRING": SLEUTEL}) as (engine, served):
+            _maak_accounts(database_url)
+            with toegangspoort(api.removesuffix("/api"), {**omgeving, "PREFECT_SERVER_API_AUTH_STRING": SLEUTEL},
+                               tmp_path) as poort:
+                yield dict(api=api, ui=poort, engine=engine, served=served, prefect_db=prefect_db, accounts=ACCOUNTS)
+
+
+def log_in(browser, ui: str, account: str) -> None:
+    """Log in at the gateway's page, as staff do."""
+    from selenium.webdriver.common.by import By
+
+    from tests.test_toegang import WACHTWOORD
+
+    browser.get(f"{ui}/inloggen")
+    wacht_op(browser, lambda b: b.find_element(By.ID, "account"), wat="inlogpagina").send_keys(account)
+    browser.find_element(By.ID, "wachtwoord").send_keys(WACHTWOORD)
+    browser.find_element(By.ID, "inloggen").click()
+    wacht_op(browser, lambda b: account in b.find_element(By.TAG_NAME, "body").text, wat=f"ingelogd als {account}")
 
 
 @pytest.fixture
@@ -102,7 +144,7 @@ def open_formulier(browser, ui: str, weergave: str, run_id, titel: str):
         knop(browser, "Open menu").click()
     knop(browser, "Resume").click()
     dialoog = wacht_op(browser, lambda b: b.find_element(By.CSS_SELECTOR, "[role=dialog]"), wat="formulier")
-    wacht_op(browser, lambda b: titel in tekst(dialoog) and veld(dialoog, "Uw naam"), wat=f"formulier {titel}")
+    wacht_op(browser, lambda b: titel in tekst(dialoog) and velden(dialoog, ""), wat=f"formulier {titel}")
     return dialoog
 
 
@@ -230,14 +272,14 @@ def _nog_open(dialoog) -> bool:
 def _verstuur(browser, dialoog, weergave: str, run_id, systeem, verwacht: str = "PAUSED") -> None:
     """Press the form's send button and wait until the run asks its next form (or, with
     `verwacht="COMPLETED"`, ends). A form the UI does not send fails with what the form shows."""
-    from prefect.client.orchestration import SyncPrefectClient
+    from tests.served import _client
 
-    with SyncPrefectClient(systeem["api"]) as client:
+    with _client(systeem["api"]) as client:
         voor = client.read_flow_run(run_id).state.id
     knop(browser, UIS[weergave]["versturen"], dialoog).click()
     begin = time.monotonic()
     opnieuw = True
-    with SyncPrefectClient(systeem["api"]) as client:
+    with _client(systeem["api"]) as client:
         while client.read_flow_run(run_id).state.id == voor:
             if opnieuw and time.monotonic() > begin + 45 and _nog_open(dialoog):
                 # A person whose click got no answer (the server busy) presses the button again.
@@ -252,14 +294,19 @@ def _verstuur(browser, dialoog, weergave: str, run_id, systeem, verwacht: str = 
 
 
 @pytest.mark.parametrize("weergave", ["nieuw", "klassiek"])
-def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_in_both_uis(systeem, browser, weergave):
+def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_in_both_uis(achter_de_poort, browser,
+                                                                                          weergave):
     from prefect.deployments import run_deployment
     from selenium.webdriver.common.by import By
 
     from models.regels.kalender import AMSTERDAM
-    from tests.test_levensloop_flows import _bsn, formulier
+    from tests.test_levensloop_flows import PERSOONSGEGEVENS, _bsn, formulier
 
+    systeem = achter_de_poort
     ui, api, served = systeem["ui"], systeem["api"], systeem["served"]
+    browser.get(f"{ui}{UIS[weergave]['pad']}/deployments")
+    assert "/inloggen" in browser.current_url  # nothing without logging in first
+    log_in(browser, ui, "m.medewerker")
     browser.get(f"{ui}{UIS[weergave]['pad']}/deployments")
     # Fifteen deployments: the list's first page (A to Z) shows the casus runs and the staff actions.
     wacht_op(browser, lambda b: "casus levensloop" in b.find_element(By.TAG_NAME, "body").text
@@ -269,10 +316,11 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     intake = run_deployment("melding-registreren/melding registreren", timeout=0)
     wacht_op_run(api, intake.id, "PAUSED", served=served)
     dialoog = open_formulier(browser, ui, weergave, intake.id, "Nieuwe melding registreren")
-    assert in_beeld(browser, dialoog, "Uw naam")
+    assert "Uw naam" not in tekst(dialoog)  # the gateway knows who it is
     schermafdruk(browser, f"{weergave}-intake.png")
     knop(browser, UIS[weergave]["sluiten"], dialoog).click()
     melding = formulier(90 if weergave == "nieuw" else 91, "GM0907")
+    del melding["door"]
     melding["personen"][1]["bsn"] = "123456789"
     hervat(api, intake.id, melding)
     wacht_op_run(api, intake.id, "PAUSED", served=served)
@@ -282,7 +330,6 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     schermafdruk(browser, f"{weergave}-intake-geweigerd.png")
     namen = [vak.get_attribute("value") for vak in dialoog.find_elements(By.CSS_SELECTOR, "textarea, input")]
     assert melding["personen"][0]["naam"] in namen and melding["personen"][1]["naam"] in namen  # kept
-    assert invoer(dialoog, "Uw naam").get_attribute("value") == melding["door"]
     typ(dialoog, "BSN", _bsn(92 if weergave == "nieuw" else 93), nummer=1)
     _verstuur(browser, dialoog, weergave, intake.id, systeem, verwacht="COMPLETED")
     casus = _casus(systeem, intake.id)
@@ -295,14 +342,12 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     assert in_beeld(browser, dialoog, "Termijnen: veiligheidsbeoordeling vervalt")
     assert in_beeld(browser, dialoog, "Lokale teams van Gennep: Consulenten Sociaal Domein Gennep")
     assert "(Optional)" not in tekst(dialoog) and gekozen(dialoog, "Bij overdracht: soort") == "Warm"
-    typ(dialoog, "Uw naam", "Medewerker in de UI")
     kies(browser, dialoog, "Besluit", "Overdracht")
     kies(browser, dialoog, "Bij overdracht of V&V: lokaal team", "Niet van toepassing")
     schermafdruk(browser, f"{weergave}-besluit.png")
     _verstuur(browser, dialoog, weergave, run_id, systeem)
     dialoog = open_formulier(browser, ui, weergave, run_id, "Niet verwerkt")
     assert in_beeld(browser, dialoog, "Kies bij een overdracht het lokaal team.")
-    assert invoer(dialoog, "Uw naam").get_attribute("value") == "Medewerker in de UI"
     assert gekozen(dialoog, "Besluit") == "Overdracht"
     schermafdruk(browser, f"{weergave}-besluit-geweigerd.png")
     kies(browser, dialoog, "Bij overdracht of V&V: lokaal team", "Consulenten Sociaal Domein Gennep")
@@ -311,7 +356,6 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
 
     # Gennep prefers a warm handover: the driegesprek, tomorrow at 14:00 Dutch time.
     dialoog = open_formulier(browser, ui, weergave, run_id, "Warme overdracht: plan het driegesprek")
-    typ(dialoog, "Uw naam", "Medewerker in de UI")
     typ(dialoog, "Datum en tijd van het driegesprek: tijd", "14:00")
     kies(browser, dialoog, "Locatie", "Gemeentehuis")
     schermafdruk(browser, f"{weergave}-driegesprek.png")
@@ -321,7 +365,6 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     # Completing before the driegesprek is refused, showing the planned time as 14:00.
     dialoog = open_formulier(browser, ui, weergave, run_id, "Overdracht afronden")
     assert in_beeld(browser, dialoog, f"driegesprek {'ma di wo do vr za zo'.split()[morgen.weekday()]} {morgen:%d-%m-%Y} 14:00")
-    typ(dialoog, "Uw naam", "Medewerker in de UI")
     _verstuur(browser, dialoog, weergave, run_id, systeem)
     dialoog = open_formulier(browser, ui, weergave, run_id, "Niet verwerkt")
     assert in_beeld(browser, dialoog, f"Het driegesprek is gepland op {morgen:%d-%m-%Y} om 14:00 en heeft nog niet plaatsgevonden.")
@@ -340,7 +383,6 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     time.sleep(max(0.0, (straks - dt.datetime.now(AMSTERDAM)).total_seconds() + 1))
     browser.refresh()
     dialoog = open_formulier(browser, ui, weergave, run_id, "Overdracht afronden")
-    typ(dialoog, "Uw naam", "Medewerker in de UI")
     schermafdruk(browser, f"{weergave}-afronden.png")
     _verstuur(browser, dialoog, weergave, run_id, systeem)
     assert _status(systeem, casus.id) == "monitoring"
@@ -352,3 +394,51 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     # The run list shows the gemeente by name in the tags.
     browser.get(f"{ui}{UIS[weergave]['pad']}/runs/flow-run/{run_id}")
     wacht_op(browser, lambda b: "gemeente:Gennep" in b.find_element(By.TAG_NAME, "body").text, wat="tag gemeente:Gennep")
+
+    # The audit trail names the logged-in account for every decision; nobody typed a name.
+    from models.opslag.casus import AuditEvent
+
+    with Session(systeem["engine"]) as session:
+        actoren = {e.actor for e in session.exec(select(AuditEvent).where(AuditEvent.casus_id == casus.id))}
+    assert "m.medewerker" in actoren and actoren <= {"m.medewerker", "orkestratie", "systeem"}, actoren
+
+    # Beheer sees in the access log exactly the decisions this walk made through the browser.
+    browser.get(f"{ui}/start")
+    browser.find_element(By.ID, "uitloggen").click()
+    wacht_op(browser, lambda b: "U bent uitgelogd" in b.find_element(By.TAG_NAME, "body").text, wat="uitgelogd")
+    log_in(browser, ui, "b.beheer")
+    browser.get(f"{ui}/beheer/inzage/{casus.referentie}")
+    regels = wacht_op(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#inzagelog tr")[1:], wat="inzagelog")
+    # Six forms of this casus sent: the besluit twice, the driegesprek, the completion three times.
+    assert [r.text.split()[-3:-1] for r in regels] == [["besluit", "genomen"]] * 6, [r.text for r in regels]
+    assert all("m.medewerker" in r.text for r in regels)
+
+    # A gemeente gets its reports, and a refusal on the Prefect UI and on any dossier.
+    browser.get(f"{ui}/start")
+    browser.find_element(By.ID, "uitloggen").click()
+    log_in(browser, ui, "g.gennep")
+    assert browser.current_url.endswith("/rapporten/") and "Rapporten voor Gennep" in browser.page_source
+    for pad in (f"{UIS[weergave]['pad']}/runs", f"/dossier/casus/{casus.referentie}"):
+        browser.get(f"{ui}{pad}")
+        assert "Geen toegang" in browser.find_element(By.TAG_NAME, "body").text, pad
+
+    # Nothing of the household reached Prefect's database.
+    aantallen, dump = _prefect_database(systeem["prefect_db"])
+    assert aantallen["flow_run"] > 0 and aantallen["log"] > 0
+    assert [g for g in PERSOONSGEGEVENS if g in dump] == []
+
+
+def _prefect_database(url: str) -> tuple[dict[str, int], str]:
+    """Every row of every table of the Prefect server's database, as text (as test_levensloop_flows)."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url.replace("+asyncpg", "", 1)) as verbinding:
+        tabellen = [t for (t,) in verbinding.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")]
+        aantallen, regels = {}, []
+        for tabel in tabellen:
+            rijen = verbinding.execute(sql.SQL("SELECT t::text FROM {} AS t").format(sql.Identifier(tabel))).fetchall()
+            aantallen[tabel] = len(rijen)
+            regels.extend(r for (r,) in rijen)
+    return aantallen, "\n".join(regels)

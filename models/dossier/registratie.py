@@ -28,6 +28,7 @@ from models.regels.levensloop import OPEN_STATUSSEN, Status
 from models.opslag.referenties import meldingreferentie, nieuwe_casusreferenties
 from models.regels.termijnbeleid import bereken_termijn, werkkalender
 from models.regels.tekst import controleer_tekstveld
+from models.regels.toegang import SYSTEEM
 from models.opslag.typen import nu, zoeksleutel
 
 _POSTCODE = re.compile(r"^\d{4} ?[A-Z]{2}$")
@@ -197,7 +198,7 @@ def als_meldinginvoer(formulier: dict, bron: str, extern_id: str) -> tuple[str, 
         return waarde.strip() if isinstance(waarde, str) else waarde
 
     gegevens = zonder_lege(dict(formulier))
-    door = str(gegevens.pop("door", "")).strip()
+    door = str(gegevens.pop("door", "") or SYSTEEM).strip()  # the gateway's account; none: a run without it
     return door, {**gegevens, "bron": bron, "extern_id": extern_id}
 
 

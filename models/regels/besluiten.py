@@ -7,7 +7,7 @@ says which one a casus waits for. Each kind of decision is ONE class below, and 
 
 - its form: the class is the pydantic model the Prefect UI shows (Dutch `title`/`description`
   per field; flows/formulieren.beslisformulier) with `beginwaarden` and the question `vraag`;
-  `door` says who decided (for the audit trail: the Prefect UI has one shared login);
+  `door` says who decided (the logged-in account, put in by the gateway; never typed);
 - its rules: `fouten(ctx)` says in Dutch why it cannot be carried out, `naar(ctx)` the state
   the casus moves to, `details()` the codes stored with it;
 - its follow-ups: `nazorg(gevolgd)`, the letters and e-mails it owes once stored (the base
@@ -44,6 +44,7 @@ from models.regels.instellingen import (
 from models.regels.kalender import AMSTERDAM
 from models.regels.levensloop import Status
 from models.regels.tekst import controleer_tekstveld
+from models.regels.toegang import SYSTEEM
 
 S = Status
 
@@ -367,8 +368,11 @@ class BeslissingInvoer(BaseModel):
     moment: ClassVar[Beslismoment]
     vraag: ClassVar[str]  # the question staff see above the form, in the work list and the casus overview
 
+    # Who decided: filled in by the gateway (web.toegang) with the logged-in account, never typed;
+    # not part of the form staff see (flows.formulieren leaves it out).
     door: str = _veld(
-        "Uw naam", 0, "Wie neemt dit besluit? Komt in de audittrail van de casus.", min_length=2, max_length=120
+        "Besloten door", 0, "Het account van wie besloot; komt in de audittrail van de casus.",
+        default=SYSTEEM, min_length=2, max_length=120,
     )
     # Which decision occurrence (`sleutel`) the form was made for, filled in by the form. A form
     # from a second browser tab, submitted after the casus moved on, is then refused instead of

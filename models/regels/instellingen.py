@@ -29,6 +29,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.regels.toegang import Rol
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_INSTELLINGEN = REPO_ROOT / "config" / "demo-regio.yaml"
 TIJDZONE = "Europe/Amsterdam"
@@ -366,7 +368,8 @@ class Inloopplan(_Strikt):
 class RegioInstellingen(_Strikt):
     code: str = Field(pattern=r"^[A-Z0-9-]{2,16}$")
     naam: str
-    ui_basis_url: str = Field("http://127.0.0.1:4200/v2", description="Adres van de Prefect UI (de nieuwe weergave, /v2) voor links in e-mails.")
+    ui_basis_url: str = Field("http://127.0.0.1:4200/v2", description="Adres van de Prefect UI (de nieuwe weergave, /v2) "
+                              "achter de toegangspoort, voor links in e-mails.")
     dossier_basis_url: str = Field(
         "http://127.0.0.1:4200/dossier",
         description="Adres van de dossierpagina's (achter de toegangspoort) voor de link 'Dossier' bij elk "
@@ -434,6 +437,38 @@ class InvoerInstellingen(_Strikt):
     )
 
 
+class OidcInstellingen(_Strikt):
+    """The region's own OpenID Connect provider. The client secret is no setting: it comes from
+    the environment variable named in `client_secret_variabele`, so this file holds no secret."""
+
+    issuer: str = Field(description="Adres van de identity provider (de 'issuer', zonder /.well-known/...).")
+    client_id: str
+    client_secret_variabele: str = Field("VT_OIDC_CLIENT_SECRET", pattern=r"^[A-Z][A-Z0-9_]*$")
+    scopes: str = "openid profile email"
+    account_claim: str = Field("preferred_username", description="Claim met de accountnaam (audittrail, inzagelog).")
+    naam_claim: str = Field("name", description="Claim met de naam die op het scherm staat.")
+    rollen_claim: str = Field("roles", description="Claim met de rollen (lijst of spatie-gescheiden tekst).")
+    gemeente_claim: str = Field("gemeente", description="Claim met de CBS-code van de gemeente (rol gemeente).")
+    rollen: dict[str, Rol] = Field(
+        default_factory=dict,
+        description="Vertaling van waarden in de rollenclaim naar onze rollen; een waarde die al een rol is "
+        "(medewerker, teamleider, beheer, gemeente) hoeft er niet in.",
+    )
+
+
+class ToegangInstellingen(_Strikt):
+    """The gateway (web.toegang): sessions, log-in, and where identities come from."""
+
+    sessie_minuten: float = Field(15, gt=0, le=720, description="Zoveel minuten zonder activiteit en de sessie verloopt.")
+    max_mislukte_pogingen: int = Field(
+        5, ge=1, description="Na zoveel verkeerde wachtwoorden voor een account wordt inloggen vertraagd.")
+    vertraging_seconden: int = Field(
+        30, ge=1, description="Zo lang wacht een account na te veel verkeerde wachtwoorden (verdubbelt elke keer).")
+    lokale_accounts: bool = Field(
+        True, description="Inloggen met een lokaal account (vt account). Uit bij een regio met alleen OIDC.")
+    oidc: OidcInstellingen | None = None
+
+
 class Instellingen(_Strikt):
     regio: RegioInstellingen
     afzender: Afzender
@@ -457,6 +492,7 @@ class Instellingen(_Strikt):
     inloopplan: Inloopplan = Inloopplan()
     levensloop: LevensloopInstellingen = LevensloopInstellingen()
     invoer: InvoerInstellingen = InvoerInstellingen()
+    toegang: ToegangInstellingen = ToegangInstellingen()
     beheer_rol: str = Field(
         "beheer", description="Rol die hoort dat het instellingenbestand ongeldig werd terwijl het systeem draait."
     )

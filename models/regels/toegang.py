@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
+# The actor of what happens without a logged-in person: a schedule, a test, a run started on the
+# server's shell without --door. A decision through the gateway always names the account.
+SYSTEEM = "systeem"
+
+
 class Rol(str, Enum):
     medewerker = "medewerker"  # work list, forms, dossiers
     teamleider = "teamleider"  # also capacity mode, resending letters, knelpunten
