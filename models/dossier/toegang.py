@@ -21,8 +21,17 @@ WAT = {  # the codes of the access log, in the words beheer reads
     "dossier_bekeken": "dossier bekeken",
     "brief_geopend": "brief geopend",
     "gezocht": "gezocht",
+    "gezocht_casusnummer": "gezocht op casusnummer",
+    "gezocht_bsn": "gezocht op BSN",
+    "gezocht_adres": "gezocht op postcode en huisnummer",
     "besluit": "besluit genomen",
 }
+
+
+def inzagecode(wat: str) -> str:
+    """The code of an access-log line, given as its code or in the words beheer reads (as the
+    dossier pages pass it)."""
+    return next((code for code, woorden in WAT.items() if wat in (code, woorden)), wat)
 
 
 def maak_account(session: Session, account: str, naam: str, rollen: list[Rol], wachtwoord: str,
@@ -59,6 +68,7 @@ def controleer_wachtwoord(session: Session, account: str, wachtwoord: str) -> Ge
 
 def schrijf_inzage(session: Session, account: str, wat: str, casus_referentie: str | None,
                    adres: str | None) -> Inzage:
+    wat = inzagecode(wat)
     if wat not in WAT:
         raise ValueError(f"onbekende soort inzage: {wat}")
     rij = Inzage(account=account, wat=wat, casus_referentie=casus_referentie, adres=(adres or None) and adres[:64])
