@@ -342,6 +342,15 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     assert in_beeld(browser, dialoog, "Termijnen: veiligheidsbeoordeling vervalt")
     assert in_beeld(browser, dialoog, "Lokale teams van Gennep: Consulenten Sociaal Domein Gennep")
     assert "(Optional)" not in tekst(dialoog) and gekozen(dialoog, "Bij overdracht: soort") == "Warm"
+    # From the form to the casus's dossier (the form carries only its address; what the melding
+    # is about is read there, behind the gateway, never in Prefect).
+    pad = f"/dossier/casus/{casus.referentie}"
+    assert pad in tekst(dialoog)
+    browser.get(f"{ui}{pad}")
+    wacht_op(browser, lambda b: melding["omschrijving"] in b.find_element(By.TAG_NAME, "body").text
+             and melding["personen"][1]["naam"] in b.find_element(By.TAG_NAME, "body").text, wat="dossier")
+    schermafdruk(browser, f"{weergave}-dossier.png")
+    dialoog = open_formulier(browser, ui, weergave, run_id, "Besluit na de veiligheidsbeoordeling")
     kies(browser, dialoog, "Besluit", "Overdracht")
     kies(browser, dialoog, "Bij overdracht of V&V: lokaal team", "Niet van toepassing")
     schermafdruk(browser, f"{weergave}-besluit.png")
@@ -402,7 +411,7 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
         actoren = {e.actor for e in session.exec(select(AuditEvent).where(AuditEvent.casus_id == casus.id))}
     assert "m.medewerker" in actoren and actoren <= {"m.medewerker", "orkestratie", "systeem"}, actoren
 
-    # Beheer sees in the access log exactly the decisions this walk made through the browser.
+    # Beheer sees in the access log exactly what this walk did: the dossier opened once, then the decisions.
     browser.get(f"{ui}/start")
     browser.find_element(By.ID, "uitloggen").click()
     wacht_op(browser, lambda b: "U bent uitgelogd" in b.find_element(By.TAG_NAME, "body").text, wat="uitgelogd")
@@ -410,7 +419,8 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     browser.get(f"{ui}/beheer/inzage/{casus.referentie}")
     regels = wacht_op(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#inzagelog tr")[1:], wat="inzagelog")
     # Six forms of this casus sent: the besluit twice, the driegesprek, the completion three times.
-    assert [r.text.split()[-3:-1] for r in regels] == [["besluit", "genomen"]] * 6, [r.text for r in regels]
+    assert [r.text.split()[-3:-1] for r in regels] == [["dossier", "bekeken"]] + [["besluit", "genomen"]] * 6, \
+        [r.text for r in regels]
     assert all("m.medewerker" in r.text for r in regels)
 
     # A gemeente gets its reports, and a refusal on the Prefect UI and on any dossier.
