@@ -60,7 +60,8 @@ def instellingen(als_json: bool = JSON_OPTIE) -> None:
         "gemeenten": [
             {
                 "code": g.code, "naam": g.naam, "voorkeur_overdracht": g.voorkeur_overdracht.value,
-                "plustaken": g.plustaken, "wekelijks_casusoverleg": g.wekelijks_casusoverleg,
+                "plustaken": [t.value for t in g.plustaken.afgenomen] if g.plustaken else [],
+                "overdrachtstafel": g.overdrachtstafel is not None, "wekelijks_casusoverleg": g.wekelijks_casusoverleg,
                 "lokale_teams": [t.code for t in g.lokale_teams],
             }
             for g in regio.gemeenten
@@ -86,7 +87,8 @@ def instellingen(als_json: bool = JSON_OPTIE) -> None:
     typer.echo("")
     typer.echo("Gemeenten (voorkeur overdracht):")
     for g in regio.gemeenten:
-        extra = [x for x, aan in (("plustaken", g.plustaken), ("wekelijks casusoverleg", g.wekelijks_casusoverleg)) if aan]
+        extra = [x for x, aan in (("plustaken", g.plustaken), ("overdrachtstafel", g.overdrachtstafel),
+                                  ("wekelijks casusoverleg", g.wekelijks_casusoverleg)) if aan]
         typer.echo(f"  {g.code}  {g.naam:<16} {g.voorkeur_overdracht.value:<13} {', '.join(extra)}".rstrip())
     typer.echo("")
     typer.echo("Termijnen:")
