@@ -7,6 +7,6 @@ Each area adds its commands in its own module, imported below.
 
 from cli.basis import app
 
-from cli import berichten, brieven, levensloop, meldingen, rapport, termijnen_beheer  # noqa: E402,F401  (registers its commands on app)
+from cli import berichten, brieven, levensloop, meldingen, plustaken, rapport, termijnen_beheer  # noqa: E402,F401  (registers its commands on app)
 
 __all__ = ["app"]
