@@ -46,7 +46,11 @@ class ActiviteitInvoer(BaseModel):
     @field_validator("doelgroep")
     @classmethod
     def _organisatorisch(cls, doelgroep: str) -> str:
-        return controleer_tekst(doelgroep)
+        try:
+            return controleer_tekst(doelgroep)
+        except ValueError as exc:
+            reden = str(exc).split(";")[0]
+            raise ValueError(f"{reden}; de doelgroep noemt een soort professionals en nooit een gezin") from None
 
     @field_validator("uren")
     @classmethod
