@@ -32,7 +32,8 @@ def deployments() -> list[RunnerDeployment]:
             description=(
                 "Eén run per casus (naam = casusnummer). De run wacht (Suspended) bij elk besluit op een "
                 "formulier: eerste actie bij acuut, besluit na de veiligheidsbeoordeling, werkvoorraad, "
-                "uitkomst van onderzoek, V&V of RvdK-verzoek, overdracht (driegesprek bij warm) en de "
+                "uitkomst van onderzoek, V&V of RvdK-verzoek, overdracht (driegesprek bij warm), de uitkomst van de "
+                "overdrachtstafel (continuïteitsplan) en de "
                 "controlemomenten van de monitoring. Filter de runs op 'Suspended' en op de tags "
                 "gemeente:, stap: of urgentie: voor de werklijst van uw team. Start hem niet zelf: de "
                 "intake doet dat."
