@@ -390,7 +390,9 @@ def demo_data(
 
     from models.opslag.casus import Casus, Melding
     from models.opslag.db import sessie
-    from models.dossier.demo import ACTOR, BRON, breng_demo_casussen_verder, demo_meldingen
+    from models.dossier.demo import ACTOR, BRON, breng_demo_casussen_verder, demo_activiteiten, demo_meldingen
+    from models.dossier.plustaken import registreer_activiteit
+    from models.regels.kalender import AMSTERDAM
     from models.opslag.regio import synchroniseer
     from models.dossier.registratie import registreer_meldingen
     from models.opslag.typen import nu
@@ -404,6 +406,8 @@ def demo_data(
         synchroniseer(session, regio)
         geregistreerd = registreer_meldingen(session, meldingen, regio, actor=ACTOR)
         verplaatst = breng_demo_casussen_verder(session, moment)
+        vandaag = moment.astimezone(AMSTERDAM).date()
+        activiteiten = sum(registreer_activiteit(session, a, regio, vandaag)[1] for a in demo_activiteiten(regio, vandaag))
         per_status = dict(session.exec(
             select(Casus.status, func.count(func.distinct(Casus.id)))
             .join(Melding, Melding.casus_id == Casus.id).where(Melding.bron == BRON)
@@ -415,6 +419,7 @@ def demo_data(
         "hermeldingen": sum(g.hermelding for g in geregistreerd),
         "overgeslagen": len(meldingen) - len(geregistreerd),
         "verder_gebracht": sum(verplaatst.values()),
+        "plustaakactiviteiten": activiteiten,
         "democasussen_per_status": {str(k): v for k, v in sorted(per_status.items())},
     }
     if als_json:
