@@ -60,7 +60,8 @@ def instellingen(als_json: bool = JSON_OPTIE) -> None:
         "gemeenten": [
             {
                 "code": g.code, "naam": g.naam, "voorkeur_overdracht": g.voorkeur_overdracht.value,
-                "plustaken": g.plustaken, "wekelijks_casusoverleg": g.wekelijks_casusoverleg,
+                "plustaken": [t.value for t in g.plustaken.afgenomen] if g.plustaken else [],
+                "overdrachtstafel": g.overdrachtstafel is not None, "wekelijks_casusoverleg": g.wekelijks_casusoverleg,
                 "lokale_teams": [t.code for t in g.lokale_teams],
             }
             for g in regio.gemeenten
@@ -86,7 +87,8 @@ def instellingen(als_json: bool = JSON_OPTIE) -> None:
     typer.echo("")
     typer.echo("Gemeenten (voorkeur overdracht):")
     for g in regio.gemeenten:
-        extra = [x for x, aan in (("plustaken", g.plustaken), ("wekelijks casusoverleg", g.wekelijks_casusoverleg)) if aan]
+        extra = [x for x, aan in (("plustaken", g.plustaken), ("overdrachtstafel", g.overdrachtstafel),
+                                  ("wekelijks casusoverleg", g.wekelijks_casusoverleg)) if aan]
         typer.echo(f"  {g.code}  {g.naam:<16} {g.voorkeur_overdracht.value:<13} {', '.join(extra)}".rstrip())
     typer.echo("")
     typer.echo("Termijnen:")
@@ -388,7 +390,9 @@ def demo_data(
 
     from models.opslag.casus import Casus, Melding
     from models.opslag.db import sessie
-    from models.dossier.demo import ACTOR, BRON, breng_demo_casussen_verder, demo_meldingen
+    from models.dossier.demo import ACTOR, BRON, breng_demo_casussen_verder, demo_activiteiten, demo_meldingen
+    from models.dossier.plustaken import registreer_activiteit
+    from models.regels.kalender import AMSTERDAM
     from models.opslag.regio import synchroniseer
     from models.dossier.registratie import registreer_meldingen
     from models.opslag.typen import nu
@@ -402,6 +406,8 @@ def demo_data(
         synchroniseer(session, regio)
         geregistreerd = registreer_meldingen(session, meldingen, regio, actor=ACTOR)
         verplaatst = breng_demo_casussen_verder(session, moment)
+        vandaag = moment.astimezone(AMSTERDAM).date()
+        activiteiten = sum(registreer_activiteit(session, a, regio, vandaag)[1] for a in demo_activiteiten(regio, vandaag))
         per_status = dict(session.exec(
             select(Casus.status, func.count(func.distinct(Casus.id)))
             .join(Melding, Melding.casus_id == Casus.id).where(Melding.bron == BRON)
@@ -413,6 +419,7 @@ def demo_data(
         "hermeldingen": sum(g.hermelding for g in geregistreerd),
         "overgeslagen": len(meldingen) - len(geregistreerd),
         "verder_gebracht": sum(verplaatst.values()),
+        "plustaakactiviteiten": activiteiten,
         "democasussen_per_status": {str(k): v for k, v in sorted(per_status.items())},
     }
     if als_json:

@@ -1,18 +1,31 @@
 """Staff actions that need no command line: switching the continuity plan, recording a contact
-with a waiting family and extending, suspending or resuming a term (the resend and knelpunt
-actions sit with their areas)."""
+with a waiting family, extending, suspending or resuming a term, recording a plustaak activity
+and the yearly plustaken overview (the resend and knelpunt actions sit with their areas)."""
 
 from __future__ import annotations
 
 from prefect.deployments.runner import RunnerDeployment
 
 from deployments import met_formulier
-from tasks.acties import CAPACITEIT, CONTACT, TERMIJN
+from tasks.acties import ACTIVITEIT, CAPACITEIT, CONTACT, TERMIJN
 
 
 def deployments() -> list[RunnerDeployment]:
-    from flows.acties import (CapaciteitFormulier, ContactFormulier, TermijnFormulier, capaciteitsmodus_wisselen,
-                              contact_vastleggen, termijn_aanpassen)
+    from flows.acties import (
+        ActiviteitFormulier,
+        CapaciteitFormulier,
+        ContactFormulier,
+        JaaroverzichtFormulier,
+        TermijnFormulier,
+        capaciteitsmodus_wisselen,
+        contact_vastleggen,
+        plustaak_activiteit_vastleggen,
+        termijn_aanpassen,
+    )
+    from flows.plustaken import plustaken_jaaroverzicht
+    from models.regels.instellingen import instellingen
+
+    plustaakgemeenten = [g.naam for g in instellingen().gemeenten if g.plustaken]
 
     return [
         met_formulier(capaciteitsmodus_wisselen.to_deployment(
@@ -45,4 +58,23 @@ def deployments() -> list[RunnerDeployment]:
             ),
             tags=["termijnen", "actie"],
         ), termijn_aanpassen, TermijnFormulier),
+        met_formulier(plustaak_activiteit_vastleggen.to_deployment(
+            name=ACTIVITEIT,
+            description=(
+                "Leg een voorlichting of deskundigheidsbevordering vast die Veilig Thuis als plustaak voor een "
+                "gemeente gaf: klik op Run en vul de datum, gemeente, soort, doelgroep (welke professionals), "
+                "uren en het aantal deelnemers in, en uw naam. Hetzelfde formulier twee keer versturen legt de "
+                "activiteit één keer vast. De rapportage zet de uren af tegen de ingekochte uren."
+            ),
+            tags=["plustaken", "actie"],
+        ), plustaak_activiteit_vastleggen, ActiviteitFormulier, keuzes={"gemeente": plustaakgemeenten}),
+        met_formulier(plustaken_jaaroverzicht.to_deployment(
+            name="plustaken jaaroverzicht",
+            description=(
+                "Het jaaroverzicht van de plustaken per gemeente, voor het contractgesprek: activiteiten en uren "
+                "tegen de ingekochte uren, en de samen opgetrokken onderzoeken. Klik op Run en kies het jaar; het "
+                "overzicht staat daarna in het artefact 'plustaken-<jaar>' en als bestand in de rapportenmap."
+            ),
+            tags=["plustaken", "rapportage", "actie"],
+        ), plustaken_jaaroverzicht, JaaroverzichtFormulier),
     ]

@@ -1,4 +1,5 @@
-"""The lifecycle deployments: intake form, one lifecycle run per casus, the weekly case agenda."""
+"""The lifecycle deployments: intake form, one lifecycle run per casus, the weekly case agenda and
+the agenda of each overdrachtstafel."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from models.regels.instellingen import TIJDZONE, instellingen
 
 def deployments() -> list[RunnerDeployment]:
     from flows.casusagenda import casusagenda
+    from flows.overdrachtstafel import overdrachtstafel_agenda
     from flows.intake import melding_registreren
     from flows.levensloop import casus_levensloop
 
@@ -30,7 +32,8 @@ def deployments() -> list[RunnerDeployment]:
             description=(
                 "Eén run per casus (naam = casusnummer). De run wacht (Suspended) bij elk besluit op een "
                 "formulier: eerste actie bij acuut, besluit na de veiligheidsbeoordeling, werkvoorraad, "
-                "uitkomst van onderzoek, V&V of RvdK-verzoek, overdracht (driegesprek bij warm) en de "
+                "uitkomst van onderzoek, V&V of RvdK-verzoek, overdracht (driegesprek bij warm), de uitkomst van de "
+                "overdrachtstafel (continuïteitsplan) en de "
                 "controlemomenten van de monitoring. Filter de runs op 'Suspended' en op de tags "
                 "gemeente:, stap: of urgentie: voor de werklijst van uw team. Start hem niet zelf: de "
                 "intake doet dat."
@@ -46,4 +49,23 @@ def deployments() -> list[RunnerDeployment]:
             schedules=[CronSchedule(cron=regio.levensloop.casusagenda_cron, timezone=TIJDZONE)],
             tags=["overdracht", "casusagenda"],
         ),
+        overdrachtstafel_agenda.to_deployment(
+            name="overdrachtstafel agenda",
+            description=(
+                "Voor elke overdrachtstafel (continuïteitsplan): de deelnemers krijgen de casussen die Veilig "
+                "Thuis bij hun lokale teams aanmeldde (alleen casusnummers). Gaat vanzelf uit voor de tafel; "
+                "is na de agenda nog een casus aangemeld, klik dan op Run: er gaat een bijgewerkte agenda uit "
+                "(dezelfde lijst gaat nooit twee keer)."
+            ),
+            schedules=_tafelschema(regio),
+            tags=["overdracht", "overdrachtstafel"],
+        ),
     ]
+
+
+def _tafelschema(regio) -> list[CronSchedule]:
+    """One schedule per distinct agenda moment of the gemeenten's overdrachtstafels."""
+    from models.regels.overdrachtstafel import agenda_cron
+
+    crons = sorted({agenda_cron(g.overdrachtstafel) for g in regio.gemeenten if g.overdrachtstafel})
+    return [CronSchedule(cron=cron, timezone=TIJDZONE) for cron in crons]

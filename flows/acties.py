@@ -22,7 +22,7 @@ from models.regels.perioden import LAATSTE
 from models.regels.instellingen import TermijnSoort
 from models.regels.toegang import SYSTEEM
 from models.regels.weergave import label
-from tasks.acties import leg_contact_vast, pas_termijn_aan, wissel_capaciteitsmodus
+from tasks.acties import leg_activiteit_vast, leg_contact_vast, pas_termijn_aan, wissel_capaciteitsmodus
 from tasks.rapportage import HELE_REGIO
 
 
@@ -155,6 +155,42 @@ class TermijnFormulier(_Formulier):
     door: Door = uw_naam(6)
 
 
+ACTIVITEIT_SOORTEN = {"voorlichting": "voorlichting", "deskundigheidsbevordering": "deskundigheidsbevordering"}
+
+
+class ActiviteitFormulier(_Formulier):
+    """A voorlichting or deskundigheidsbevordering given for a gemeente (plustaken, seed 003)."""
+
+    datum: dt.date = Field(title="Datum van de activiteit", json_schema_extra={"position": 0})
+    gemeente: str = Field(
+        title="Gemeente", json_schema_extra={"position": 1},
+        description="De gemeente die de plustaak afneemt en voor wie de activiteit was.",
+    )
+    soort: Literal["voorlichting", "deskundigheidsbevordering"] = Field(
+        title="Soort", json_schema_extra={"position": 2},
+        description="Voorlichting: bijvoorbeeld op een kinderdagverblijf, over signalen en wat Veilig Thuis doet. "
+                    "Deskundigheidsbevordering: bijvoorbeeld aansluiten bij een werkoverleg van het sociale team.",
+    )
+    doelgroep: str = Field(
+        title="Doelgroep", min_length=2, max_length=120, json_schema_extra={"position": 3},
+        description="Welke professionals, bijvoorbeeld 'pedagogisch medewerkers kinderdagverblijf' of 'sociaal "
+                    "team Helmond-Noord'. Nooit iets over een gezin.",
+    )
+    uren: float = Field(
+        title="Uren", gt=0, le=24, json_schema_extra={"position": 4},
+        description="Bestede uren, inclusief voorbereiding; in kwartieren (1,5 = anderhalf uur).",
+    )
+    deelnemers: int = Field(title="Aantal deelnemers", ge=0, le=10_000, json_schema_extra={"position": 5})
+    door: Door = uw_naam(6)
+
+
+class JaaroverzichtFormulier(_Formulier):
+    jaar: int = Field(
+        title="Jaar", ge=2000, le=2100, json_schema_extra={"position": 0},
+        description="Het kalenderjaar van het overzicht; het lopende jaar telt tot vandaag.",
+    )
+
+
 def _uitkomst(melding: str | None, weigering: str | None):
     """Completed with what was done, or Failed with why not: the message is what staff read."""
     if weigering is not None:
@@ -182,3 +218,11 @@ def termijn_aanpassen(casus: str, termijn: str, wat: str, nieuwe_vervaldatum: st
     """Verleng een termijn, schort hem op of hervat hem, met een reden."""
     return _uitkomst(*pas_termijn_aan(casus, TERMIJN_KEUZES.get(termijn, termijn), wat, nieuwe_vervaldatum, reden,
                                       termijnnummer, door))
+
+
+@flow(name="plustaak-activiteit-vastleggen", log_prints=False)
+def plustaak_activiteit_vastleggen(datum: dt.date, gemeente: str, soort: str, doelgroep: str, uren: float,
+                                   deelnemers: int, door: str = SYSTEEM):
+    """Leg een voorlichting of deskundigheidsbevordering (plustaak) voor een gemeente vast."""
+    return _uitkomst(*leg_activiteit_vast(datum, gemeente, ACTIVITEIT_SOORTEN.get(soort, soort), doelgroep, uren,
+                                          deelnemers, door))

@@ -25,6 +25,7 @@ Uitkomst = tuple[str | None, str | None]
 CAPACITEIT = "capaciteit wisselen"  # deployment names staff look for and e-mails point to
 CONTACT = "contact vastleggen"
 TERMIJN = "termijn aanpassen"
+ACTIVITEIT = "plustaak vastleggen"
 
 
 def _tekst(soort: str, **context) -> str:
@@ -106,6 +107,35 @@ def pas_termijn_aan(referentie: str, soort: str, wat: str, nieuwe_vervaldatum: s
         return None, _tekst("casus_onbekend", referentie=referentie)
     except OngeldigeTermijnwijziging as exc:
         return None, _tekst("termijn_geweigerd", fout=str(exc).rstrip("."))
+@task(name="plustaakactiviteit vastleggen", cache_policy=NO_CACHE)
+def leg_activiteit_vast(datum: dt.date, gemeente: str, soort: str, doelgroep: str, uren: float, deelnemers: int,
+                        door: str) -> Uitkomst:
+    """A voorlichting or deskundigheidsbevordering, the gemeente by name (the form) or code (the
+    command line). The same activity sent twice is stored once and says so."""
+    from pydantic import ValidationError
+
+    from models.dossier.plustaken import ActiviteitInvoer, OngeldigeActiviteit, registreer_activiteit
+    from models.regels.fouten import beschrijf_validatiefouten
+    from models.regels.kalender import AMSTERDAM
+    from models.opslag.typen import nu
+
+    regio = instellingen()
+    codes = {g.naam.lower(): g.code for g in regio.gemeenten} | {g.code.lower(): g.code for g in regio.gemeenten}
+    code = codes.get(gemeente.strip().lower())
+    if code is None:
+        return None, _tekst("activiteit_geweigerd", fout=f"gemeente '{gemeente}' hoort niet bij {regio.regio.naam}")
+    try:
+        invoer = ActiviteitInvoer(datum=datum, gemeente_code=code, soort=soort, doelgroep=doelgroep, uren=uren,
+                                  deelnemers=deelnemers, door=door)
+        with sessie() as session:
+            rij, nieuw = registreer_activiteit(session, invoer, regio, nu().astimezone(AMSTERDAM).date())
+            tekst = _tekst("activiteit_vastgelegd", plustaak=rij.soort, gemeente=regio.gemeente(code).naam,
+                           datum=rij.datum, uren=rij.uren, deelnemers=rij.deelnemers, nieuw=nieuw, nummer=rij.id)
+    except ValidationError as exc:
+        return None, _tekst("activiteit_geweigerd", fout=" ".join(beschrijf_validatiefouten(exc)))
+    except OngeldigeActiviteit as exc:
+        return None, _tekst("activiteit_geweigerd", fout=str(exc))
+    return tekst, None
 
 
 def actielink(deployment: str, regio=None) -> str:

@@ -33,6 +33,7 @@ from models.regels.besluiten import (
     automatische_stap,
     sleutel,
     volgend_beslismoment,
+    voorstel_warme_overdracht,
 )
 from models.opslag.casus import AuditEvent, Casus, Termijn
 from models.opslag.communicatie import Brief, Notificatie
@@ -40,7 +41,7 @@ from models.opslag.db import sessie
 from models.dossier.wijzigingen import GelijktijdigeWijziging, casus_op_referentie, open_termijnen
 from models.regels.fouten import beschrijf_validatiefouten
 from models.regels.weergave import naar_codes, plek
-from models.regels.instellingen import CapaciteitsModus, Instellingen, TermijnSoort, instellingen
+from models.regels.instellingen import CapaciteitsModus, Instellingen, Plustaak, TermijnSoort, instellingen
 from models.regels.levensloop import Status
 from models.regels.ontvangers import adres, rol
 from models.opslag.overdracht import Beslissing, Overdracht
@@ -115,6 +116,7 @@ def _overdracht_feiten(overdracht: Overdracht | None) -> dict | None:
         "driegesprek_op": overdracht.driegesprek_op.isoformat() if overdracht.driegesprek_op else None,
         "locatie": overdracht.locatie,
         "deelnemers": list(overdracht.deelnemers),
+        "overdrachtstafel_op": overdracht.overdrachtstafel_op.isoformat() if overdracht.overdrachtstafel_op else None,
     }
 
 
@@ -131,14 +133,19 @@ def _uitleg(session: Session, casus: Casus, moment: Beslismoment, regio: Instell
         monitoring = {"momenten": regio.monitoring_momenten_maanden,
                       "vervalt_op": [t.vervalt_op for t in open_termijnen(session, casus, TermijnSoort.monitoring)]}
     teams = _teamnamen(gemeente)
+    samen = voortgang.samen_optrekken_van_onderzoek(session, casus)
     feiten = dict(
         vraag=BESLISSINGEN[moment].vraag, moment=moment.value, referentie=casus.referentie, gemeente_naam=gemeente.naam,
         urgentie=casus.urgentie, status=casus.status, buiten_beeld=casus.buiten_beeld,
         continuiteitsplan=modus is CapaciteitsModus.continuiteitsplan,
         termijnen=open_termijnen(session, casus), gepland=ctx.gepland.value if ctx.gepland else None,
         overdracht=dict(_overdracht_feiten(overdracht), driegesprek_op=overdracht.driegesprek_op,
+                        overdrachtstafel_op=overdracht.overdrachtstafel_op,
                         team_naam=teams.get(overdracht.lokaal_team_code, overdracht.lokaal_team_code))
         if overdracht else None,
+        samen_met=teams.get(samen.lokaal_team_code) if samen else None,
+        samen_mogelijk=moment is Beslismoment.besluit and gemeente.neemt_af(Plustaak.samen_optrekken),
+        overdrachtstafel=gemeente.overdrachtstafel if moment is Beslismoment.besluit else None,
         locaties=LOCATIE_OMSCHRIJVING, monitoring=monitoring, teams=list(teams.values()),
         toon_teams="lokaal_team" in BESLISSINGEN[moment].model_fields, fouten=fouten,
         dossier=dossierlink(regio, casus.referentie),
@@ -176,6 +183,8 @@ def stap_van(session: Session, casus: Casus, regio: Instellingen, modus: Capacit
     sleutel_nu = sleutel(casus.referentie, moment, voortgang.volgnummer(session, casus, moment))
     beschrijving, kop, toelichting = _uitleg(session, casus, moment, regio, modus, overdracht, fouten)
     beginwaarden = BESLISSINGEN[moment].beginwaarden(gemeente, overdracht.regie if overdracht else None)
+    if moment is Beslismoment.uitkomst_onderzoek and (samen := voortgang.samen_optrekken_van_onderzoek(session, casus)):
+        beginwaarden |= voorstel_warme_overdracht(samen.lokaal_team_code)  # seed 003: warm by itself
     if "lokaal_team" in beginwaarden:  # the form shows teams by name
         beginwaarden["lokaal_team"] = _teamnamen(gemeente).get(beginwaarden["lokaal_team"])
     return Stap(
@@ -291,6 +300,11 @@ def _bericht(soort: Bericht, beslissing: Beslissing, casus: Casus, regio: Instel
                  telefoon=regio.afzender.telefoon, afzender=regio.afzender.naam)
     if soort is Bericht.rvdk_college:
         ontvanger, context = adres(str(gemeente.college_email)), dict(basis, besluit_op=beslissing.genomen_op)
+    elif soort is Bericht.samen_optrekken_uitnodiging:
+        team = next(t for t in gemeente.lokale_teams if t.code == beslissing.details["samen_met"])
+        ontvanger = adres(str(team.email))
+        context = dict(basis, lokaal_team_naam=team.naam,
+                       datum=dt.datetime.fromisoformat(beslissing.details["samen_start_op"]))
     elif soort is Bericht.driegesprek_uitnodiging:
         team = next(t for t in gemeente.lokale_teams if t.code == overdracht["lokaal_team_code"])
         ontvanger = adres(str(team.email))

@@ -14,7 +14,7 @@ from models.opslag.db import sessie
 from tests.test_werkvoorraad import LANG_GELEDEN, op_werkvoorraad, regio  # noqa: F401 (fixture)
 
 ACTIES = ("capaciteit wisselen", "contact vastleggen", "knelpunt toevoegen", "rapportage regionaal overleg",
-          "brief opnieuw versturen", "bericht opnieuw versturen", "termijn aanpassen")
+          "brief opnieuw versturen", "bericht opnieuw versturen", "termijn aanpassen", "plustaak vastleggen")
 
 
 def formulieren() -> dict[str, dict]:
@@ -35,6 +35,8 @@ def test_every_staff_action_has_a_dutch_form_without_optional_fields_or_python_n
         assert "door" not in schema["properties"] and "Uw naam" not in str(schema), naam
     assert gezien["knelpunt toevoegen"]["properties"]["gemeente"]["enum"][:3] == ["hele regio", "Gennep", "Venlo"]
     assert gezien["capaciteit wisselen"]["properties"]["modus"]["enum"] == ["normaal werken", "continuïteitsplan"]
+    # Only the gemeenten that buy plustaken can be chosen (the demo region: Helmond).
+    assert gezien["plustaak vastleggen"]["properties"]["gemeente"]["enum"] == ["Helmond"]
 
 
 @pytest.mark.prefect
@@ -156,3 +158,29 @@ def test_a_wrong_report_date_ends_the_run_with_a_dutch_message_and_no_traceback(
         staat = rapportage_versturen(periode_eind=datum, return_state=True)
         assert staat.is_failed() and staat.name == "Ongeldige datum" and staat.message.startswith(bericht)
     assert "Traceback" not in caplog.text
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_plustaak_activity_from_the_form_is_recorded_once_and_one_the_gemeente_did_not_buy_is_refused(regio, engine):
+    from flows.acties import plustaak_activiteit_vastleggen
+    from models.opslag.plustaken import PlustaakActiviteit
+
+    dag = dt.date(2026, 11, 12)
+    for keer in range(2):  # the same form twice: one activity
+        staat = plustaak_activiteit_vastleggen(dag, "Helmond", "voorlichting", "pedagogisch medewerkers kinderopvang",
+                                               2.5, 18, "Bram", return_state=True)
+        assert staat.is_completed(), staat.message
+        assert staat.message.startswith("Vastgelegd" if keer == 0 else "Stond al vastgelegd")
+        assert "voorlichting voor Helmond op 12 november 2026, 2,5 uur, 18 deelnemers" in staat.message
+    for gemeente, doelgroep, fout in [
+        ("Venlo", "huisartsen", "gemeente Venlo neemt de plustaak voorlichting niet af"),
+        ("Helmond", "gezin aan de Markt 1, 5705 BB", "lijkt persoonsgegevens"),
+    ]:
+        staat = plustaak_activiteit_vastleggen(dag, gemeente, "voorlichting", doelgroep, 1, 5, "Bram", return_state=True)
+        assert staat.is_failed() and staat.message.startswith("Niets vastgelegd") and fout in staat.message
+    with sessie() as session:
+        [activiteit] = session.exec(select(PlustaakActiviteit)).all()
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.actie == "plustaak_activiteit")).all()
+        assert (activiteit.gemeente_code, activiteit.uren, activiteit.deelnemers, event.actor) == (
+            "GM0794", 2.5, 18, "Bram")

@@ -3,6 +3,8 @@ message naming the field and the reason."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import yaml
 
@@ -21,7 +23,11 @@ def test_the_demo_region_holds_the_municipalities_of_the_source_documents(instel
     namen = {g.naam for g in instellingen.gemeenten}
     assert {"Gennep", "Venlo", "Roermond", "Wijchen", "Alblasserdam", "Helmond", "Eindhoven", "Haarlem"} == namen
     assert instellingen.gemeente("GM0907").voorkeur_overdracht == "warm"  # seed 000
-    assert instellingen.gemeente("GM0794").plustaken  # seed 003
+    helmond = instellingen.gemeente("GM0794").plustaken  # seed 003: Helmond buys all three
+    assert helmond.afgenomen == ["voorlichting", "deskundigheidsbevordering", "samen_optrekken"]
+    assert (helmond.voorlichting_uren_per_jaar, helmond.deskundigheidsbevordering_uren_per_jaar) == (40, 24)
+    tafel = instellingen.gemeente("GM0392").overdrachtstafel  # seed 004: Haarlem's overdrachtstafel
+    assert (tafel.weekdag, tafel.tijd) == ("dinsdag", dt.time(10, 0))
 
 
 @pytest.mark.parametrize(
@@ -38,6 +44,14 @@ def test_the_demo_region_holds_the_municipalities_of_the_source_documents(instel
         (lambda r: r.update(onbekend_veld=1), "onbekend_veld: is geen bekend veld"),
         (lambda r: r["gemeenten"][0].update(gemeentehuis="gemeentehuis"), "gemeenten.0.gemeentehuis: 'gemeentehuis' is geen adres"),
         (lambda r: r["gemeenten"][0]["lokale_teams"][0].pop("adres"), "gemeenten.0.lokale_teams.0.adres: ontbreekt"),
+        # The old flag names what replaced it; a block that buys nothing is a mistake, not a default.
+        (lambda r: r["gemeenten"][5].update(plustaken=True), "plustaken is geen ja/nee meer maar een blok"),
+        (lambda r: r["gemeenten"][5].update(plustaken={"samen_optrekken": False}), "plustaken noemt geen enkele plustaak"),
+        (lambda r: r["gemeenten"][5]["plustaken"].update(voorlichting_uren_per_jaar=0),
+         "gemeenten.5.plustaken.voorlichting_uren_per_jaar: is te klein"),
+        (lambda r: r["gemeenten"][7]["overdrachtstafel"].update(weekdag="zondag"),
+         "gemeenten.7.overdrachtstafel.weekdag: heeft een niet-toegestane waarde"),
+        (lambda r: r["gemeenten"][7]["overdrachtstafel"].update(ontvangers=[]), "gemeenten.7.overdrachtstafel.ontvangers"),
     ],
 )
 def test_an_invalid_settings_file_names_the_field_and_the_reason(tmp_path, wijzig, verwacht):

@@ -352,14 +352,14 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     schermafdruk(browser, f"{weergave}-dossier.png")
     dialoog = open_formulier(browser, ui, weergave, run_id, "Besluit na de veiligheidsbeoordeling")
     kies(browser, dialoog, "Besluit", "Overdracht")
-    kies(browser, dialoog, "Bij overdracht of V&V: lokaal team", "Niet van toepassing")
+    kies(browser, dialoog, "Bij overdracht, V&V of samen optrekken: lokaal team", "Niet van toepassing")
     schermafdruk(browser, f"{weergave}-besluit.png")
     _verstuur(browser, dialoog, weergave, run_id, systeem)
     dialoog = open_formulier(browser, ui, weergave, run_id, "Niet verwerkt")
     assert in_beeld(browser, dialoog, "Kies bij een overdracht het lokaal team.")
     assert gekozen(dialoog, "Besluit") == "Overdracht"
     schermafdruk(browser, f"{weergave}-besluit-geweigerd.png")
-    kies(browser, dialoog, "Bij overdracht of V&V: lokaal team", "Consulenten Sociaal Domein Gennep")
+    kies(browser, dialoog, "Bij overdracht, V&V of samen optrekken: lokaal team", "Consulenten Sociaal Domein Gennep")
     _verstuur(browser, dialoog, weergave, run_id, systeem)
     assert _status(systeem, casus.id) == "overdracht"
 

@@ -113,6 +113,8 @@ class WachtlijstGegevens(_Gegevens):
 class OverdrachtBevestigingGegevens(_Gegevens):
     lokaal_team_code: str
     regie: Regie
+    # Overdrachtstafel: the team takes over and VT helps set the safety conditions (seed 004).
+    vt_helpt_met_voorwaarden: bool = False
 
 
 class DriegesprekGegevens(_Gegevens):

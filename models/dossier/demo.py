@@ -216,3 +216,29 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     if isinstance(moment, str):
         moment = dt.datetime.fromisoformat(moment)
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+# Plustaken (seed 003): voorlichting and deskundigheidsbevordering a gemeente bought, as staff
+# would register them (kind, audience, hours, participants); days before the demo's date.
+_DEMO_ACTIVITEITEN = [
+    (75, "voorlichting", "pedagogisch medewerkers kinderdagverblijf", 3, 22),
+    (48, "deskundigheidsbevordering", "werkoverleg sociaal team: in gesprek over huiselijk geweld", 2, 11),
+    (26, "voorlichting", "leerkrachten basisschool", 2.5, 17),
+    (9, "deskundigheidsbevordering", "casuïstiekoverleg sociaal team", 1.5, 8),
+]
+
+
+def demo_activiteiten(regio, vandaag: dt.date) -> list:
+    """Activities for every gemeente that buys them, in the year of `vandaag` (none before
+    1 January): registering them again stores nothing twice (their key)."""
+    from models.dossier.plustaken import ActiviteitInvoer
+    from models.regels.instellingen import Plustaak
+
+    uit = []
+    for gemeente in regio.gemeenten:
+        for dagen, soort, doelgroep, uren, deelnemers in _DEMO_ACTIVITEITEN:
+            datum = vandaag - dt.timedelta(days=dagen)
+            if gemeente.neemt_af(Plustaak(soort)) and datum.year == vandaag.year:
+                uit.append(ActiviteitInvoer(datum=datum, gemeente_code=gemeente.code, soort=soort, doelgroep=doelgroep,
+                                            uren=uren, deelnemers=deelnemers, door=ACTOR))
+    return uit

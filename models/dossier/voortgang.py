@@ -32,7 +32,11 @@ from models.regels.besluiten import (
     MonitoringBeslissing,
     MonitoringUitkomst,
     OverdrachtAfronden,
+    Regie,
     Stand,
+    TafelUitkomst,
+    UitkomstOverdrachtstafel,
+    naar_overdrachtstafel,
     volgend_monitoringmoment,
 )
 from models.opslag.casus import AuditEvent, Casus, Melding, Termijn
@@ -46,7 +50,15 @@ from models.regels.instellingen import (
     Urgentie,
 )
 from models.regels.levensloop import Status
-from models.opslag.overdracht import Beslissing, Overdracht, OverdrachtStatus, Veiligheidsvoorwaarden
+from models.opslag.overdracht import (
+    AFGESLOTEN_OVERDRACHT,
+    Beslissing,
+    Overdracht,
+    OverdrachtStatus,
+    Veiligheidsvoorwaarden,
+)
+from models.opslag.plustaken import SamenOptrekken
+from models.regels.overdrachtstafel import volgende_tafel
 from models.opslag.storingspunt import storingspunt
 from models.regels.termijnbeleid import bereken_termijn, contactregel, monitoringregel, werkkalender
 from models.opslag.typen import nu
@@ -61,7 +73,7 @@ ORKESTRATIE = "orkestratie"
 def open_overdracht(session: Session, casus: Casus) -> Overdracht | None:
     return session.exec(
         select(Overdracht)
-        .where(Overdracht.casus_id == casus.id, Overdracht.status != OverdrachtStatus.afgerond)
+        .where(Overdracht.casus_id == casus.id, Overdracht.status.not_in([s.value for s in AFGESLOTEN_OVERDRACHT]))
         .order_by(Overdracht.id.desc())
     ).first()
 
@@ -82,6 +94,7 @@ def stand(session: Session, casus: Casus) -> Stand:
         acute_termijn_open=bool(open_termijnen(session, casus, TermijnSoort.acute_reactie)),
         overdracht_type=OverdrachtType(overdracht.type) if overdracht else None,
         driegesprek_gepland=bool(overdracht and overdracht.driegesprek_op),
+        op_overdrachtstafel=bool(overdracht and overdracht.overdrachtstafel_op),
     )
 
 
@@ -325,7 +338,73 @@ def _besluit_na_veiligheidsbeoordeling(u: Uitvoering) -> Status:
     _leg_voorwaarden_vast(u)
     if naar is S.werkvoorraad:
         u.record.gepland = invoer.gepland().value
+    if invoer.gepland() is S.voorwaarden_en_vervolg and naar_overdrachtstafel(S.voorwaarden_en_vervolg, u.ctx):
+        return _naar_overdrachtstafel(u)
+    if invoer.samen_optrekken:
+        _leg_samen_optrekken_vast(u)
     return _naar_stap(u, naar)
+
+
+def _naar_overdrachtstafel(u: Uitvoering) -> Status:
+    """Continuity plan (seed 004): register the family with the chosen lokaal team (a handover
+    in writing, the team holding regie) on the agenda of the gemeente's next overdrachtstafel.
+    Should the tafel send it back, the V&V that was decided waits on the werkvoorraad."""
+    tafel = volgende_tafel(u.ctx.gemeente.overdrachtstafel, u.moment, werkkalender(u.instellingen))
+    u.record.gepland = S.voorwaarden_en_vervolg.value
+    u.session.add(Overdracht(casus_id=u.casus.id, type=OverdrachtType.schriftelijk.value,
+                             lokaal_team_code=u.invoer.lokaal_team, regie=Regie.lokaal_team.value,
+                             overdrachtstafel_op=tafel))
+    audit(u.session, u.casus, u.invoer.door, "aangemeld_overdrachtstafel", tijdstip=u.moment, details=dict(
+          lokaal_team=u.invoer.lokaal_team, overdrachtstafel_op=tafel.isoformat()))
+    ga_naar(u.session, u.casus, S.overdracht, u.invoer.door, u.instellingen,
+            reden="Continuïteitsplan: aangemeld bij het lokaal team voor de overdrachtstafel", tijdstip=u.moment)
+    return S.overdracht
+
+
+def _leg_samen_optrekken_vast(u: Uitvoering) -> None:
+    """Plustaak samen optrekken (seed 003): the onderzoek is marked joint, with the team."""
+    invoer: BesluitNaVeiligheidsbeoordeling = u.invoer
+    u.session.add(SamenOptrekken(casus_id=u.casus.id, beslissing_id=u.record.id, gemeente_code=u.casus.gemeente_code,
+                                 lokaal_team_code=invoer.lokaal_team, start_op=invoer.samen_start_op,
+                                 vastgelegd_op=u.moment))
+    audit(u.session, u.casus, invoer.door, "samen_optrekken", tijdstip=u.moment, details=dict(
+          lokaal_team=invoer.lokaal_team, start_op=invoer.samen_start_op.isoformat()))
+
+
+def samen_optrekken_van_onderzoek(session: Session, casus: Casus) -> SamenOptrekken | None:
+    """The joint start of the onderzoek the casus is in now (None: not joint, or not in onderzoek)."""
+    if casus.status != S.onderzoek:
+        return None
+    gestart_door = session.exec(
+        select(Beslissing.id).where(Beslissing.casus_id == casus.id, Beslissing.naar_status == S.onderzoek.value)
+        .order_by(Beslissing.id.desc())
+    ).first()
+    return session.exec(select(SamenOptrekken).where(SamenOptrekken.beslissing_id == gestart_door)).first()
+
+
+def _uitkomst_overdrachtstafel(u: Uitvoering) -> Status:
+    """The tafel's outcome: the team took over (with or without VT's help on the safety
+    conditions: the handover is done, regie with the team) or the casus returns to VT."""
+    invoer: UitkomstOverdrachtstafel = u.invoer
+    overdracht = open_overdracht(u.session, u.casus)
+    naar = invoer.naar(u.ctx)
+    if invoer.uitkomst is TafelUitkomst.terug_naar_veilig_thuis:
+        overdracht.status = OverdrachtStatus.terug_naar_vt
+        if naar is S.werkvoorraad:
+            u.record.gepland = S.voorwaarden_en_vervolg.value
+        audit(u.session, u.casus, invoer.door, "overdrachtstafel_terug", tijdstip=u.moment, details=dict(
+              lokaal_team=overdracht.lokaal_team_code, overdrachtstafel_op=overdracht.overdrachtstafel_op.isoformat()))
+    else:
+        overdracht.status = OverdrachtStatus.afgerond
+        overdracht.afgerond_op = u.moment
+        u.casus.lokaal_team_code, u.casus.regie = overdracht.lokaal_team_code, overdracht.regie
+        audit(u.session, u.casus, invoer.door, "overdracht_afgerond", tijdstip=u.moment, details=dict(
+              type=overdracht.type, lokaal_team=overdracht.lokaal_team_code, regie=overdracht.regie,
+              via="overdrachtstafel", uitkomst=invoer.uitkomst.value))
+    u.session.add(overdracht)
+    ga_naar(u.session, u.casus, naar, invoer.door, u.instellingen, reden=f"Overdrachtstafel: {invoer.keuze}",
+            tijdstip=u.moment)
+    return naar
 
 
 def _uitkomst_onderzoek(u: Uitvoering) -> Status:
@@ -429,6 +508,7 @@ EFFECTEN: dict[Beslismoment, Callable[[Uitvoering], Status | None]] = {
     Beslismoment.overdracht_gegevens: _overdracht_vastleggen,
     Beslismoment.driegesprek: _plan_driegesprek,
     Beslismoment.overdracht_afronden: _overdracht_afronden,
+    Beslismoment.overdrachtstafel: _uitkomst_overdrachtstafel,
     Beslismoment.monitoring: _monitoringmoment,
 }
 
@@ -481,6 +561,20 @@ def casussen_na_overdracht(session: Session, gemeente_code: str) -> list[dict]:
     ).all()
     return [dict(referentie=r, stap=s, lokaal_team=t, regie=g, buiten_beeld=b, volgende_termijn=_utc(v))
             for r, s, t, g, b, v in rijen]
+
+
+def casussen_voor_overdrachtstafel(session: Session, gemeente_code: str, tafel_op: dt.datetime) -> list[dict]:
+    """The casussen of a gemeente registered for the overdrachtstafel that starts at `tafel_op`
+    and not yet decided on: reference, team code and since when (the agenda)."""
+    rijen = session.exec(
+        select(Casus.referentie, Overdracht.lokaal_team_code, Overdracht.aangemaakt_op)
+        .join(Overdracht, Overdracht.casus_id == Casus.id)
+        .where(Casus.gemeente_code == gemeente_code, Casus.status == S.overdracht.value,
+               Overdracht.overdrachtstafel_op == tafel_op,
+               Overdracht.status.not_in([s.value for s in AFGESLOTEN_OVERDRACHT]))
+        .order_by(Casus.referentie)
+    ).all()
+    return [dict(referentie=r, lokaal_team=t, aangemeld_op=a) for r, t, a in rijen]
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import reduce
 from pathlib import Path
@@ -37,6 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
+from models.lezen import plustaken
+from models.lezen.plustaken import PlustaakInRapport
 from models.opslag.casus import STATUS_ACTIE, AuditEvent, Casus, Melding, Termijn
 from models.opslag.communicatie import Rapport
 from models.opslag.typen import UTCDateTime
@@ -379,6 +381,11 @@ class RuweCijfers:
     achterstanden: dict[str, dict[str, int]]
     instroom: dict[str, dict[str, int]]
     gebeurtenissen: dict[str, dict[str, int]]
+    # Plustaken (seed 003): joint onderzoeken decided in the period per gemeente (about families:
+    # suppressed), and the activities of the period and of the year so far (not: models/lezen/plustaken.py).
+    samen_optrekken: dict[str, int] = field(default_factory=dict)
+    activiteiten: dict = field(default_factory=dict)
+    activiteiten_jaar: dict = field(default_factory=dict)
 
     def aantal(self, sectie: str, gebied: str, naam: str) -> int:
         """A count of a per-municipality section; 0 for a municipality without any."""
@@ -404,6 +411,9 @@ def bereken(session: Session, instellingen: Instellingen, huidig: Periode) -> Ru
         achterstanden=_achterstanden(session, huidig, codes),
         instroom=_instroom(session, huidig, codes),
         gebeurtenissen=_gebeurtenissen(session, huidig, codes),
+        samen_optrekken=plustaken.samen_opgetrokken(session, codes, huidig.begin_utc, huidig.eind_utc),
+        activiteiten=plustaken.activiteiten(session, codes, huidig.start, huidig.eind),
+        activiteiten_jaar=plustaken.activiteiten(session, codes, dt.date(huidig.eind.year, 1, 1), huidig.eind),
     )
 
 
@@ -455,6 +465,9 @@ class Gebiedcijfers(BaseModel):
     overdracht_over_tijd: Cel
     zonder_contact: Cel
     knelpunten: list[Knelpuntregel]
+    # Plustaken (seed 003); empty in reports archived before they were counted.
+    samen_optrekken: Cel | None = None  # joint onderzoeken decided in the period (suppressed)
+    plustaken: list[PlustaakInRapport] = []  # bought activity tasks: hours against purchased
 
 
 class Grafiek(BaseModel):
@@ -595,6 +608,7 @@ def publiceer(
     overdrachten = _overdrachttabel(ruw, gebieden, minimum)
     losse = _kolomtabel(ruw, "gebeurtenissen", ["buiten_beeld", "escalaties"], gebieden, minimum)
     achterstand = _kolomtabel(ruw, "achterstanden", ["overdracht_over_tijd", "zonder_contact"], gebieden, minimum)
+    samen = plustaken.onderdrukte_samen(ruw.samen_optrekken, list(namen), minimum)
 
     def normregel(naam: str, g: str) -> Normregel:
         cel = normen[naam]
@@ -644,6 +658,9 @@ def publiceer(
             overdracht_over_tijd=achterstand[(g, "overdracht_over_tijd")],
             zonder_contact=achterstand[(g, "zonder_contact")],
             knelpunten=knelpuntregels(g),
+            samen_optrekken=samen[g],
+            plustaken=plustaken.rapportregels(instellingen.gemeente(g), ruw.activiteiten, ruw.activiteiten_jaar)
+            if g != REGIO else [],
         )
 
     return Rapportcijfers(

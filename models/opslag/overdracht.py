@@ -5,7 +5,7 @@
   after it is stored and marked with `nazorg_klaar_op`, so a crash in between repeats nothing
   and loses nothing.
 - `Veiligheidsvoorwaarden`: the safety conditions of Voorwaarden & Vervolg (free text: encrypted).
-- `Overdracht`: the handover to a lokaal team, its driegesprek and who holds regie.
+- `Overdracht`: the handover to a lokaal team, its driegesprek or overdrachtstafel and who holds regie.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ class OverdrachtStatus(StrEnum):
     gepland = "gepland"
     driegesprek_gepland = "driegesprek_gepland"
     afgerond = "afgerond"
+    terug_naar_vt = "terug_naar_vt"  # the overdrachtstafel sent the casus back to VT: not taken over
+
+
+AFGESLOTEN_OVERDRACHT = (OverdrachtStatus.afgerond, OverdrachtStatus.terug_naar_vt)
 
 
 class Beslissing(SQLModel, table=True):
@@ -63,3 +67,5 @@ class Overdracht(SQLModel, table=True):
     status: OverdrachtStatus = Field(sa_type=String(24), default=OverdrachtStatus.gepland)
     aangemaakt_op: dt.datetime = Field(sa_type=UTCDateTime, default_factory=nu)
     afgerond_op: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Continuity plan (seed 004): the start of the overdrachtstafel where this casus is discussed.
+    overdrachtstafel_op: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -57,7 +57,7 @@ def synchroniseer(session: Session, instellingen: Instellingen) -> None:
                 naam=g.naam,
                 regio_code=regio.code,
                 voorkeur_overdracht=g.voorkeur_overdracht.value,
-                plustaken=g.plustaken,
+                plustaken=g.plustaken is not None,
                 vaste_contactpersoon_naam=contact.naam if contact else None,
                 vaste_contactpersoon_email=str(contact.email) if contact else None,
                 wekelijks_casusoverleg=g.wekelijks_casusoverleg,

@@ -38,6 +38,7 @@ from models.regels.instellingen import (
     CapaciteitsModus,
     GemeenteInstelling,
     OverdrachtType,
+    Plustaak,
     TermijnSoort,
     Urgentie,
 )
@@ -61,6 +62,7 @@ class Beslismoment(StrEnum):
     overdracht_gegevens = "overdracht_gegevens"
     driegesprek = "driegesprek"
     overdracht_afronden = "overdracht_afronden"
+    overdrachtstafel = "overdrachtstafel"
     monitoring = "monitoring"
 
 
@@ -118,6 +120,14 @@ class WerkvoorraadKeuze(StrEnum):
     overdracht = "overdracht"
     opnieuw_beoordelen = "opnieuw_beoordelen"
     afsluiten = "afsluiten"
+
+
+class TafelUitkomst(StrEnum):
+    # What the overdrachtstafel agreed. No docstring: the UI would show it as help text.
+
+    team_neemt_over = "team_neemt_over"
+    team_neemt_over_met_hulp_vt = "team_neemt_over_met_hulp_vt"  # VT helps set the safety conditions
+    terug_naar_veilig_thuis = "terug_naar_veilig_thuis"
 
 
 class MonitoringUitkomst(StrEnum):
@@ -199,6 +209,14 @@ def wacht_op_werkvoorraad(stap: Status, ctx: CasusContext) -> bool:
     )
 
 
+def naar_overdrachtstafel(stap: Status, ctx: CasusContext) -> bool:
+    """Continuity plan, for a gemeente with an overdrachtstafel: a regular V&V does not wait on
+    the werkvoorraad; VT registers the family with the lokaal team and discusses it at the next
+    tafel, helping with the safety conditions where needed (seed 004)."""
+    return (stap is S.voorwaarden_en_vervolg and wacht_op_werkvoorraad(stap, ctx)
+            and ctx.gemeente.overdrachtstafel is not None)
+
+
 def effectieve_modus(instelling: CapaciteitsModus, variabele: str | None) -> tuple[CapaciteitsModus, str]:
     """The capacity mode in force and where it comes from. A Prefect Variable (changeable
     without restart) overrides the settings file; an unknown value is ignored."""
@@ -245,6 +263,7 @@ class Stand:
     acute_termijn_open: bool = False
     overdracht_type: OverdrachtType | None = None  # of the open (not completed) handover
     driegesprek_gepland: bool = False
+    op_overdrachtstafel: bool = False  # the open handover waits for the outcome of an overdrachtstafel
 
 
 def automatische_stap(stand: Stand) -> Status | None:
@@ -271,6 +290,8 @@ def volgend_beslismoment(stand: Stand) -> Beslismoment | None:
             return Beslismoment.uitkomst_venv
         case S.rvdk_verzoek:
             return Beslismoment.uitkomst_rvdk
+        case S.overdracht if stand.op_overdrachtstafel:
+            return Beslismoment.overdrachtstafel
         case S.overdracht if stand.overdracht_type is None:
             return Beslismoment.overdracht_gegevens
         case S.overdracht if stand.overdracht_type is OverdrachtType.warm and not stand.driegesprek_gepland:
@@ -296,6 +317,7 @@ class Bericht(StrEnum):
 
     rvdk_college = "rvdk_college"
     driegesprek_uitnodiging = "driegesprek_uitnodiging"
+    samen_optrekken_uitnodiging = "samen_optrekken_uitnodiging"
     buiten_beeld = "buiten_beeld"
 
 
@@ -432,9 +454,10 @@ class _OverdrachtVelden(BaseModel):
     """Asked wherever overdracht can be chosen."""
 
     lokaal_team: str | None = _veld(
-        "Bij overdracht of V&V: lokaal team", 20,
-        "Het team van de gemeente van de casus dat de zorg overneemt (overdracht) of de "
-        "veiligheidsvoorwaarden van Veilig Thuis ontvangt (Voorwaarden & Vervolg).", default=None,
+        "Bij overdracht, V&V of samen optrekken: lokaal team", 20,
+        "Het team van de gemeente van de casus dat de zorg overneemt (overdracht), de "
+        "veiligheidsvoorwaarden van Veilig Thuis ontvangt (Voorwaarden & Vervolg) of vanaf de start "
+        "meedoet aan het onderzoek (samen optrekken).", default=None,
     )
     overdracht_type: OverdrachtType | None = _veld(
         "Bij overdracht: soort overdracht", 21,
@@ -524,12 +547,24 @@ class BesluitNaVeiligheidsbeoordeling(_VenVVelden, BeslissingInvoer):
         "Bij onderzoek: direct starten of op de werkvoorraad", 40,
         "Spoed en acuut kunnen niet op de werkvoorraad.", default=OnderzoekStart.direct,
     )
+    samen_optrekken: bool = _veld(
+        "Bij onderzoek (plustaak samen optrekken): het sociale team doet vanaf de start mee", 41,
+        "Alleen voor een gemeente die de plustaak samen optrekken afneemt, en alleen waar de situatie het "
+        "toelaat. Kies het team bij 'lokaal team'; het team krijgt een uitnodiging voor de start "
+        "(casusnummer en moment, geen gegevens van het gezin).", default=False,
+    )
+    samen_start_op: dt.datetime | None = _veld(
+        "Bij samen optrekken: datum en tijd van de start", 42,
+        "Het eerste gesprek van Veilig Thuis en het sociale team, Nederlandse tijd.", default=None,
+    )
 
     @property
     def keuze(self) -> str:
         return self.besluit.value
 
     def fouten(self, ctx: CasusContext) -> list[str]:
+        if self.samen_optrekken:
+            return self._samen_fouten(ctx)
         match self.besluit:
             case UitkomstVeiligheidsbeoordeling.overdracht:
                 return self._overdracht_fouten(ctx)
@@ -538,6 +573,26 @@ class BesluitNaVeiligheidsbeoordeling(_VenVVelden, BeslissingInvoer):
             case UitkomstVeiligheidsbeoordeling.onderzoek if self.onderzoek_start is OnderzoekStart.werkvoorraad and not ctx.werkvoorraad_toegestaan:
                 return [f"Een casus met urgentie '{ctx.urgentie}' mag niet op de werkvoorraad: start het onderzoek direct."]
         return []
+
+    def _samen_fouten(self, ctx: CasusContext) -> list[str]:
+        """Samen optrekken: an onderzoek that starts now, in a gemeente that buys it, with one
+        of its teams and a start from now on."""
+        if self.besluit is not UitkomstVeiligheidsbeoordeling.onderzoek:
+            return ["Samen optrekken hoort bij een onderzoek: kies besluit 'onderzoek' of zet samen optrekken uit."]
+        if not ctx.gemeente.neemt_af(Plustaak.samen_optrekken):
+            return [f"Gemeente {ctx.gemeente.naam} neemt de plustaak samen optrekken niet af: zet samen "
+                    "optrekken uit."]
+        if self.naar(ctx) is not S.onderzoek:
+            return ["Samen optrekken kan alleen bij een onderzoek dat nu start, niet bij een onderzoek op de "
+                    "werkvoorraad: kies 'direct starten' of zet samen optrekken uit."]
+        fouten = self._team_fouten(ctx, "samen optrekken")
+        if self.samen_start_op is None:
+            fouten.append("Vul bij samen optrekken de datum en tijd van de start in.")
+        elif self.samen_start_op.tzinfo is None:
+            fouten.append("Geef de datum en tijd van de start met tijdzone.")
+        elif ctx.nu and self.samen_start_op < ctx.nu:
+            fouten.append("De start van het onderzoek ligt in het verleden; kies een moment vanaf nu.")
+        return fouten
 
     def naar(self, ctx: CasusContext) -> Status:
         match self.besluit:
@@ -550,6 +605,8 @@ class BesluitNaVeiligheidsbeoordeling(_VenVVelden, BeslissingInvoer):
             case UitkomstVeiligheidsbeoordeling.onderzoek if self.onderzoek_start is OnderzoekStart.werkvoorraad:
                 return S.werkvoorraad
         stap = S.onderzoek if self.besluit is UitkomstVeiligheidsbeoordeling.onderzoek else S.voorwaarden_en_vervolg
+        if naar_overdrachtstafel(stap, ctx):
+            return S.overdracht  # registered with the lokaal team, on the agenda of the overdrachtstafel
         return S.werkvoorraad if wacht_op_werkvoorraad(stap, ctx) else stap
 
     def stelt_voorwaarden(self) -> bool:
@@ -569,13 +626,18 @@ class BesluitNaVeiligheidsbeoordeling(_VenVVelden, BeslissingInvoer):
                 return {"lokaal_team": self.lokaal_team}
             case UitkomstVeiligheidsbeoordeling.afsluiten:
                 return {"met_advies": self.met_advies}
+            case UitkomstVeiligheidsbeoordeling.onderzoek if self.samen_optrekken:
+                return {"onderzoek_start": self.onderzoek_start, "samen_met": self.lokaal_team,
+                        "samen_start_op": self.samen_start_op.isoformat()}
             case UitkomstVeiligheidsbeoordeling.onderzoek:
                 return {"onderzoek_start": self.onderzoek_start}
         return {}
 
     @classmethod
     def nazorg(cls, besluit: Gevolgd) -> Nazorg:
-        return Nazorg([_terugkoppeling("terugkoppeling_veiligheidsbeoordeling", besluit)]) + super().nazorg(besluit)
+        samen = [Bericht.samen_optrekken_uitnodiging] if besluit.details.get("samen_met") else []
+        eigen = Nazorg([_terugkoppeling("terugkoppeling_veiligheidsbeoordeling", besluit)], samen)
+        return eigen + super().nazorg(besluit)
 
 
 class WerkvoorraadBeslissing(_OverdrachtVelden, BeslissingInvoer):
@@ -661,6 +723,13 @@ class UitkomstOnderzoekBeslissing(_VenVVelden, _UitkomstBeslissing):
     @classmethod
     def nazorg(cls, besluit: Gevolgd) -> Nazorg:
         return Nazorg([_terugkoppeling("terugkoppeling_onderzoek", besluit)]) + super().nazorg(besluit)
+
+
+def voorstel_warme_overdracht(team_code: str) -> dict:
+    """Start values of the outcome form of a joint onderzoek: a warm handover (driegesprek) to
+    the team that joined from the start, which keeps the lead (seed 003)."""
+    return {"uitkomst": UitkomstOnderzoek.overdracht.value, "lokaal_team": team_code,
+            "overdracht_type": OverdrachtType.warm.value, "regie": Regie.lokaal_team.value}
 
 
 class UitkomstVenVBeslissing(_UitkomstBeslissing):
@@ -836,6 +905,50 @@ class OverdrachtAfronden(BeslissingInvoer):
         return Nazorg([bevestiging]) + super().nazorg(besluit)
 
 
+class UitkomstOverdrachtstafel(BeslissingInvoer):
+    """Continuity plan: the family was registered with the lokaal team and discussed at the
+    overdrachtstafel (seed 004). The team takes over (the family gets the handover letter), takes
+    over with VT helping to set the safety conditions (Voorwaarden & Vervolg with that team), or
+    the casus returns to VT (the werkvoorraad while the plan lasts)."""
+
+    moment: ClassVar[Beslismoment] = Beslismoment.overdrachtstafel
+    vraag: ClassVar[str] = "Uitkomst van de overdrachtstafel"
+    uitkomst: TafelUitkomst = _veld(
+        "Uitkomst van de overdrachtstafel", 1,
+        "Het team neemt over: de overdracht is rond, het gezin krijgt een brief en monitoring volgt. Met hulp "
+        "van Veilig Thuis: het team neemt over en Veilig Thuis helpt de veiligheidsvoorwaarden te stellen "
+        "(Voorwaarden & Vervolg). Terug naar Veilig Thuis: het team neemt niet over; de casus gaat naar de "
+        "werkvoorraad zolang het continuïteitsplan geldt.",
+    )
+
+    @property
+    def keuze(self) -> str:
+        return self.uitkomst.value
+
+    def naar(self, ctx: CasusContext) -> Status:
+        match self.uitkomst:
+            case TafelUitkomst.team_neemt_over:
+                return S.monitoring
+            case TafelUitkomst.team_neemt_over_met_hulp_vt:
+                return S.voorwaarden_en_vervolg
+        stap = S.voorwaarden_en_vervolg
+        return S.werkvoorraad if wacht_op_werkvoorraad(stap, ctx) else stap
+
+    def details(self) -> dict:
+        return {"uitkomst": self.uitkomst}
+
+    @classmethod
+    def nazorg(cls, besluit: Gevolgd) -> Nazorg:
+        if besluit.keuze == TafelUitkomst.terug_naar_veilig_thuis:
+            return super().nazorg(besluit)  # back on the werkvoorraad: its own letters follow from there
+        overdracht = besluit.overdracht or {}
+        bevestiging = BriefOpdracht("overdracht_bevestiging", {
+            "lokaal_team_code": overdracht["lokaal_team_code"], "regie": Regie.lokaal_team.value,
+            "vt_helpt_met_voorwaarden": besluit.keuze == TafelUitkomst.team_neemt_over_met_hulp_vt,
+        })
+        return Nazorg([bevestiging]) + super().nazorg(besluit)
+
+
 class MonitoringBeslissing(BeslissingInvoer):
     """A monitoring moment: staff hear when a family drops out of sight."""
 
@@ -883,7 +996,8 @@ BESLISSINGEN: dict[Beslismoment, type[BeslissingInvoer]] = {
     for model in (
         AcuteActieVastleggen, BesluitNaVeiligheidsbeoordeling, WerkvoorraadBeslissing,
         UitkomstOnderzoekBeslissing, UitkomstVenVBeslissing, UitkomstRvdKBeslissing,
-        OverdrachtVastleggen, DriegesprekPlannen, OverdrachtAfronden, MonitoringBeslissing,
+        OverdrachtVastleggen, DriegesprekPlannen, OverdrachtAfronden, UitkomstOverdrachtstafel,
+        MonitoringBeslissing,
     )
 }
 

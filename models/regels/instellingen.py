@@ -176,16 +176,92 @@ class Contactpersoon(_Strikt):
     email: EmailStr
 
 
+class Plustaak(StrEnum):
+    """The three tasks a gemeente can buy on top of VT's legal ones (seed 003, Helmond)."""
+
+    voorlichting = "voorlichting"
+    deskundigheidsbevordering = "deskundigheidsbevordering"
+    samen_optrekken = "samen_optrekken"
+
+
+class Plustaken(_Strikt):
+    """What a gemeente buys on top of the legal tasks: hours per year for voorlichting and
+    deskundigheidsbevordering (empty: not bought), and whether VT and the sociaal team start an
+    onderzoek together where the situation allows (samen optrekken)."""
+
+    samen_optrekken: bool = Field(
+        False, description="Onderzoek waar de situatie het toelaat vanaf de start samen met het sociale team.")
+    voorlichting_uren_per_jaar: float | None = Field(
+        None, gt=0, le=10_000, description="Ingekochte uren voorlichting per kalenderjaar; leeg: niet afgenomen.")
+    deskundigheidsbevordering_uren_per_jaar: float | None = Field(
+        None, gt=0, le=10_000,
+        description="Ingekochte uren deskundigheidsbevordering per kalenderjaar; leeg: niet afgenomen.")
+
+    @model_validator(mode="after")
+    def _iets_afgenomen(self) -> Plustaken:
+        if not self.afgenomen:
+            raise ValueError("plustaken noemt geen enkele plustaak: zet samen_optrekken aan of vul de uren per "
+                             "jaar in voor voorlichting of deskundigheidsbevordering (of laat het blok weg)")
+        return self
+
+    @property
+    def afgenomen(self) -> list[Plustaak]:
+        return [t for t in Plustaak if self.neemt_af(t)]
+
+    def neemt_af(self, taak: Plustaak) -> bool:
+        if taak is Plustaak.samen_optrekken:
+            return self.samen_optrekken
+        return self.uren_per_jaar(taak) is not None
+
+    def uren_per_jaar(self, taak: Plustaak) -> float | None:
+        return getattr(self, f"{taak.value}_uren_per_jaar", None)
+
+
+class Weekdag(StrEnum):
+    maandag = "maandag"
+    dinsdag = "dinsdag"
+    woensdag = "woensdag"
+    donderdag = "donderdag"
+    vrijdag = "vrijdag"
+
+
+class Overdrachtstafel(_Strikt):
+    """The regular meeting where VT and the lokale teams of a gemeente hand over families (seed
+    004): in the continuity plan a V&V casus is registered with the lokaal team and discussed here."""
+
+    weekdag: Weekdag
+    tijd: dt.time = Field(description="Aanvang, Nederlandse tijd.")
+    plaats: str = Field(min_length=2, max_length=200, description="Waar de tafel is (een kantoor, of 'online').")
+    ontvangers: list[EmailStr] = Field(
+        min_length=1, description="Wie de agenda krijgt (de deelnemers van VT en de lokale teams).")
+    agenda_minuten_vooraf: int = Field(
+        120, ge=15, le=24 * 60, description="Zoveel minuten voor de tafel gaat de agenda uit.")
+
+
 class GemeenteInstelling(_Strikt):
     code: str = Field(pattern=r"^GM\d{4}$", description="CBS-gemeentecode, bijvoorbeeld GM0907.")
     naam: str
     voorkeur_overdracht: OverdrachtType = OverdrachtType.telefonisch
-    plustaken: bool = Field(False, description="Onderzoek samen met het sociale team (seed 003).")
+    plustaken: Plustaken | None = Field(None, description="Ingekochte plustaken (seed 003); leeg: geen.")
+    overdrachtstafel: Overdrachtstafel | None = Field(
+        None, description="De vaste overdrachtstafel met de lokale teams (seed 004); leeg: geen.")
     vaste_contactpersoon: Contactpersoon | None = None
     wekelijks_casusoverleg: bool = False
     college_email: EmailStr = Field(description="Adres van het college, o.a. voor RvdK-verzoeken.")
     gemeentehuis: Postadres = Field(description="Adres van het gemeentehuis: de plaats van een driegesprek daar.")
     lokale_teams: list[LokaalTeamInstelling] = Field(min_length=1)
+
+    @field_validator("plustaken", mode="before")
+    @classmethod
+    def _oude_vlag(cls, waarde):
+        if isinstance(waarde, bool):
+            raise ValueError("plustaken is geen ja/nee meer maar een blok: samen_optrekken (true/false), "
+                             "voorlichting_uren_per_jaar en deskundigheidsbevordering_uren_per_jaar "
+                             "(zie docs/beheer.md)")
+        return waarde
+
+    def neemt_af(self, taak: Plustaak) -> bool:
+        return self.plustaken is not None and self.plustaken.neemt_af(taak)
 
     @model_validator(mode="after")
     def _overleg_vraagt_contactpersoon(self) -> GemeenteInstelling:

@@ -36,7 +36,9 @@ OVERGANGEN: dict[Status, frozenset[Status]] = {
     S.onderzoek: frozenset({S.overdracht, S.voorwaarden_en_vervolg, S.rvdk_verzoek, S.afgesloten}),
     S.voorwaarden_en_vervolg: frozenset({S.monitoring, S.overdracht, S.onderzoek, S.afgesloten}),
     S.rvdk_verzoek: frozenset({S.overdracht, S.monitoring, S.afgesloten}),
-    S.overdracht: frozenset({S.monitoring, S.afgesloten}),
+    # Continuity plan, overdrachtstafel (seed 004): the team takes over with VT's help on the safety
+    # conditions (V&V), or does not take over and the casus waits on the werkvoorraad again.
+    S.overdracht: frozenset({S.monitoring, S.afgesloten, S.voorwaarden_en_vervolg, S.werkvoorraad}),
     # Not safe after all: back to VT for a new assessment.
     S.monitoring: frozenset({S.veiligheidsbeoordeling, S.afgesloten}),
     S.afgesloten: frozenset(),

@@ -38,6 +38,10 @@ _LABELS = {
     "werkvoorraad": "Op de werkvoorraad",
     "direct": "Direct starten",
     "veiligheid_telefonisch_vastgesteld": "Veiligheid telefonisch vastgesteld",
+    "team_neemt_over": "Het team neemt over",
+    "team_neemt_over_met_hulp_vt": "Het team neemt over, Veilig Thuis helpt de veiligheidsvoorwaarden te stellen",
+    "terug_naar_veilig_thuis": "Terug naar Veilig Thuis",
+    "terug_naar_vt": "Terug naar Veilig Thuis",
 }
 NIET_VAN_TOEPASSING = "Niet van toepassing"
 DATUM, TIJD = "_datum", "_tijd"  # a datetime field `x` is asked as `x_datum` and `x_tijd`
