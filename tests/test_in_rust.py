@@ -173,9 +173,9 @@ def test_the_demo_mail_sink_stores_each_mail_for_its_own_user_only(tmp_path):
 
 
 def start_sh_waarde(naam: str) -> str:
-    """What ./start.sh exports as `naam` (evaluated by bash with start.sh's own port)."""
+    """What ./start.sh exports as `naam` (evaluated by bash with start.sh's own ports)."""
     regels = [r for r in (REPO / "start.sh").read_text().splitlines()
-              if r.startswith(("PREFECT_POORT=", f"export {naam}="))]
+              if r.startswith(("POORT=", "PREFECT_POORT=", f"export {naam}="))]
     script = "\n".join([*regels, f'printf %s "${{{naam}:-}}"'])
     return subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True).stdout
 
