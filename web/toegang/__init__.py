@@ -440,6 +440,9 @@ def _dossier_app(engine: Engine, poort: Poort):
 
         async def door(request: Request, sessie: Sessie) -> Response:
             scope["gebruiker"] = sessie.gebruiker
+            # The dossier app names its own routes in its links (url_for): Starlette keeps the
+            # first router it meets in the scope, which would be the gateway's (no such routes: 500).
+            scope.pop("router", None)
             await binnen(scope, receive, send)
             return None
 
