@@ -33,7 +33,7 @@ def deployments() -> list[RunnerDeployment]:
             description=(
                 "Zet het continuïteitsplan aan of uit, zonder herstart. In het continuïteitsplan gaat een besluit "
                 "voor een regulier onderzoek of V&V naar de werkvoorraad in plaats van te starten. Klik op Run, "
-                "kies de werkwijze, geef de reden en uw naam. Het besluitformulier zegt bovenaan welke werkwijze "
+                "kies de werkwijze en geef de reden. Het besluitformulier zegt bovenaan welke werkwijze "
                 "geldt. De wissel staat in de audittrail."
             ),
             tags=["capaciteit", "actie"],
@@ -43,7 +43,7 @@ def deployments() -> list[RunnerDeployment]:
             description=(
                 "Leg een contact (of een poging) met een gezin op de werkvoorraad vast: klik op Run en vul het "
                 "casusnummer uit de lijst 'Contact met wachtende gezinnen' in, of u het gezin sprak, hoe, wanneer "
-                "en uw naam. Alleen een contact waarin u het gezin sprak, telt als contact. Hetzelfde formulier "
+                "(uw naam zet het systeem erbij). Alleen een contact waarin u het gezin sprak, telt als contact. Hetzelfde formulier "
                 "twee keer versturen legt het contact één keer vast."
             ),
             tags=["werkvoorraad", "contact", "actie"],
@@ -52,7 +52,7 @@ def deployments() -> list[RunnerDeployment]:
             name=TERMIJN,
             description=(
                 "Verleng een termijn van een casus, schort hem op of hervat hem, met een reden: klik op Run en vul "
-                "het casusnummer, de termijn, wat u doet, bij verlengen de nieuwe vervaldatum, de reden en uw naam "
+                "het casusnummer, de termijn, wat u doet, bij verlengen de nieuwe vervaldatum en de reden "
                 "in. Een verlengde of opgeschorte termijn escaleert niet meer voor de oude vervaldatum. De wijziging "
                 "staat in de audittrail."
             ),
@@ -63,7 +63,7 @@ def deployments() -> list[RunnerDeployment]:
             description=(
                 "Leg een voorlichting of deskundigheidsbevordering vast die Veilig Thuis als plustaak voor een "
                 "gemeente gaf: klik op Run en vul de datum, gemeente, soort, doelgroep (welke professionals), "
-                "uren en het aantal deelnemers in, en uw naam. Hetzelfde formulier twee keer versturen legt de "
+                "uren en het aantal deelnemers in. Hetzelfde formulier twee keer versturen legt de "
                 "activiteit één keer vast. De rapportage zet de uren af tegen de ingekochte uren."
             ),
             tags=["plustaken", "actie"],

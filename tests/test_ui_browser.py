@@ -426,6 +426,7 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     # A gemeente gets its reports, and a refusal on the Prefect UI and on any dossier.
     browser.get(f"{ui}/start")
     browser.find_element(By.ID, "uitloggen").click()
+    wacht_op(browser, lambda b: "U bent uitgelogd" in b.find_element(By.TAG_NAME, "body").text, wat="uitgelogd")
     log_in(browser, ui, "g.gennep")
     assert browser.current_url.endswith("/rapporten/") and "Rapporten voor Gennep" in browser.page_source
     for pad in (f"{UIS[weergave]['pad']}/runs", f"/dossier/casus/{casus.referentie}"):
