@@ -134,8 +134,8 @@ poort_vrij "$TWEEDE_POORT" || mislukt "poort $TWEEDE_POORT is al in gebruik: dra
 export PREFECT_HOME="$VT/prefect"
 export PREFECT_API_URL="http://127.0.0.1:$PREFECT_POORT/api"
 # Staff wait on every step (BENCHMARKS.md, "A step in the UI"): the runner looks for resumed runs
-# every second, starts runs from a preloaded process, and the UI shows the next form at once.
-export PREFECT_RUNNER_POLL_FREQUENCY=1
+# every half second, starts runs from a preloaded process, and the UI shows the next form at once.
+export VT_RUNNER_POLL_SECONDEN=0.5 # deployments/serve.py
 export VT_RUNS_VOORGELADEN=true # deployments/serve.py
 export VT_UI_VOLGT_RUN=true     # scripts/prefect_server.py
 # Prefect's runner runs at most 5 flow runs at once by default: staff deciding together, a report

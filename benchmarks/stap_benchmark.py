@@ -44,7 +44,7 @@ sys.path.insert(0, str(REPO))
 
 # What each mode sets for the serving process and the Prefect server (UI).
 MODI: dict[str, dict[str, str]] = {
-    "voor": {"PREFECT_RUNNER_POLL_FREQUENCY": "2", "VT_RUNS_VOORGELADEN": "false", "VT_UI_VOLGT_RUN": "false"},
+    "voor": {"VT_RUNNER_POLL_SECONDEN": "2", "VT_RUNS_VOORGELADEN": "false", "VT_UI_VOLGT_RUN": "false"},
     "na": {},  # tests/served.py's defaults = start.sh's settings
 }
 

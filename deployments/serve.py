@@ -111,7 +111,7 @@ def flow_van(deployment: RunnerDeployment) -> Flow:
 def serveer(alle: list[RunnerDeployment], voorgeladen: bool) -> None:
     """`prefect.serve(*alle, pause_on_shutdown=False)` of Prefect 3.8.8, with, when `voorgeladen`,
     each flow registered with the runner so its runs start from the forkserver."""
-    runner = Runner(pause_on_shutdown=False)
+    runner = Runner(pause_on_shutdown=False, query_seconds=poll_seconden())
     for deployment in alle:
         deployment_id = runner.add_deployment(deployment)
         if voorgeladen:
@@ -122,6 +122,13 @@ def serveer(alle: list[RunnerDeployment], voorgeladen: bool) -> None:
         asyncio.run(runner.start())
     except (KeyboardInterrupt, TerminationSignal):
         pass
+
+
+def poll_seconden() -> float:
+    """How often the runner looks for resumed and new runs. Staff wait on it at every step, and
+    Prefect's own setting (PREFECT_RUNNER_POLL_FREQUENCY) takes whole seconds only: half a second
+    by default (one light query on the Prefect server), `VT_RUNNER_POLL_SECONDEN` to change it."""
+    return float(os.environ.get("VT_RUNNER_POLL_SECONDEN", "0.5"))
 
 
 def _aan(naam: str) -> bool:

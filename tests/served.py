@@ -84,7 +84,7 @@ def omgeving(api_url: str, database_url: str, opslag: Path, extra: dict[str, str
     env = dict(os.environ)
     env.update(
         PREFECT_API_URL=api_url,
-        PREFECT_RUNNER_POLL_FREQUENCY="1",  # as start.sh
+        VT_RUNNER_POLL_SECONDEN="0.5",  # as start.sh
         PREFECT_RUNNER_PROCESS_LIMIT="20",  # as start.sh: the crash test freezes six runs at once
         PREFECT_RESULTS_PERSIST_BY_DEFAULT="true",
         PREFECT_LOCAL_STORAGE_PATH=str(opslag),
