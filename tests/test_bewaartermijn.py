@@ -354,3 +354,43 @@ def test_the_dossier_page_shows_a_destroyed_casus_as_such_and_a_held_one_with_it
     vastgehouden = browser.get(f"/dossier/casus/{geblokkeerd.referentie}")
     assert "Wordt niet vernietigd: Klacht 2045-017 loopt" in vastgehouden.text
     assert "Blokkade geplaatst" in vastgehouden.text and geblokkeerd.waarden[0] in vastgehouden.text
+
+
+# --- the nightly flow and the report to beheer -------------------------------------------------------------------
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_nightly_flow_destroys_what_is_due_today_and_tells_beheer_once_with_references_and_counts(
+        engine, database_url, tmp_path, monkeypatch, smtp_server):
+    from dateutil.relativedelta import relativedelta
+
+    from flows.bewaartermijn import bewaartermijn
+    from models.opslag.typen import nu
+
+    gebruik_database(monkeypatch, database_url)
+    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "data"))
+    ingesteld = regio_voor_test(tmp_path, monkeypatch, smtp_server)
+    with sessie() as session:
+        synchroniseer(session, ingesteld)
+    vandaag = nu().astimezone(AMS).replace(hour=0, minute=5, second=0, microsecond=0)
+    gezin = Gezin("Foxtrot", "123456708", "9999 FF")
+    sluit(ingesteld, gezin, vandaag - relativedelta(years=ingesteld.bewaartermijn_jaren))
+
+    assert bewaartermijn(proefdraai=True).vernietigd == [gezin.referentie]
+    assert audit_acties(gezin.referentie)[-1] != "vernietigd"  # the dry run changed nothing
+    with pytest.raises(ValueError, match="alleen bij een proefdraai"):
+        bewaartermijn(peildatum=nu() + dt.timedelta(days=365))
+
+    verslag = bewaartermijn()
+    assert verslag.vernietigd == [gezin.referentie] and verslag.bericht is not None
+    [bericht] = smtp_server.wacht_op_berichten(1)
+    inhoud = bericht.get_content()
+    assert bericht["To"] == "beheer@vt-test.example.org"
+    assert "persoonsgegevens van 1 casus vernietigd" in bericht["Subject"]
+    assert f"- {gezin.referentie}: 1 melding, 2 personen, 1 melder, 1 contactnotitie, 2 brieven, " \
+           "4 bestanden verwijderd" in inhoud
+    assert gevonden(gezin, inhoud, bericht["Subject"]) == []
+
+    assert bewaartermijn().bericht is None  # a second night: nothing new, no second message
+    assert len(smtp_server.wacht_op_berichten(2, timeout=1)) == 1
