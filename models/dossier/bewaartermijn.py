@@ -141,10 +141,10 @@ def _leeg_melders(session: Session, casus: Casus) -> int:
 def rond_af(session: Session, casus_id: int, door: str, bestanden_verwijderd: int) -> Vernietiging:
     """Step 3: empty every personal field of the casus and close the record, with its audit event.
     Run after the files are gone. Done already: returns the record and changes nothing."""
+    casus = _casus_vast(session, casus_id)  # first: a second run at the same time waits, then sees it done
     vernietiging = session.exec(select(Vernietiging).where(Vernietiging.casus_id == casus_id)).one()
     if vernietiging.voltooid_op is not None:
         return vernietiging
-    casus = _casus_vast(session, casus_id)
     aantallen = dict(
         meldingen=_leeg(session, update(Melding).where(Melding.casus_id == casus_id).values(omschrijving="")),
         melders=_leeg_melders(session, casus),
@@ -153,7 +153,7 @@ def rond_af(session: Session, casus_id: int, door: str, bestanden_verwijderd: in
                               .values(notitie=None)),
         veiligheidsvoorwaarden=_leeg(session, update(Veiligheidsvoorwaarden)
                                      .where(Veiligheidsvoorwaarden.casus_id == casus_id).values(tekst="")),
-        brieven=_leeg(session, update(Brief).where(Brief.casus_id == casus_id).values(pad=None)),
+        brieven=_leeg(session, update(Brief).where(Brief.casus_id == casus_id).values(pad=None, checksum=None)),
         bestanden=bestanden_verwijderd,
     )
     # Reasons staff typed for suspending or extending a term are free text: they go too.
