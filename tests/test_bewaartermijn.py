@@ -394,3 +394,12 @@ def test_the_nightly_flow_destroys_what_is_due_today_and_tells_beheer_once_with_
 
     assert bewaartermijn().bericht is None  # a second night: nothing new, no second message
     assert len(smtp_server.wacht_op_berichten(2, timeout=1)) == 1
+
+
+def test_the_retention_run_is_served_every_night_at_half_past_two_dutch_time_as_a_real_run():
+    from deployments.serve import deployments
+
+    [deployment] = [d for d in deployments() if d.name == "bewaartermijn"]
+    [schema] = deployment.schedules
+    assert (schema.schedule.cron, schema.schedule.timezone) == ("30 2 * * *", "Europe/Amsterdam")
+    assert deployment.parameters == {"proefdraai": False}
