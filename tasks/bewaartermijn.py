@@ -18,6 +18,7 @@ from models.dossier import bewaartermijn as bt
 from models.dossier import uitgaand
 from models.opslag.bewaartermijn import leeg_logboek, wis_grondig
 from models.opslag.db import sessie
+from models.opslag.storingspunt import storingspunt
 from models.regels.instellingen import Instellingen, instellingen
 from models.regels.ontvangers import rol
 from models.regels.toegang import SYSTEEM
@@ -60,6 +61,7 @@ def vernietig_casus(casus_id: int, referentie: str, regio: Instellingen, door: s
         bt.begin(session, casus_id, door)
         brieven = [(b.id, b.soort) for b in bt.brieven_van(session, casus_id)]
     verwijderd = verwijder_bestanden(referentie, brieven, regio)
+    storingspunt("vernietiging-bestanden-weg")  # the crash test kills the run here
     with sessie() as session:
         wis_grondig(session)
         bt.rond_af(session, casus_id, door, verwijderd)

@@ -10,6 +10,8 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -283,6 +285,7 @@ def test_a_run_that_crashed_halfway_is_finished_by_the_next_and_a_hold_can_no_lo
         assert session.exec(select(Melding.omschrijving).where(Melding.casus_id == casus.id)).all() == [""]
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_household_shared_with_a_kept_casus_keeps_its_people_until_that_casus_goes_too(
         engine, database_url, regio):
     """Registration gives every new casus a household of its own; a store where two casussen share
@@ -301,6 +304,46 @@ def test_a_household_shared_with_a_kept_casus_keeps_its_people_until_that_casus_
     with sessie() as session:
         assert zoek_op_bsn(session, eerder.bsn) == []
         assert session.get(Huishouden, gedeeld).straat_huisnummer == ""
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_run_killed_after_deleting_the_files_is_finished_by_the_next(engine, regio, tmp_path, monkeypatch):
+    """`vt bewaartermijn vernietig` killed (kill -9) between deleting the letter files and emptying
+    the fields: the record says the casus must still go, and the next run finishes it."""
+    from dateutil.relativedelta import relativedelta
+
+    from models.opslag.typen import nu
+
+    gezin = Gezin("Golf", "123456708", "9999 GG")
+    sluit(regio, gezin, nu().astimezone(AMS) - relativedelta(years=regio.bewaartermijn_jaren, days=1))
+    punten = tmp_path / "storingspunten"
+    punten.mkdir()
+    (punten / "vernietiging-bestanden-weg.actief").touch()
+    monkeypatch.setenv("VT_STORINGSPUNTEN", str(punten))
+    vt_opdracht = Path(sys.executable).parent / "vt"
+    proces = subprocess.Popen([str(vt_opdracht), "bewaartermijn", "vernietig", "--door", DOOR],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        einde = time.monotonic() + 120
+        while not (punten / "vernietiging-bestanden-weg.geraakt").exists():
+            assert proces.poll() is None, proces.stderr.read().decode()
+            assert time.monotonic() < einde, "storingspunt niet geraakt"
+            time.sleep(0.1)
+    finally:
+        proces.kill()
+        proces.wait()
+    monkeypatch.delenv("VT_STORINGSPUNTEN")
+    assert bestanden_van(regio, gezin.referentie) == []  # the files went, the fields did not yet
+    with sessie() as session:
+        casus = casus_op_referentie(session, gezin.referentie)
+        assert session.exec(select(Melding.omschrijving).where(Melding.casus_id == casus.id)).all() == [
+            gezin.waarden[5]]
+
+    assert bt.vernietig(nu(), regio, DOOR).vernietigd == [gezin.referentie]
+    with sessie() as session:
+        casus = casus_op_referentie(session, gezin.referentie)
+        assert session.exec(select(Melding.omschrijving).where(Melding.casus_id == casus.id)).all() == [""]
+    assert audit_acties(gezin.referentie).count("vernietigd") == 1
 
 
 # --- holds and the dry run on the command line --------------------------------------------------------------------
