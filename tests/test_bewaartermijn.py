@@ -446,3 +446,19 @@ def test_the_retention_run_is_served_every_night_at_half_past_two_dutch_time_as_
     [schema] = deployment.schedules
     assert (schema.schedule.cron, schema.schedule.timezone) == ("30 2 * * *", "Europe/Amsterdam")
     assert deployment.parameters == {"proefdraai": False}
+
+
+def test_every_encrypted_column_is_one_the_retention_run_empties():
+    """A tripwire: a new column with personal data must be emptied by models/dossier/bewaartermijn.py
+    `rond_af` too; add it there, then here."""
+    from models.opslag.typen import Versleuteld
+
+    versleuteld = {f"{t.name}.{k.name}" for t in SQLModel.metadata.sorted_tables for k in t.columns
+                   if isinstance(k.type, Versleuteld)}
+    assert versleuteld == {
+        "huishouden.straat_huisnummer", "huishouden.postcode", "huishouden.woonplaats", "huishouden.email",
+        "persoon.naam", "persoon.geboortedatum", "persoon.bsn",
+        "melder.naam", "melder.telefoon", "melder.email", "melder.straat_huisnummer", "melder.postcode",
+        "melder.woonplaats",
+        "melding.omschrijving", "contactmoment.notitie", "veiligheidsvoorwaarden.tekst",
+    }
