@@ -280,7 +280,7 @@ def _zonder_adres(fout: str, email: str | None) -> str:
 
 def naar_printwachtrij(brief: Brief, casus_referentie: str, regio: Instellingen) -> None:
     map_ = b.printwachtrij(regio)
-    doel = map_ / f"{brief.id:08d}-{casus_referentie}-{brief.soort}.pdf"
+    doel = map_ / b.printwachtrij_naam(brief.id, casus_referentie, brief.soort)
     schrijf_atomisch(doel, (b.archiefmap() / brief.pad).read_bytes(),
                      printwachtrij_toegang(regio.brieven.printwachtrij_groep), map_)
 

@@ -465,6 +465,16 @@ def printwachtrij(regio: Instellingen) -> Path:
     return regio.brieven.printwachtrij or Omgeving().data_map / "printwachtrij"
 
 
+def printwachtrij_naam(brief_id: int, casus_referentie: str, soort: str) -> str:
+    """The file name of a letter's copy in the print queue (one per letter: a resend overwrites it)."""
+    return f"{brief_id:08d}-{casus_referentie}-{soort}.pdf"
+
+
+def archiefmap_van(casus_referentie: str) -> Path:
+    """The archive folder of one casus: every letter of it lives here (see `archiefpad`)."""
+    return archiefmap() / casus_referentie
+
+
 def archiefpad(brief_sleutel: str, casus_referentie: str, soort: BriefSoort, aanleiding: str) -> str:
     """Path relative to the archive folder, derived from the key: a retried attempt after a
     rollback writes the same file again instead of leaving a second one."""

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from models.brieven.inhoud import archiefmap, checksum
 from models.dossier import voortgang
 from models.dossier.wijzigingen import OnbekendeCasus
+from models.opslag.bewaartermijn import Bewaarblokkade, Vernietiging
 from models.opslag.casus import (
     AuditEvent, Casus, Contactmoment, Huishouden, Melder, Melding, Persoon, Termijn, bsn_zoeksleutel,
     postcode_huisnummer_zoeksleutel,
@@ -99,6 +100,17 @@ class Dossier:
     brieven: list[Brief]
     contacten: list[Contactmoment]
     audittrail: list[AuditEvent]
+    vernietiging: Vernietiging | None = None  # the personal data went after the bewaartermijn
+    blokkades: list[Bewaarblokkade] = field(default_factory=list)  # legal holds, lifted ones too
+
+    @property
+    def vernietigd(self) -> bool:
+        return self.vernietiging is not None and self.vernietiging.voltooid_op is not None
+
+    @property
+    def blokkade(self) -> Bewaarblokkade | None:
+        """The active legal hold, if any."""
+        return next((b for b in self.blokkades if b.opgeheven_op is None), None)
 
     @property
     def melders(self) -> list[Melder]:
@@ -145,6 +157,9 @@ def dossier(session: Session, referentie: str) -> Dossier:
         contacten=list(session.exec(select(Contactmoment).where(Contactmoment.casus_id == casus.id)
                                     .order_by(Contactmoment.tijdstip, Contactmoment.id))),
         audittrail=audittrail,
+        vernietiging=session.exec(select(Vernietiging).where(Vernietiging.casus_id == casus.id)).one_or_none(),
+        blokkades=list(session.exec(select(Bewaarblokkade).where(Bewaarblokkade.casus_id == casus.id)
+                                    .order_by(Bewaarblokkade.geplaatst_op, Bewaarblokkade.id))),
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
 # Every table module, so SQLModel.metadata knows the whole schema.
-from models.opslag import casus, communicatie, overdracht, plustaken, referenties, regio, toegang, werkdagen  # noqa: F401
+from models.opslag import bewaartermijn, casus, communicatie, overdracht, plustaken, referenties, regio, toegang, werkdagen  # noqa: F401
 from models.regels.instellingen import Omgeving
 
 MIGRATIES = Path(__file__).resolve().parent / "migrations"
