@@ -44,9 +44,12 @@ def zgw(
     if sinds and casus:
         raise Gebruikersfout("Kies --sinds of --casus, niet allebei.")
     dag = _datum(sinds, "--sinds")
-    from models.regels.zgw import zgw_instellingen
+    from models.regels.zgw import GeenZgwInstellingen, zgw_instellingen
 
-    zgw_instellingen(regio_instellingen())  # no catalogue: said before a flow run starts
+    try:
+        zgw_instellingen(regio_instellingen())  # no catalogue: said before a flow run starts
+    except GeenZgwInstellingen as exc:
+        raise Gebruikersfout(str(exc)) from None
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.zgw import zgw_exporteren
 

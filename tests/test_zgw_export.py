@@ -265,6 +265,16 @@ def test_a_catalogue_that_cannot_give_valid_resources_is_refused_when_the_settin
     assert melding in str(fout.value)
 
 
+def test_without_a_catalogue_there_is_no_export_and_no_deployment(tmp_path, monkeypatch):
+    from deployments.zgw import deployments
+
+    regio_voor_test(tmp_path, monkeypatch, zgw=None)
+
+    uit = CliRunner().invoke(app, ["export", "zgw"])
+    assert uit.exit_code == 1 and "geen blok 'zgw'" in uit.output
+    assert deployments() == []
+
+
 # --- the command and the flow ------------------------------------------------------------------------
 
 
