@@ -17,6 +17,7 @@ from cli import app
 from models.dossier.demo import ACTOR
 from models.dossier.wijzigingen import open_termijnen, schort_op, verleng
 from models.lezen.zgw import te_exporteren, zaakgegevens
+from models.opslag.typen import nu
 from models.opslag.casus import AuditEvent, Casus, Huishouden, Melder, Melding, Persoon
 from models.regels.instellingen import DEMO_INSTELLINGEN, OngeldigeInstellingen, TermijnSoort, laad_instellingen
 from models.regels.kalender import AMSTERDAM, werkkalender
@@ -71,9 +72,13 @@ def _persoonsgegevens(engine) -> set[str]:
 def test_every_demo_casus_exports_as_valid_zaken_api_resources_without_any_person(engine, database_url, monkeypatch,
                                                                                    instellingen):
     _demo(database_url, monkeypatch)
+    na_de_demo = nu()
     opgeschort, verlengd, dagen = _schort_op_en_verleng(engine)
 
     zaken = _exporteer(engine, instellingen)
+    with Session(engine) as session:  # --sinds: only what changed from then on
+        assert {session.get(Casus, i).referentie for i in te_exporteren(session, sinds=na_de_demo)} == {
+            opgeschort, verlengd}
 
     with Session(engine) as session:
         casussen = {c.referentie: c for c in session.exec(select(Casus)).all()}
