@@ -54,7 +54,7 @@ def zgw(
     from flows.zgw import zgw_exporteren
 
     with _exportmap(map_):
-        staat = zgw_exporteren(sinds=dag, casus=casus.strip() if casus else None, return_state=True)
+        staat = zgw_exporteren(sinds=dag, casus=casus.strip().upper() if casus else None, return_state=True)
     if staat.is_failed():
         melding, _, fouten = (staat.message or "ZGW-export mislukt").partition(": ")
         raise Gebruikersfout(melding + ".", fouten.split("; ") if fouten else [])

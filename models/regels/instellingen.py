@@ -578,7 +578,7 @@ def _is_rsin(waarde: str) -> str:
 
 
 def _api_basis(url: str) -> str:
-    if not re.fullmatch(r"https?://[^\s/?#]+/[^\s?#]*/", url):
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?/", url):
         raise ValueError(f"'{url}' is geen basisadres van een API: http(s)://host/pad/ (met een / aan het eind)")
     return url
 
