@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -29,6 +30,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.regels.levensloop import Afloop, Status
 from models.regels.toegang import Rol
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -545,6 +547,88 @@ class ToegangInstellingen(_Strikt):
     oidc: OidcInstellingen | None = None
 
 
+class Vertrouwelijkheid(StrEnum):
+    """vertrouwelijkheidaanduiding of the Zaken API 1.5.1, in its own order."""
+
+    openbaar = "openbaar"
+    beperkt_openbaar = "beperkt_openbaar"
+    intern = "intern"
+    zaakvertrouwelijk = "zaakvertrouwelijk"
+    vertrouwelijk = "vertrouwelijk"
+    confidentieel = "confidentieel"
+    geheim = "geheim"
+    zeer_geheim = "zeer_geheim"
+
+
+class ZgwRol(StrEnum):
+    """The roles of a zaak the ZGW export writes (omschrijvingGeneriek of the Zaken API)."""
+
+    behandelaar = "behandelaar"
+    initiator = "initiator"
+
+
+def _is_rsin(waarde: str) -> str:
+    """An RSIN: nine digits that pass the elfproef (weights 9..2, the last digit counts -1)."""
+    if not re.fullmatch(r"\d{9}", waarde):
+        raise ValueError(f"'{waarde}' is geen RSIN: negen cijfers")
+    cijfers = [int(c) for c in waarde]
+    if (sum(c * (9 - i) for i, c in enumerate(cijfers[:8])) - cijfers[8]) % 11:
+        raise ValueError(f"'{waarde}' is geen geldig RSIN (elfproef)")
+    return waarde
+
+
+def _api_basis(url: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?/", url):
+        raise ValueError(f"'{url}' is geen basisadres van een API: http(s)://host/pad/ (met een / aan het eind)")
+    return url
+
+
+Rsin = Annotated[str, AfterValidator(_is_rsin)]
+ApiBasis = Annotated[str, AfterValidator(_api_basis)]
+
+
+class ZgwBehandelaar(_Strikt):
+    """The organisational unit that handles every zaak (a Rol organisatorische_eenheid)."""
+
+    identificatie: str = Field(min_length=1, max_length=24)
+    naam: str = Field(min_length=1, max_length=50)
+
+
+class ZgwInstellingen(_Strikt):
+    """The ZGW export (Zaken API 1.5.1, `vt export zgw`): where the resources will live and the
+    Veilig Thuis catalogue (zaaktype, a statustype per lifecycle state, a resultaattype per way
+    a casus ends, the roltypen) in the region's Catalogi API. Each type is its UUID there; its
+    URL is the Catalogi API base + zaaktypen/, statustypen/, resultaattypen/ or roltypen/ + UUID."""
+
+    catalogi_api: ApiBasis = Field(description="Basisadres van de Catalogi API, bijv. https://open-zaak.example.nl/catalogi/api/v1/")
+    zaken_api: ApiBasis = Field(description="Basisadres van de Zaken API waar de zaken komen (hun url en uuid).")
+    bronorganisatie: Rsin = Field(description="RSIN van de organisatie die de zaken aanmaakt.")
+    verantwoordelijke_organisatie: Rsin = Field(description="RSIN van de organisatie die eindverantwoordelijk is.")
+    zaaktype: uuid.UUID
+    zaak_omschrijving: str = Field("Casus Veilig Thuis", min_length=1, max_length=80,
+                                   description="Korte omschrijving van elke zaak (geen persoonsgegevens).")
+    vertrouwelijkheidaanduiding: Vertrouwelijkheid = Vertrouwelijkheid.geheim
+    statustypen: dict[Status, uuid.UUID] = Field(description="Per stap van de levensloop het statustype.")
+    resultaattypen: dict[Afloop, uuid.UUID] = Field(description="Per afloop van een afgesloten casus het resultaattype.")
+    roltypen: dict[ZgwRol, uuid.UUID]
+    behandelaar: ZgwBehandelaar
+    personen: bool = Field(
+        False, description="Ook de melder als initiator (natuurlijk persoon, alleen de naam). Uit: geen enkele persoon.")
+
+    @model_validator(mode="after")
+    def _catalogus_compleet(self) -> ZgwInstellingen:
+        for naam, gegeven, soort in (("statustypen", self.statustypen, Status), ("resultaattypen", self.resultaattypen, Afloop),
+                                     ("roltypen", self.roltypen, ZgwRol)):
+            ontbrekend = [s.value for s in soort if s not in gegeven]
+            if ontbrekend:
+                raise ValueError(f"zgw.{naam} mist: {', '.join(ontbrekend)}")
+        alle = [self.zaaktype, *self.statustypen.values(), *self.resultaattypen.values(), *self.roltypen.values()]
+        dubbel = sorted({str(u) for u in alle if alle.count(u) > 1})
+        if dubbel:
+            raise ValueError(f"zgw: elk type heeft een eigen UUID; dubbel: {', '.join(dubbel)}")
+        return self
+
+
 class Instellingen(_Strikt):
     regio: RegioInstellingen
     afzender: Afzender
@@ -569,6 +653,7 @@ class Instellingen(_Strikt):
     levensloop: LevensloopInstellingen = LevensloopInstellingen()
     invoer: InvoerInstellingen = InvoerInstellingen()
     toegang: ToegangInstellingen = ToegangInstellingen()
+    zgw: ZgwInstellingen | None = Field(None, description="De ZGW-export (vt export zgw); leeg: geen export.")
     beheer_rol: str = Field(
         "beheer", description="Rol die hoort dat het instellingenbestand ongeldig werd terwijl het systeem draait."
     )
@@ -670,6 +755,8 @@ class Omgeving(BaseSettings):
     )
     instellingen_pad: Path = Field(DEMO_INSTELLINGEN, validation_alias="VT_INSTELLINGEN")
     data_map: Path = Field(REPO_ROOT / ".vt", validation_alias="VT_DATA_MAP")
+    zgw_map: Path | None = Field(
+        None, validation_alias="VT_ZGW_MAP", description="Map van de ZGW-export; leeg: <VT_DATA_MAP>/zgw-export.")
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,28 @@ OVERGANGEN: dict[Status, frozenset[Status]] = {
 OPEN_STATUSSEN = frozenset(s for s in Status if s is not Status.afgesloten)
 
 
+class Afloop(StrEnum):
+    """How a closed casus ended, after the VNG list of outcomes of a VT melding: read from the
+    state it was closed from (AFLOOP_VANUIT). The ZGW export's resultaat."""
+
+    niet_ontvankelijk = "niet_ontvankelijk"  # closed straight after the front-door check
+    geen_vervolg = "geen_vervolg"  # einde bemoeienis after the assessment or from the waiting list
+    vervolg_bij_veilig_thuis = "vervolg_bij_veilig_thuis"  # after an onderzoek, V&V or RvdK request
+    overgedragen = "overgedragen"  # after a handover (and monitoring)
+
+
+AFLOOP_VANUIT: dict[Status, Afloop] = {
+    S.veiligheidscheck: Afloop.niet_ontvankelijk,
+    S.besluit: Afloop.geen_vervolg,
+    S.werkvoorraad: Afloop.geen_vervolg,
+    S.onderzoek: Afloop.vervolg_bij_veilig_thuis,
+    S.voorwaarden_en_vervolg: Afloop.vervolg_bij_veilig_thuis,
+    S.rvdk_verzoek: Afloop.vervolg_bij_veilig_thuis,
+    S.overdracht: Afloop.overgedragen,
+    S.monitoring: Afloop.overgedragen,
+}
+
+
 class OngeldigeOvergang(ValueError):
     def __init__(self, casus_referentie: str, huidig: Status, gevraagd: Status):
         toegestaan = ", ".join(sorted(OVERGANGEN[huidig])) or "geen (eindtoestand)"
