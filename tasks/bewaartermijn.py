@@ -22,6 +22,7 @@ from models.opslag.storingspunt import storingspunt
 from models.regels.instellingen import Instellingen, instellingen
 from models.regels.ontvangers import rol
 from models.regels.toegang import SYSTEEM
+from tasks.zgw import exportmap
 from templates import render, render_onderwerp_en_inhoud
 
 PROEF_ARTEFACT = "bewaartermijn-proefdraai"
@@ -37,8 +38,10 @@ class Vernietigingsverslag:
 
 
 def verwijder_bestanden(referentie: str, brieven: list[tuple[int, str]], regio: Instellingen) -> int:
-    """Delete the casus's letter files: its archive folder and each letter's print-queue copy.
-    What is already gone is no error (a rerun after a crash). Returns the number deleted."""
+    """Delete the casus's files: its archive folder, each letter's print-queue copy and its ZGW
+    export (which names the melder when `zgw.personen` is on; the next export writes it anew from
+    what is kept). What is already gone is no error (a rerun after a crash). Returns the number
+    deleted."""
     verwijderd = 0
     map_ = archiefmap_van(referentie)
     if not map_.resolve().is_relative_to(archiefmap().resolve()) or map_.resolve() == archiefmap().resolve():
@@ -52,6 +55,10 @@ def verwijder_bestanden(referentie: str, brieven: list[tuple[int, str]], regio: 
         if kopie.exists():
             kopie.unlink(missing_ok=True)
             verwijderd += 1
+    zaak = exportmap() / f"{referentie}.json"
+    if zaak.exists():
+        zaak.unlink(missing_ok=True)
+        verwijderd += 1
     return verwijderd
 
 

@@ -265,6 +265,31 @@ def test_only_the_casus_closed_exactly_the_term_ago_loses_its_personal_data_and_
     assert audit_acties(verlopen.referentie).count("vernietigd") == 1
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_zgw_export_that_names_the_melder_goes_too_and_the_next_export_names_no_one(
+        engine, database_url, regio, gezinnen, tmp_path, monkeypatch):
+    from prefect.logging import disable_run_logger
+
+    from tasks.zgw import exportmap, schrijf_zgw_export
+
+    def exporteer():
+        with disable_run_logger():
+            assert not schrijf_zgw_export.fn().geweigerd
+
+    verlopen, dag_minder, _ = gezinnen
+    regio = regio_voor_test(tmp_path, monkeypatch, zgw={"personen": True})  # the export may name melders
+    exporteer()
+    zaak = exportmap() / f"{verlopen.referentie}.json"
+    assert verlopen.waarden[2] in zaak.read_text(encoding="utf-8")  # the melder, as initiator
+
+    assert bt.vernietig(PEILDATUM, regio).vernietigd == [verlopen.referentie]
+    assert not zaak.exists()
+    assert dag_minder.waarden[2] in (exportmap() / f"{dag_minder.referentie}.json").read_text(encoding="utf-8")
+    # The next night's export writes the casus again from what is kept: nobody in it.
+    exporteer()
+    assert verlopen.waarden[2] not in zaak.read_text(encoding="utf-8")
+
+
 def test_a_run_that_crashed_halfway_is_finished_by_the_next_and_a_hold_can_no_longer_stop_it(
         engine, database_url, regio, gezinnen):
     verlopen, _, _ = gezinnen
