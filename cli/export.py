@@ -44,7 +44,7 @@ def zgw(
     if sinds and casus:
         raise Gebruikersfout("Kies --sinds of --casus, niet allebei.")
     dag = _datum(sinds, "--sinds")
-    from models.regels.zgw import GeenZgwInstellingen, zgw_instellingen
+    from models.regels.zgw import ALLE, GeenZgwInstellingen, zgw_instellingen
 
     try:
         zgw_instellingen(regio_instellingen())  # no catalogue: said before a flow run starts
@@ -54,7 +54,7 @@ def zgw(
     from flows.zgw import zgw_exporteren
 
     with _exportmap(map_):
-        staat = zgw_exporteren(sinds=dag, casus=casus.strip().upper() if casus else None, return_state=True)
+        staat = zgw_exporteren(sinds=dag.isoformat() if dag else ALLE, casus=casus or ALLE, return_state=True)
     if staat.is_failed():
         melding, _, fouten = (staat.message or "ZGW-export mislukt").partition(": ")
         raise Gebruikersfout(melding + ".", fouten.split("; ") if fouten else [])

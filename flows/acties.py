@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from models.dossier.knelpunt import UITLEG_TEKST
+from models.regels.bewaartermijn import VANDAAG
 from models.regels.perioden import LAATSTE
+from models.regels.zgw import ALLE
 from models.regels.instellingen import TermijnSoort
 from models.regels.toegang import SYSTEEM
 from models.regels.weergave import label
@@ -64,6 +66,30 @@ class RapportFormulier(_Formulier):
     opnieuw_versturen: bool = Field(
         False, title="Opnieuw versturen", json_schema_extra={"position": 1},
         description="Aan: ook versturen als deze periode al verstuurd is (als nieuwe versie).",
+    )
+
+
+class BewaartermijnFormulier(_Formulier):
+    proefdraai: bool = Field(
+        False, title="Proefdraai", json_schema_extra={"position": 0},
+        description="Aan: alleen tonen wat er zou worden vernietigd (artefact 'bewaartermijn-proefdraai'); "
+                    "er wordt niets gewijzigd.",
+    )
+    peildatum: str = Field(
+        VANDAAG, title="Peildatum (alleen bij een proefdraai)", min_length=1, json_schema_extra={"position": 1},
+        description=f"Dag-maand-jaar, bijvoorbeeld 01-03-2047: welke casussen dan aan de beurt zijn. Laat "
+                    f"'{VANDAAG}' staan voor nu; echt vernietigen gebeurt altijd nu.",
+    )
+
+
+class ZgwExportFormulier(_Formulier):
+    sinds: str = Field(
+        ALLE, title="Alleen casussen gewijzigd sinds", min_length=1, json_schema_extra={"position": 0},
+        description=f"Dag-maand-jaar, bijvoorbeeld 01-11-2026. Laat '{ALLE}' staan voor alle casussen.",
+    )
+    casus: str = Field(
+        ALLE, title="Alleen deze casus", min_length=1, json_schema_extra={"position": 1},
+        description=f"Een casusnummer, bijvoorbeeld VT-2026-000123. Laat '{ALLE}' staan voor alle casussen.",
     )
 
 

@@ -4,29 +4,31 @@ their personal data, unless a legal hold stops it; beheer gets a report of what 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from prefect import flow
+from prefect.states import Failed
 
 from models.opslag.typen import nu
+from models.regels.bewaartermijn import VANDAAG, peilmoment
 from tasks.bewaartermijn import Vernietigingsverslag, meld_vernietiging, proef_vernietiging, vernietig_verlopen
 from tasks.bezorging import bezorg_notificaties
 
 
 @flow(name="bewaartermijn", log_prints=False)
-def bewaartermijn(proefdraai: bool = False, peildatum: dt.datetime | None = None) -> Vernietigingsverslag:
+def bewaartermijn(proefdraai: bool = False, peildatum: str = VANDAAG) -> Vernietigingsverslag:
     """Vernietig de persoonsgegevens van afgesloten casussen waarvan de bewaartermijn voorbij is.
 
     Args:
         proefdraai: alleen tonen wat er zou worden vernietigd (artefact 'bewaartermijn-proefdraai');
             er wordt niets gewijzigd.
-        peildatum: alleen bij een proefdraai: het moment waarop wordt gekeken (leeg = nu). Echt
-            vernietigen gebeurt altijd op dit moment, nooit vooruit.
+        peildatum: alleen bij een proefdraai: de dag waarop wordt gekeken (dag-maand-jaar), of
+            'vandaag'. Echt vernietigen gebeurt altijd op dit moment, nooit vooruit.
     """
+    try:
+        moment = peilmoment(proefdraai, peildatum, nu())
+    except ValueError as exc:  # said in Dutch on the run, no traceback
+        return Failed(name="Niet gedaan", message=str(exc))
     if proefdraai:
-        return proef_vernietiging(peildatum or nu())
-    if peildatum is not None:
-        raise ValueError("Een peildatum kan alleen bij een proefdraai: vernietigen gebeurt altijd op dit moment.")
+        return proef_vernietiging(moment)
     verslag = vernietig_verlopen(nu())
     verslag.bericht = meld_vernietiging()
     if verslag.bericht is not None:

@@ -4,23 +4,26 @@ a date, a case reference and counts only; the files go to the operator's folder 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from prefect import flow
 from prefect.states import Failed
 
+from models.regels.zgw import ALLE, exportkeuze
 from tasks.zgw import ZgwExport, publiceer_exportverslag, schrijf_zgw_export
 
 
 @flow(name="zgw-export", log_prints=False)
-def zgw_exporteren(sinds: dt.date | None = None, casus: str | None = None) -> ZgwExport:
+def zgw_exporteren(sinds: str = ALLE, casus: str = ALLE) -> ZgwExport:
     """Schrijf de casussen als ZGW-zaken (Zaken API 1.5.1), elk in een eigen JSON-bestand. Past één
     resource niet op de specificatie, dan wordt niets geschreven en noemt de run casus en veld.
 
     Args:
-        sinds: alleen casussen met een wijziging vanaf deze dag; leeg = alle casussen.
-        casus: alleen deze casus (casusnummer, bijv. VT-2026-000123).
+        sinds: alleen casussen met een wijziging vanaf deze dag (dag-maand-jaar), of 'alle'.
+        casus: alleen deze casus (casusnummer, bijv. VT-2026-000123), of 'alle'.
     """
+    try:
+        sinds, casus = exportkeuze(sinds, casus)
+    except ValueError as exc:  # said in Dutch on the run, no traceback
+        return Failed(name="Niet gedaan", message=str(exc))
     uitkomst: ZgwExport = schrijf_zgw_export(sinds, casus)
     publiceer_exportverslag(uitkomst, sinds, casus)
     if uitkomst.geweigerd:

@@ -447,8 +447,11 @@ def test_the_nightly_flow_destroys_what_is_due_today_and_tells_beheer_once_with_
 
     assert bewaartermijn(proefdraai=True).vernietigd == [gezin.referentie]
     assert audit_acties(gezin.referentie)[-1] != "vernietigd"  # the dry run changed nothing
-    with pytest.raises(ValueError, match="alleen bij een proefdraai"):
-        bewaartermijn(peildatum=nu() + dt.timedelta(days=365))
+    # A peildatum outside a dry run, or no date at all: refused in Dutch on the run, nothing done.
+    for peildatum, reden in [(f"{nu() + dt.timedelta(days=365):%d-%m-%Y}", "kan alleen bij een proefdraai"),
+                             ("morgen", "'morgen' is geen datum")]:
+        staat = bewaartermijn(peildatum=peildatum, return_state=True)
+        assert staat.is_failed() and reden in staat.message, staat.message
 
     verslag = bewaartermijn()
     assert verslag.vernietigd == [gezin.referentie] and verslag.bericht is not None
@@ -487,3 +490,23 @@ def test_every_encrypted_column_is_one_the_retention_run_empties():
         "melder.woonplaats",
         "melding.omschrijving", "contactmoment.notitie", "veiligheidsvoorwaarden.tekst",
     }
+
+
+def test_a_dry_run_looks_at_the_start_of_the_dutch_day_typed_and_a_real_run_only_at_now():
+    from models.regels.bewaartermijn import VANDAAG, peilmoment
+
+    nu = ams(2026, 12, 2, 10, 0)
+    assert peilmoment(False, VANDAAG, nu) == nu and peilmoment(True, "", nu) == nu
+    assert peilmoment(True, "01-03-2047", nu) == ams(2047, 3, 1, 0, 0)
+    with pytest.raises(ValueError, match="kan alleen bij een proefdraai"):
+        peilmoment(False, "01-03-2047", nu)
+    with pytest.raises(ValueError, match="'1 maart' is geen datum"):
+        peilmoment(True, "1 maart", nu)
+
+
+def test_the_retention_deployment_has_a_dutch_run_form():
+    from deployments.bewaartermijn import deployments
+
+    [deployment] = deployments()
+    velden = deployment._parameter_openapi_schema.properties
+    assert [v["title"] for v in velden.values()] == ["Proefdraai", "Peildatum (alleen bij een proefdraai)"]

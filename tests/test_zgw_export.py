@@ -336,3 +336,25 @@ def test_an_export_that_breaks_the_specification_writes_nothing_and_names_casus_
 
     uit = CliRunner().invoke(app, ["export", "zgw", "--map", str(map_), "--casus", "VT-1999-000001"])
     assert uit.exit_code == 1 and "Casus VT-1999-000001 bestaat niet." in uit.output
+
+
+def test_the_run_form_asks_for_a_day_or_one_casus_or_all_and_says_in_dutch_what_it_cannot_read():
+    from models.regels.zgw import ALLE, exportkeuze
+
+    assert exportkeuze(ALLE, ALLE) == (None, None)
+    assert exportkeuze("01-11-2026", ALLE) == (dt.date(2026, 11, 1), None)
+    assert exportkeuze("alle", " vt-2026-000123 ") == (None, "VT-2026-000123")
+    for sinds, casus, reden in [("gisteren", ALLE, "'gisteren' is geen datum"),
+                                (ALLE, "123", "Vul een casusnummer in zoals VT-2026-000123."),
+                                ("01-11-2026", "VT-2026-000123", "Kies een dag of één casus, niet allebei")]:
+        with pytest.raises(ValueError, match=reden):
+            exportkeuze(sinds, casus)
+
+
+def test_the_export_deployment_has_a_dutch_run_form_without_type_names():
+    from deployments.zgw import deployments
+
+    [deployment] = deployments()
+    velden = deployment._parameter_openapi_schema.properties
+    assert [v["title"] for v in velden.values()] == ["Alleen casussen gewijzigd sinds", "Alleen deze casus"]
+    assert set(deployment._parameter_openapi_schema.required) == {"sinds", "casus"}

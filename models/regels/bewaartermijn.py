@@ -13,6 +13,7 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 
 from models.regels.kalender import AMSTERDAM
+from models.regels.perioden import lees_dag, middernacht
 
 
 def vernietigen_vanaf(afgesloten_op: dt.datetime, jaren: int) -> dt.datetime:
@@ -30,3 +31,23 @@ def afgesloten_voor(peilmoment: dt.datetime, jaren: int) -> dt.datetime:
     while laatste + dt.timedelta(days=1) + relativedelta(years=jaren) <= vandaag:
         laatste += dt.timedelta(days=1)
     return dt.datetime.combine(laatste + dt.timedelta(days=1), dt.time(), AMSTERDAM)
+
+
+VANDAAG = "vandaag"  # the run form's default: the run looks at this moment
+
+
+def peilmoment(proefdraai: bool, peildatum: str, nu: dt.datetime) -> dt.datetime:
+    """The moment a run looks at, from its form: now, or, in a dry run only, 00:00 Dutch time on
+    the day typed (a casus due that day is shown). Destroying is always done now, never ahead.
+    Raises ValueError with the reason in Dutch."""
+    try:
+        dag = lees_dag(peildatum, (VANDAAG,))
+    except ValueError:
+        raise ValueError(f"'{peildatum.strip()}' is geen datum. Vul de peildatum in als dag-maand-jaar, "
+                         f"bijvoorbeeld 01-03-2047, of '{VANDAAG}'.") from None
+    if dag is None:
+        return nu
+    if not proefdraai:
+        raise ValueError("Een peildatum kan alleen bij een proefdraai: vernietigen gebeurt altijd op dit "
+                         f"moment, nooit vooruit. Zet 'Proefdraai' aan of laat '{VANDAAG}' staan.")
+    return middernacht(dag)

@@ -111,18 +111,27 @@ LAATSTE = "laatste"  # what staff type (the form's default) for the latest perio
 _DATUMVORMEN = ("%d-%m-%Y", "%Y-%m-%d", "%d/%m/%Y")
 
 
-def lees_periode_eind(tekst: str) -> dt.date | None:
-    """A period end as staff type it: "22-11-2026" (or 2026-11-22); "laatste" or empty: None,
-    the latest period that is over. Raises OngeldigePeriode in Dutch."""
+def lees_dag(tekst: str, leeg: tuple[str, ...]) -> dt.date | None:
+    """A day as staff type it in a run form: "22-11-2026" (or 2026-11-22, 22/11/2026); one of the
+    words in `leeg` (the form's default, e.g. "laatste") or nothing: None. Not a day: ValueError."""
     tekst = tekst.strip().lower()
-    if tekst in ("", LAATSTE):
+    if tekst in ("", *leeg):
         return None
     for vorm in _DATUMVORMEN:
         try:
             return dt.datetime.strptime(tekst, vorm).date()
         except ValueError:
             continue
-    raise OngeldigePeriode(
-        f"'{tekst}' is geen datum. Vul de laatste dag van de periode in als dag-maand-jaar, "
-        f"bijvoorbeeld 22-11-2026, of '{LAATSTE}' voor de laatste afgesloten periode."
-    )
+    raise ValueError(f"'{tekst}' is geen datum")
+
+
+def lees_periode_eind(tekst: str) -> dt.date | None:
+    """A period end as staff type it: "22-11-2026" (or 2026-11-22); "laatste" or empty: None,
+    the latest period that is over. Raises OngeldigePeriode in Dutch."""
+    try:
+        return lees_dag(tekst, (LAATSTE,))
+    except ValueError:
+        raise OngeldigePeriode(
+            f"'{tekst.strip()}' is geen datum. Vul de laatste dag van de periode in als dag-maand-jaar, "
+            f"bijvoorbeeld 22-11-2026, of '{LAATSTE}' voor de laatste afgesloten periode."
+        ) from None

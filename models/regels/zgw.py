@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from models.regels.instellingen import Instellingen, TermijnSoort, ZgwInstellingen, ZgwRol
 from models.regels.kalender import AMSTERDAM, Werkkalender
 from models.regels.levensloop import AFLOOP_VANUIT, Afloop, Status
+from models.regels.perioden import lees_dag
 from models.regels.weergave import label
+from models.regels.zoeken import Zoekfout, casusreferentie
 
 SPECIFICATIE = "Zaken API 1.5.1"
 _REDEN_MAX = 200  # Opschorting.reden and Verlenging.reden in the specification
@@ -112,6 +114,28 @@ class GeenZgwInstellingen(ValueError):
     def __init__(self) -> None:
         super().__init__("Het instellingenbestand heeft geen blok 'zgw' (de catalogus voor de ZGW-export); "
                          "zie docs/beheer.md, ZGW-export.")
+
+
+ALLE = "alle"  # the run form's default for both choices: every casus
+
+
+def exportkeuze(sinds: str, casus: str) -> tuple[dt.date | None, str | None]:
+    """What a run of the export asks, from its form: casussen changed since a day (dag-maand-jaar),
+    one casus (its reference), or all ('alle'). Raises ValueError with the reason in Dutch."""
+    try:
+        dag = lees_dag(sinds, (ALLE,))
+    except ValueError:
+        raise ValueError(f"'{sinds.strip()}' is geen datum. Vul bij 'Sinds' een dag in als dag-maand-jaar, "
+                         f"bijvoorbeeld 01-11-2026, of '{ALLE}'.") from None
+    referentie = None
+    if casus.strip().lower() not in ("", ALLE):
+        try:
+            referentie = casusreferentie(casus)
+        except Zoekfout as exc:
+            raise ValueError(f"{exc} Of laat '{ALLE}' staan.") from None
+    if dag is not None and referentie is not None:
+        raise ValueError(f"Kies een dag of één casus, niet allebei: laat bij de andere '{ALLE}' staan.")
+    return dag, referentie
 
 
 def zgw_instellingen(regio: Instellingen) -> ZgwInstellingen:
