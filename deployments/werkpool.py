@@ -9,9 +9,9 @@ starts each run, also each resumed lifecycle run, as `python -m prefect.engine` 
 (the deployment's path and the job's working directory), which imports the flow from its
 entrypoint. Running it again updates everything in place.
 
-It also creates the automation "levensloop zonder hartslag": a flow run whose heartbeats
-(PREFECT_FLOWS_HEARTBEAT_FREQUENCY) stop without the run pausing or ending starts the sentinel
-"casussen in beeld" for that run. The sentinel, not the automation, decides: a run's last
+It also creates the automation "levensloop zonder hartslag": a lifecycle or intake run whose
+heartbeats (PREFECT_FLOWS_HEARTBEAT_FREQUENCY) stop without the run pausing or ending, or that a
+worker claimed (Pending) but never started, starts the sentinel "casussen in beeld" for that run. The sentinel, not the automation, decides: a run's last
 heartbeat can reach the server after its Suspended event, so the automation also fires for a
 healthy run waiting at its form; the sentinel leaves that one alone (models/regels/in_beeld.py).
 """
@@ -33,10 +33,14 @@ from prefect.events.schemas.events import ResourceSpecification
 REPO = Path(__file__).resolve().parent.parent
 AUTOMATION = "levensloop zonder hartslag"
 BEWAKING = "casussen-in-beeld/casussen in beeld"
-# A run that pauses or ends stops its heartbeats on purpose.
-_STILTE_MAG = {"prefect.flow-run.heartbeat", "prefect.flow-run.Completed", "prefect.flow-run.Failed",
-               "prefect.flow-run.Cancelled", "prefect.flow-run.Crashed", "prefect.flow-run.Paused",
-               "prefect.flow-run.Suspended", "prefect.flow-run.Cancelling"}
+_BEWAAKTE_FLOWS = ("casus-levensloop", "melding-registreren")
+# Signs of life: after each of these another one must follow within the window (a claimed run
+# starts, a running one beats)...
+_LEVEN = {"prefect.flow-run.heartbeat", "prefect.flow-run.Pending", "prefect.flow-run.Running"}
+# ...unless the run pauses or ends: then it is silent on purpose.
+_STILTE_MAG = _LEVEN | {"prefect.flow-run.Completed", "prefect.flow-run.Failed", "prefect.flow-run.Cancelled",
+                        "prefect.flow-run.Crashed", "prefect.flow-run.Paused", "prefect.flow-run.Suspended",
+                        "prefect.flow-run.Cancelling"}
 
 
 def maak_werkpool(pool: str, gelijktijdig: int) -> None:
@@ -70,7 +74,11 @@ def hartslag_automation(bewaking_id: UUID, hartslag_seconden: int) -> Automation
         description="Een run zonder hartslag (proces of machine weg): de bewaking 'casussen in beeld' kijkt direct.",
         trigger=EventTrigger(
             match=ResourceSpecification({"prefect.resource.id": "prefect.flow-run.*"}),
-            after={"prefect.flow-run.heartbeat"},
+            # Only the runs that carry a casus: not the sentinel's own runs (which would start it
+            # again and again) nor the scheduled sweeps, which their next run repeats.
+            match_related=ResourceSpecification({"prefect.resource.role": "flow",
+                                                 "prefect.resource.name": list(_BEWAAKTE_FLOWS)}),
+            after=_LEVEN,
             expect=_STILTE_MAG,
             for_each={"prefect.resource.id"},
             posture=Posture.Proactive,

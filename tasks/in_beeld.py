@@ -134,22 +134,24 @@ def nazorg_open_sinds(session: Session, casus_ids: list[int]) -> dict[int, dt.da
 
 def zonder_hartslag(run_ids: list[str], standen: dict[str, RunStand]) -> set[str]:
     """Of the runs the heartbeat automation named (`prefect.flow-run.<id>` or `<id>`), those still
-    Running that Prefect heard no heartbeat from for two beats and a bit: their process is gone.
-    A run that paused or ended meanwhile, or just started, is not one of them."""
+    Running (or Pending: claimed by a worker that never started it) for longer than two beats and
+    a bit, from which Prefect heard no heartbeat in that time: their process is gone. A run that
+    paused or ended meanwhile, or just started, is not one of them."""
     from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
     from prefect.settings import get_current_settings
 
     venster = dt.timedelta(seconds=2 * (get_current_settings().flows.heartbeat_frequency or 180) + 15)
     moment = nu()
     ids = {r.removeprefix("prefect.flow-run.") for r in run_ids}
-    verdacht = {r for r in ids if (s := standen.get(r)) and s.staat == "RUNNING" and moment - s.sinds > venster}
+    verdacht = {r for r in ids if (s := standen.get(r)) and s.staat in ("RUNNING", "PENDING")
+                and moment - s.sinds > venster}
     if not verdacht:
         return set()
     with get_client(sync_client=True) as client:
         pagina = client.read_events(EventFilter(
             occurred=EventOccurredFilter(since=moment - venster, until=moment + dt.timedelta(minutes=1)),
             event=EventNameFilter(name=["prefect.flow-run.heartbeat"]),
-            resource=EventResourceFilter(id=[f"prefect.flow-run.{r}" for r in verdacht])), limit=200)
+            resource=EventResourceFilter(id=[f"prefect.flow-run.{r}" for r in verdacht])), limit=50)
     gehoord = {e.resource.id.removeprefix("prefect.flow-run.") for e in pagina.events}
     return verdacht - gehoord
 

@@ -106,9 +106,7 @@ def test_killing_an_api_replica_and_a_worker_mid_decision_loses_no_casus_and_rep
     monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "vt"))
     monkeypatch.setenv("VT_STORINGSPUNTEN", str(punten))
     monkeypatch.setenv("VT_CLUSTER_LOGS", str(tmp_path / "cluster" / "logs"))
-    # The scheduled sweep is only the backstop here: the heartbeat automation must find the run first.
-    regio_voor_test(tmp_path, monkeypatch, smtp_server,
-                    levensloop={"bewaking_interval_seconden": 60, "stap_max_seconden": 150})
+    regio_voor_test(tmp_path, monkeypatch, smtp_server)
     database_url = f"{POSTGRES_HOST_URL}/{casusdatabase}"
     gebruik_database(monkeypatch, database_url)
     migreer(database_url)
@@ -116,7 +114,10 @@ def test_killing_an_api_replica_and_a_worker_mid_decision_loses_no_casus_and_rep
     with Session(engine) as session, session.begin():
         synchroniseer(session, instellingen())
 
-    opzet = Opzet(tmp_path / "cluster", vrije_poort(), prefect_database=f"{casusdatabase}_prefect")
+    # No schedules: the deadline watch, the reports and the sentinel's own sweep would only add
+    # runs here; what restores the casussen must be the heartbeat automation.
+    opzet = Opzet(tmp_path / "cluster", vrije_poort(), prefect_database=f"{casusdatabase}_prefect",
+                  omgeving={"PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false"})
     with cluster(opzet) as c, prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: c.api_url}):
         # Meldingen through the API, all at once: each intake run waits for its form, gets it, and
         # starts the casus's lifecycle run, which waits at the first decision.
@@ -190,3 +191,24 @@ def _casusoverzicht(api_url: str, referenties: list[str]) -> dict[str, str]:
                                                sort=ArtifactSort.CREATED_DESC, limit=1)
             uit[ref] = artefacten[0].data if artefacten else ""
     return uit
+
+
+def test_every_deployment_runs_from_its_entrypoint_on_a_worker_in_this_checkout(monkeypatch):
+    """A process worker imports each flow from its deployment's entrypoint, in the deployment's
+    folder: every deployment (schedules and forms as with serve()) names a flow that loads so."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    from deployments.serve import deployments
+    from deployments.werkpool import BEWAKING, REPO, hartslag_automation
+
+    monkeypatch.chdir(REPO)
+    alle = deployments()
+    for deployment in alle:
+        pad, naam = deployment.entrypoint.split(":")
+        assert not Path(pad).is_absolute() and (REPO / pad).is_file(), deployment.entrypoint
+        assert load_flow_from_entrypoint(deployment.entrypoint).name == deployment.flow_name, deployment.name
+    assert BEWAKING in {d.full_name for d in alle}
+    # The automation hands the silent run to the sentinel and leaves a paused or ended run alone.
+    automation = hartslag_automation(uuid.uuid4(), 30)
+    assert {"prefect.flow-run.Suspended", "prefect.flow-run.Completed"} <= automation.trigger.expect
+    assert automation.actions[0].parameters["zonder_hartslag"]["template"] == "{{ event.resource.id }}"

@@ -74,7 +74,7 @@ class RunStand:
     staat: str  # StateType value, e.g. "PAUSED"
     sinds: dt.datetime  # when it entered that state
     pauzesleutel: str | None = None
-    # Running, but Prefect heard no heartbeat of it for a while: its process is gone.
+    # Running or Pending, but Prefect heard nothing of it for a while: its process is gone.
     zonder_hartslag: bool = False
 
 
@@ -103,7 +103,7 @@ def beoordeel(casus: CasusStand, run: RunStand | None, nu: dt.datetime, stap_max
         return Bevinding.nazorg_blijft_liggen  # it ended without finishing the follow-ups
     if run.staat in _EINDE:
         return _EINDE[run.staat]
-    if run.staat == "RUNNING" and run.zonder_hartslag:
+    if run.staat in ("RUNNING", "PENDING") and run.zonder_hartslag:
         return Bevinding.hartslag_gemist
     if run.staat in _BEZIG:
         return _BEZIG[run.staat] if nu - run.sinds > stap_max else None
