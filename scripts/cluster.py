@@ -208,8 +208,23 @@ class Cluster:
         deel.proces.wait(timeout=30)
 
     def stop(self) -> None:
+        """SIGTERM to every part at once (workers first), then wait: start.sh gives 15 s in all."""
+        nakomelingen = {d.proces.pid: _afstammelingen(d.proces.pid) for d in self.delen}
         for deel in reversed(self.delen):
-            _stop(deel.proces)
+            if deel.proces.poll() is None:
+                _signaal_groep(deel.proces.pid, signal.SIGTERM)
+        einde = time.monotonic() + 12
+        for deel in reversed(self.delen):
+            try:
+                deel.proces.wait(timeout=max(0.1, einde - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signaal_groep(deel.proces.pid, signal.SIGKILL)
+                deel.proces.wait(timeout=10)
+            for pid in nakomelingen[deel.proces.pid]:  # runs a worker started in sessions of their own
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         self.delen.clear()
 
 
@@ -286,21 +301,11 @@ def _afstammelingen(pid: int) -> list[int]:
     return gevonden
 
 
-def _stop(proces: subprocess.Popen) -> None:
-    if proces.poll() is not None:
-        return
-    nakomelingen = _afstammelingen(proces.pid)
-    os.killpg(proces.pid, signal.SIGTERM)
+def _signaal_groep(pid: int, sig: int) -> None:
     try:
-        proces.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proces.pid, signal.SIGKILL)
-        proces.wait(timeout=10)
-    for pid in nakomelingen:  # runs a worker started in sessions of their own
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _staart(log: Path, regels: int = 40) -> str:

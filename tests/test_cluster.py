@@ -61,19 +61,21 @@ def _wacht_tot(voorwaarde, timeout: float, wat: str, logs: Path):
     raise AssertionError(f"{wat} niet binnen {timeout} s\n{staart}")
 
 
-def _wacht_bij(api_url: str, engine, referentie: str, moment: str) -> None:
-    """Until the casus's current run waits at `moment` (its run may be replaced meanwhile)."""
-    sleutel = f"{referentie.lower()}-{moment}"
+def _wacht_bij(api_url: str, engine, referentie: str, momenten: tuple[str, ...]) -> str:
+    """Until the casus's current run waits at one of `momenten` (its run may be replaced
+    meanwhile), its form stored; returns that moment."""
     from prefect.client.orchestration import SyncPrefectClient
 
+    sleutels = {f"{referentie.lower()}-{m}": m for m in momenten}
     with SyncPrefectClient(api_url) as client:
         def klaar():
-            with Session(engine) as session:
-                run_id = session.exec(select(Casus.flow_run_id).where(Casus.referentie == referentie)).one()
+            run_id = _run_van(engine, referentie)
             run = client.read_flow_run(UUID(run_id)) if run_id else None
-            return run is not None and run.state.is_paused() and run.state.state_details.pause_key == sleutel
-        _wacht_tot(klaar, 300, f"{referentie} bij {moment}", Path(os.environ["VT_CLUSTER_LOGS"]))
+            if run is not None and run.state.is_paused() and run.state.state_details.pause_key in sleutels:
+                return sleutels[run.state.state_details.pause_key]
+        moment = _wacht_tot(klaar, 300, f"{referentie} bij {momenten}", Path(os.environ["VT_CLUSTER_LOGS"]))
     wacht_op_run(api_url, _run_van(engine, referentie), "PAUSED", timeout=60)  # and its form is saved
+    return moment
 
 
 def _run_van(engine, referentie: str) -> str:
@@ -134,7 +136,7 @@ def test_killing_an_api_replica_and_a_worker_mid_decision_loses_no_casus_and_rep
                 referenties.append(session.exec(select(Casus.referentie).join(Melding, Melding.casus_id == Casus.id)
                                                 .where(Melding.extern_id == str(run_id))).one())
         for ref in referenties:
-            _wacht_bij(c.api_url, engine, ref, "besluit-1")
+            _wacht_bij(c.api_url, engine, ref, ("besluit-1",))
 
         # Every decision at once; the first run to store its decision freezes before its follow-ups.
         (punten / "beslissing_vastgelegd.actief").touch()
@@ -147,8 +149,14 @@ def test_killing_an_api_replica_and_a_worker_mid_decision_loses_no_casus_and_rep
         c.kill("api-1")
         c.kill(_worker_van(int(pid), workers))
 
-        for ref in referenties:
-            _wacht_bij(c.api_url, engine, ref, VOLGENDE)
+        # A run killed after storing its decision is restored at the next decision; one killed
+        # before is restored at the same form (its answer never reached the case store), and the
+        # member of staff sends it again.
+        opnieuw = [ref for ref in referenties if _wacht_bij(c.api_url, engine, ref, ("besluit-1", VOLGENDE)) != VOLGENDE]
+        for ref in opnieuw:
+            hervat(c.api_url, _run_van(engine, ref), {"door": DOOR, **BESLUIT})
+        for ref in opnieuw:
+            _wacht_bij(c.api_url, engine, ref, (VOLGENDE,))
         artefact = _casusoverzicht(c.api_url, referenties)
 
     with Session(engine) as session:
@@ -175,6 +183,7 @@ def test_killing_an_api_replica_and_a_worker_mid_decision_loses_no_casus_and_rep
     assert all(sum(v for s, v in mails.items() if ref in s) == 1 for ref in referenties), mails
     # Staff read in the case artifact what happened.
     hersteld_refs = {referentie[e.casus_id] for e in hersteld}
+    assert set(opnieuw) <= hersteld_refs
     assert all("run hersteld na een onderbreking" in artefact[ref] for ref in hersteld_refs)
 
 
