@@ -287,7 +287,7 @@ $(sed 's/^/  /' <<<"$DEMO_ACCOUNTS")
   Database:        $($CLUSTER && echo "PostgreSQL vt_cluster_casussen" || echo "$VT/casussen.db (SQLite)"), sleutel in $SLEUTEL
 $($CLUSTER && echo "  Cluster:         2 API-replica's achter HAProxy op 127.0.0.1:$PREFECT_POORT, 2 workers,
                    eigen Redis; logs in $VT/cluster/logs/ (docs/beheer.md, Cluster)")
-  Logs:            $LOGS/ (toegangspoort.log, prefect-server.log, smtp.log, deployments.log)
+  Logs:            $LOGS/ (toegangspoort.log, $(basename "$PREFECT_LOG"), smtp.log$($CLUSTER || echo ", deployments.log"))
 
   Stoppen:         Ctrl-C in dit venster (stopt alle onderdelen netjes)
 ================================================================================
