@@ -285,14 +285,17 @@ def _gezond(api_url: str) -> bool:
 
 
 def _afstammelingen(pid: int) -> list[int]:
-    """Every process below `pid` (children, grandchildren...), from /proc."""
+    """Every process below `pid` (children, grandchildren...), from /proc. Processes come and go
+    while it reads: one that is gone is skipped."""
     kinderen: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            velden = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+    for naam in os.listdir("/proc"):
+        if not naam.isdigit():
             continue
-        kinderen.setdefault(int(velden[1]), []).append(int(stat.parent.name))
+        try:
+            velden = Path(f"/proc/{naam}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        kinderen.setdefault(int(velden[1]), []).append(int(naam))
     gevonden, rij = [], [pid]
     while rij:
         for kind in kinderen.get(rij.pop(), []):
