@@ -11,9 +11,24 @@
 #   - all deployments with their schedules (python -m deployments.serve)
 #   - a lifecycle run for every open demo casus, waiting at its decision (vt levensloop start-open)
 # Everything this script writes goes under .vt/ (gitignored). Logs: .vt/logs/.
+#
+# ./start.sh --cluster: the same system on the cluster layout (docs/beheer.md, "Cluster"), as a
+# stand-in for several machines: Prefect on PostgreSQL with two API replicas behind HAProxy on
+# 127.0.0.1:4201, the background services in their own process, a private Redis, two process
+# workers instead of deployments.serve (scripts/cluster.py), and the case store on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 REPO="$(pwd)"
+
+CLUSTER=false
+case "${1:-}" in
+"") ;;
+--cluster) CLUSTER=true ;;
+*)
+    echo "gebruik: ./start.sh [--cluster]" >&2
+    exit 2
+    ;;
+esac
 
 POORT=4200         # the gateway: the only address people use
 PREFECT_POORT=4201 # the Prefect server, behind the gateway
@@ -169,13 +184,31 @@ export VT_ENCRYPTION_KEY
 
 # --- Prefect server --------------------------------------------------------------------------------
 PREFECT_LOG="$LOGS/prefect-server.log"
-log "Prefect-server starten (log: $PREFECT_LOG)"
-echo "=== $(date '+%F %T') ./start.sh ===" >>"$PREFECT_LOG"
-# `prefect server start` as it runs in the foreground, plus Dutch reasons when a Resume is refused
-# (two colleagues sending one form): scripts/prefect_server.py.
-start_kind "Prefect-server" "$PREFECT_LOG" \
-    .venv/bin/python scripts/prefect_server.py --host 127.0.0.1 --port "$PREFECT_POORT"
-PREFECT_PID=$!
+if $CLUSTER; then
+    # The case store on PostgreSQL too: the workers (each could be on another machine) share it.
+    export DATABASE_URL="postgresql://postgres@127.0.0.1:5432/vt_cluster_casussen"
+    stap "database van het casusregister (PostgreSQL)" .venv/bin/python scripts/cluster.py database vt_cluster_casussen
+    stap "database-schema (vt migreer), voor de workers starten" .venv/bin/vt migreer
+    PREFECT_LOG="$LOGS/cluster.log"
+    log "Prefect in cluster-opzet starten (log: $PREFECT_LOG, onderdelen: $VT/cluster/logs/)"
+    echo "=== $(date '+%F %T') ./start.sh --cluster ===" >>"$PREFECT_LOG"
+    rm -f "$VT/cluster/klaar"
+    start_kind "Prefect-cluster" "$PREFECT_LOG" \
+        .venv/bin/python -u scripts/cluster.py --map "$VT/cluster" --poort "$PREFECT_POORT"
+    PREFECT_PID=$!
+    wacht_op "$PREFECT_PID" "$PREFECT_LOG" 300 "de Prefect-cluster" "
+import pathlib, sys
+sys.exit(0 if pathlib.Path('$VT/cluster/klaar').exists() else 1)
+"
+else
+    log "Prefect-server starten (log: $PREFECT_LOG)"
+    echo "=== $(date '+%F %T') ./start.sh ===" >>"$PREFECT_LOG"
+    # `prefect server start` as it runs in the foreground, plus Dutch reasons when a Resume is refused
+    # (two colleagues sending one form): scripts/prefect_server.py.
+    start_kind "Prefect-server" "$PREFECT_LOG" \
+        .venv/bin/python scripts/prefect_server.py --host 127.0.0.1 --port "$PREFECT_POORT"
+    PREFECT_PID=$!
+fi
 wacht_op "$PREFECT_PID" "$PREFECT_LOG" 120 "de Prefect-server" "
 import json, sys, urllib.request
 with urllib.request.urlopen('http://127.0.0.1:$PREFECT_POORT/api/health', timeout=2) as r:
@@ -221,11 +254,15 @@ with urllib.request.urlopen('http://127.0.0.1:$POORT/inloggen', timeout=2) as r:
 
 # --- deployments -----------------------------------------------------------------------------------
 SERVE_LOG="$LOGS/deployments.log"
-log "deployments serveren (python -m deployments.serve; log: $SERVE_LOG)"
-start_kind "deployments" "$SERVE_LOG" .venv/bin/python -m deployments.serve
-SERVE_PID=$!
-sleep 2
-leeft "$SERVE_PID" || mislukt "deployments.serve is direct gestopt" "$SERVE_LOG"
+if $CLUSTER; then
+    SERVE_PID="" # the cluster's workers run the deployments (registered on their work pool)
+else
+    log "deployments serveren (python -m deployments.serve; log: $SERVE_LOG)"
+    start_kind "deployments" "$SERVE_LOG" .venv/bin/python -m deployments.serve
+    SERVE_PID=$!
+    sleep 2
+    leeft "$SERVE_PID" || mislukt "deployments.serve is direct gestopt" "$SERVE_LOG"
+fi
 
 # Every open demo casus gets its lifecycle run, waiting at the form of its step: the UI's run
 # list filtered on "Suspended" then shows demo cases waiting at each kind of decision. Runs of
@@ -247,8 +284,10 @@ $(sed 's/^/  /' <<<"$DEMO_ACCOUNTS")
                    .eml opgeslagen in $MAIL/
   Tweede kanaal:   onbestelbare berichten worden ook gemeld via 127.0.0.1:$TWEEDE_POORT,
                    opgeslagen in $TWEEDE_MAIL/
-  Database:        $VT/casussen.db (SQLite), sleutel in $SLEUTEL
-  Logs:            $LOGS/ (toegangspoort.log, prefect-server.log, smtp.log, deployments.log)
+  Database:        $($CLUSTER && echo "PostgreSQL vt_cluster_casussen" || echo "$VT/casussen.db (SQLite)"), sleutel in $SLEUTEL
+$($CLUSTER && echo "  Cluster:         2 API-replica's achter HAProxy op 127.0.0.1:$PREFECT_POORT, 2 workers,
+                   eigen Redis; logs in $VT/cluster/logs/ (docs/beheer.md, Cluster)")
+  Logs:            $LOGS/ (toegangspoort.log, $(basename "$PREFECT_LOG"), smtp.log$($CLUSTER || echo ", deployments.log"))
 
   Stoppen:         Ctrl-C in dit venster (stopt alle onderdelen netjes)
 ================================================================================

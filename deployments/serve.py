@@ -1,13 +1,14 @@
 """Serve every deployment with its schedule: `python -m deployments.serve`.
 
-Each module in this package (except this one and the private `_opwarmen`) defines
+Each module in this package (except this one, `werkpool` and the private `_opwarmen`) defines
 `deployments()` for its area; they are collected here, so adding an area never edits this file. Schedules stay active when this process
 stops (`pause_on_shutdown=False`): a restart must never silently pause a legal deadline sweep.
 
 No "detect zombie flows" automation (heartbeat missing -> Crashed): tried, it crashed healthy
 casussen waiting at their form, because a run's last heartbeat can reach the server after its
 Suspended event. A run whose process died is found by the sentinel "casussen in beeld" instead
-(Running longer than `levensloop.stap_max_seconden`).
+(Running longer than `levensloop.stap_max_seconden`). The cluster layout (deployments/werkpool.py)
+adds an automation that hands a run without heartbeat to that sentinel, which checks it.
 
 Runs start from a preloaded process (`VT_RUNS_VOORGELADEN`, on by default). Prefect 3.8.8's
 `serve()` starts every flow run, also every resumed lifecycle run, as `python -m prefect.engine`:
@@ -47,7 +48,7 @@ def deployments() -> list[RunnerDeployment]:
     """Every deployment of the system, in module order."""
     alle: list[RunnerDeployment] = []
     for module in sorted(m.name for m in pkgutil.iter_modules(pakket.__path__)):
-        if module != "serve" and not module.startswith("_"):
+        if module not in ("serve", "werkpool") and not module.startswith("_"):
             alle.extend(importlib.import_module(f"deployments.{module}").deployments())
     return alle
 

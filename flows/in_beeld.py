@@ -16,13 +16,15 @@ from tasks.in_beeld import breng_terug_in_beeld, zoek_casussen_buiten_beeld
 
 
 @flow(name="casussen-in-beeld", log_prints=False)
-def casussen_in_beeld() -> dict[str, int]:
-    """Breng elke open casus die niet bij zijn besluit wacht terug in beeld. Geeft tellingen terug."""
+def casussen_in_beeld(zonder_hartslag: str | None = None) -> dict[str, int]:
+    """Breng elke open casus die niet bij zijn besluit wacht terug in beeld. Geeft tellingen terug.
+    `zonder_hartslag`: de run waarvan Prefect geen hartslag meer hoorde (de automation
+    'levensloop zonder hartslag' vult hem in); die wordt eerst gecontroleerd."""
     # At most this many new runs per pass (the rest the next pass): a fresh Prefect database
     # must not start every casus of the region at once.
     ruimte = instellingen().levensloop.gelijktijdige_starts
     tellingen: dict[str, int] = {}
-    for geval in zoek_casussen_buiten_beeld():
+    for geval in zoek_casussen_buiten_beeld([zonder_hartslag] if zonder_hartslag else None):
         if tellingen.get("hersteld", 0) >= ruimte:
             tellingen["volgende_ronde"] = tellingen.get("volgende_ronde", 0) + 1
             continue

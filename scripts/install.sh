@@ -17,7 +17,9 @@
 #   chromium chromium-driver           browser tests (/usr/bin/chromium, /usr/bin/chromedriver)
 #   libpango-1.0-0 libpangoft2-1.0-0   WeasyPrint's system libraries ...
 #   libharfbuzz-subset0 fonts-dejavu-core
-VT_DEBIAN_PAKKETTEN="poppler-utils chromium chromium-driver libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
+#   haproxy redis-server               the cluster layout (./start.sh --cluster): the load balancer in
+#                                      front of the API replicas, and a private Redis for Prefect
+VT_DEBIAN_PAKKETTEN="poppler-utils chromium chromium-driver libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core haproxy redis-server"
 
 vt_install() (
     set -euo pipefail

@@ -11,7 +11,8 @@
 
 Same app, settings and uvicorn options as the foreground `prefect server start` of Prefect 3.8
 (`prefect.cli._server_utils._run_in_foreground`): `create_app(final=True)`, so migrations on
-start, the UI and the background services behave exactly as before.
+start, the UI and the background services behave exactly as before. With `--no-services` it is
+one API replica of the cluster layout (scripts/cluster.py), as `prefect server start --no-services`.
 """
 
 from __future__ import annotations
@@ -139,11 +140,13 @@ def _aan(naam: str) -> bool:
     return os.environ.get(naam, "true").strip().lower() not in ("0", "false", "nee", "no", "")
 
 
-def maak_app():
-    """The app factory (also: `uvicorn --app-dir scripts --factory prefect_server:maak_app`)."""
+def maak_app(zonder_diensten: bool = False):
+    """The app factory (also: `uvicorn --app-dir scripts --factory prefect_server:maak_app`).
+    `zonder_diensten`: the API and UI only, as `prefect server start --no-services` (an API
+    replica of the cluster layout; the background services run once, elsewhere)."""
     from prefect.server.api.server import create_app
 
-    app = NederlandseHervatting(create_app(final=True))
+    app = NederlandseHervatting(create_app(final=True, webserver_only=zonder_diensten))
     return UiVolgtRun(app) if _aan("VT_UI_VOLGT_RUN") else app
 
 
@@ -162,9 +165,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Prefect-server met Nederlandse meldingen bij hervatten.")
     parser.add_argument("--host", default=PREFECT_SERVER_API_HOST.value())
     parser.add_argument("--port", type=int, default=PREFECT_SERVER_API_PORT.value())
+    parser.add_argument("--no-services", action="store_true", dest="zonder_diensten",
+                        help="alleen de API en UI, zoals `prefect server start --no-services`")
     argumenten = parser.parse_args(argv)
     uvicorn.run(
-        app=maak_app(),
+        app=maak_app(argumenten.zonder_diensten),
         app_dir=str(prefect.__module_path__.parent),
         host=argumenten.host,
         port=argumenten.port,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from prefect import get_client, task
@@ -132,6 +132,35 @@ def nazorg_open_sinds(session: Session, casus_ids: list[int]) -> dict[int, dt.da
     return sinds
 
 
+def zonder_hartslag(run_ids: list[str], standen: dict[str, RunStand]) -> set[str]:
+    """Of the runs the heartbeat automation named (`prefect.flow-run.<id>` or `<id>`), those still
+    Running (or Pending: claimed by a worker that never started it) for longer than two beats and
+    a bit, from which Prefect heard no heartbeat in that time: their process is gone. A run that
+    paused or ended meanwhile, or just started, is not one of them."""
+    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
+    from prefect.settings import get_current_settings
+
+    venster = dt.timedelta(seconds=2 * (get_current_settings().flows.heartbeat_frequency or 180) + 15)
+    moment = nu()
+    ids = {r.removeprefix("prefect.flow-run.") for r in run_ids}
+    verdacht = {r for r in ids if (s := standen.get(r)) and s.staat in ("RUNNING", "PENDING")
+                and moment - s.sinds > venster}
+    if not verdacht:
+        return set()
+    with get_client(sync_client=True) as client:
+        pagina = client.read_events(EventFilter(
+            occurred=EventOccurredFilter(since=moment - venster, until=moment + dt.timedelta(minutes=1)),
+            event=EventNameFilter(name=["prefect.flow-run.heartbeat"]),
+            resource=EventResourceFilter(id=[f"prefect.flow-run.{r}" for r in verdacht])), limit=50)
+    gehoord = {e.resource.id.removeprefix("prefect.flow-run.") for e in pagina.events}
+    return verdacht - gehoord
+
+
+def _markeer(standen: dict[str, RunStand], run_ids: list[str]) -> dict[str, RunStand]:
+    dood = zonder_hartslag(run_ids, standen) if run_ids else set()
+    return {r: replace(s, zonder_hartslag=True) if r in dood else s for r, s in standen.items()}
+
+
 def _casusstand(session: Session, casus: Casus, run: RunStand | None, nazorg: dt.datetime | None) -> CasusStand:
     # The decision key only matters for a paused run: skip those queries for the others.
     wacht_op = _wacht_op(session, casus) if run is not None and run.staat == "PAUSED" else None
@@ -153,12 +182,14 @@ def _stap_max(regio: Instellingen) -> dt.timedelta:
     return dt.timedelta(seconds=regio.levensloop.stap_max_seconden)
 
 
-def zoek_buiten_beeld() -> list[Geval]:
-    """Every open casus whose lifecycle run is not waiting at its decision, oldest casus first."""
+def zoek_buiten_beeld(zonder_hartslag_ids: list[str] | None = None) -> list[Geval]:
+    """Every open casus whose lifecycle run is not waiting at its decision, oldest casus first.
+    `zonder_hartslag_ids`: runs the heartbeat automation named (checked here, not trusted)."""
     regio = instellingen()
     with sessie() as session:
         run_ids = session.exec(select(Casus.flow_run_id).where(_te_bewaken(), Casus.flow_run_id.is_not(None))).all()
-    standen = runstanden(list(run_ids))  # Prefect first: a casus closed meanwhile is then read as closed
+    # Prefect first: a casus closed meanwhile is then read as closed
+    standen = _markeer(runstanden(list(run_ids)), zonder_hartslag_ids or [])
     moment = nu()
     gevallen = []
     with sessie() as session:
@@ -176,12 +207,14 @@ def zoek_buiten_beeld() -> list[Geval]:
 # --- bringing a casus back ----------------------------------------------------------------------
 
 
-def _opnieuw_beoordeeld(referentie: str, regio: Instellingen) -> Geval | None:
+def _opnieuw_beoordeeld(referentie: str, regio: Instellingen, zonder_hartslag_ids: list[str]) -> Geval | None:
     """The casus as it is now (a run may have moved on since the sweep read it)."""
     with sessie() as session:
         casus = session.exec(select(Casus).where(Casus.referentie == referentie)).one()
         run_id = casus.flow_run_id
     run = _runstand_nu(run_id)
+    if run is not None and run_id in zonder_hartslag_ids:
+        run = _markeer({run_id: run}, [run_id])[run_id]
     with sessie() as session:
         casus = session.exec(select(Casus).where(Casus.referentie == referentie)).one()
         if casus.flow_run_id != run_id:
@@ -244,7 +277,8 @@ def _meld(geval: Geval, reden_code: str, reden: str, regio: Instellingen) -> Her
 def herstel(geval: Geval) -> Herstel:
     """Bring one casus back to its decision, or say whom to tell."""
     regio = instellingen()
-    if (geval := _opnieuw_beoordeeld(geval.referentie, regio)) is None:
+    stil = [geval.oude_run] if geval.bevinding == Bevinding.hartslag_gemist and geval.oude_run else []
+    if (geval := _opnieuw_beoordeeld(geval.referentie, regio, stil)) is None:
         return Herstel("in_orde")
     with sessie() as session:
         casus = session.exec(select(Casus).where(Casus.referentie == geval.referentie)).one()
@@ -279,8 +313,8 @@ def herstel(geval: Geval) -> Herstel:
 
 
 @task(name="casussen buiten beeld zoeken", cache_policy=NO_CACHE)
-def zoek_casussen_buiten_beeld() -> list[Geval]:
-    return zoek_buiten_beeld()
+def zoek_casussen_buiten_beeld(zonder_hartslag_ids: list[str] | None = None) -> list[Geval]:
+    return zoek_buiten_beeld(zonder_hartslag_ids)
 
 
 @task(name="casus terug in beeld brengen", cache_policy=NO_CACHE)

@@ -42,6 +42,16 @@ def test_a_run_busy_longer_than_a_step_takes_has_stopped(staat, bevinding):
     assert beoordeel(casus(), run(staat, 11), NU, STAP_MAX) is bevinding
 
 
+def test_a_running_run_without_heartbeat_has_stopped_at_once_and_a_waiting_one_is_left_alone():
+    """The heartbeat automation names a run; only one still Running is treated as gone."""
+    from dataclasses import replace
+
+    stil = replace(run("RUNNING", 1), zonder_hartslag=True)
+    assert beoordeel(casus(), stil, NU, STAP_MAX) is Bevinding.hartslag_gemist
+    wacht = replace(run("PAUSED", 600, SLEUTEL), zonder_hartslag=True)
+    assert beoordeel(casus(), wacht, NU, STAP_MAX) is None
+
+
 @pytest.mark.parametrize("staat, bevinding", [
     ("CRASHED", Bevinding.gecrasht), ("FAILED", Bevinding.mislukt), ("CANCELLED", Bevinding.geannuleerd),
     ("COMPLETED", Bevinding.voltooid_terwijl_open),

@@ -28,6 +28,7 @@ class Bevinding(StrEnum):
     start_hangt = "start_hangt"
     wacht_bij_ander_besluit = "wacht_bij_ander_besluit"
     nazorg_blijft_liggen = "nazorg_blijft_liggen"
+    hartslag_gemist = "hartslag_gemist"
 
 
 OMSCHRIJVING: dict[Bevinding, str] = {
@@ -43,6 +44,8 @@ OMSCHRIJVING: dict[Bevinding, str] = {
     Bevinding.start_hangt: "de levensloop-run wacht veel te lang op zijn start",
     Bevinding.wacht_bij_ander_besluit: "de levensloop-run wacht bij een ander besluit dan waar de casus staat",
     Bevinding.nazorg_blijft_liggen: "brieven of berichten van een besluit of melding zijn niet afgerond",
+    Bevinding.hartslag_gemist: "het proces van de levensloop-run is onderbroken (Prefect hoorde geen hartslag meer: "
+                               "een werkproces of machine viel uit)",
 }
 
 # Prefect state types (StateType values), as plain codes.
@@ -71,6 +74,8 @@ class RunStand:
     staat: str  # StateType value, e.g. "PAUSED"
     sinds: dt.datetime  # when it entered that state
     pauzesleutel: str | None = None
+    # Running or Pending, but Prefect heard nothing of it for a while: its process is gone.
+    zonder_hartslag: bool = False
 
 
 def wacht_bij(pauzesleutel: str | None, besluitsleutel: str | None) -> bool:
@@ -98,6 +103,8 @@ def beoordeel(casus: CasusStand, run: RunStand | None, nu: dt.datetime, stap_max
         return Bevinding.nazorg_blijft_liggen  # it ended without finishing the follow-ups
     if run.staat in _EINDE:
         return _EINDE[run.staat]
+    if run.staat in ("RUNNING", "PENDING") and run.zonder_hartslag:
+        return Bevinding.hartslag_gemist
     if run.staat in _BEZIG:
         return _BEZIG[run.staat] if nu - run.sinds > stap_max else None
     # PAUSED: a run only pauses after finishing every follow-up, at the decision the casus waits for.

@@ -1,0 +1,302 @@
+"""Benchmark: one node beside the cluster layout, in one run of this script.
+
+    .venv/bin/python benchmarks/cluster_benchmark.py [--beslissingen 20] [--opzet enkel cluster]
+
+- `enkel`: start.sh's layout: scripts/prefect_server.py on its own SQLite, `python -m
+  deployments.serve` (runs forked from the preloaded forkserver), the case store on SQLite;
+- `cluster`: scripts/cluster.py as `./start.sh --cluster`: Prefect on PostgreSQL, two API
+  replicas behind HAProxy, the services process, a private Redis, two process workers; the case
+  store on PostgreSQL.
+
+Per layout: `--beslissingen` casussen are registered straight in the case store and get their
+lifecycle runs at once (`vt levensloop start-open`), each waiting at its first decision. Then
+every decision is sent at the same moment, through the API, as the UI's *Resume* sends it, and
+each is timed from that request until the casus's next form is there (the run Suspended at the
+next decision, its form stored). Printed as Markdown rows: p50/p95 of that wait, decisions per
+minute (all of them over the time until the last one was done), and the largest memory (RSS)
+seen during the decisions of the Prefect server (one API replica; and the services process), a
+worker (the serving process for `enkel`) and one resumed run. With the load average: this
+machine is shared, say so beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from uuid import UUID
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+BESLUIT = {"besluit": "rvdk_verzoek", "door": "Benchmark"}
+
+
+class _Omgeving:
+    """What tests.helpers.regio_voor_test expects of pytest's monkeypatch."""
+
+    def setenv(self, naam: str, waarde: str) -> None:
+        os.environ[naam] = waarde
+
+
+def belasting() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for regel in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if regel.startswith("VmRSS:"):
+                return int(regel.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class Geheugen(threading.Thread):
+    """Samples every 0.5 s the RSS of named processes, and the largest run below `runs_onder`."""
+
+    def __init__(self, processen: dict[str, int], runs_onder: list[int], niet: set[int]) -> None:
+        super().__init__(daemon=True)
+        self.processen, self.runs_onder, self.niet = processen, runs_onder, niet
+        self.maximum: dict[str, float] = dict.fromkeys([*processen, "run"], 0.0)
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        from scripts.cluster import _afstammelingen
+
+        while not self.stop.wait(0.5):
+            for naam, pid in self.processen.items():
+                self.maximum[naam] = max(self.maximum[naam], rss_mb(pid))
+            for ouder in self.runs_onder:
+                for pid in _afstammelingen(ouder):
+                    if pid not in self.niet and ("prefect.engine" in _cmdline(pid) or _is_forkserver_kind(pid)):
+                        self.maximum["run"] = max(self.maximum["run"], rss_mb(pid))
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _is_forkserver_kind(pid: int) -> bool:
+    """A run forked from deployments.serve's forkserver (its parent is the forkserver)."""
+    try:
+        ouder = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return False
+    return "forkserver" in _cmdline(ouder)
+
+
+# --- casussen waiting at a decision -----------------------------------------------------------------
+
+
+def maak_casussen(aantal: int) -> None:
+    """`aantal` regular meldingen, each its own casus, registered in the case store (no runs yet)."""
+    from models.dossier.demo import demo_meldingen
+    from models.dossier.registratie import registreer_meldingen
+    from models.opslag.db import sessie
+    from models.opslag.regio import synchroniseer
+    from models.opslag.typen import nu
+    from models.regels.instellingen import instellingen
+
+    regio = instellingen()
+    meldingen = [m for m in demo_meldingen(regio, aantal * 6, nu=nu(), seed=15, hermelding_aandeel=0.0)
+                 if m.urgentie == "regulier"][:aantal]
+    with sessie() as session:
+        synchroniseer(session, regio)
+    with sessie() as session:
+        registreer_meldingen(session, meldingen, regio, actor="benchmark")
+
+
+def wachtende_runs(api: str) -> dict[str, str]:
+    """Run id -> pause key, of every lifecycle run waiting at its first decision ("besluit-1")."""
+    from prefect.client.orchestration import SyncPrefectClient
+    from sqlmodel import select
+
+    from models.opslag.casus import Casus
+    from models.opslag.db import sessie
+
+    with sessie() as session:
+        runs = [r for r in session.exec(select(Casus.flow_run_id).where(Casus.flow_run_id.is_not(None)))]
+    uit = {}
+    with SyncPrefectClient(api) as client:
+        for run_id in runs:
+            state = client.read_flow_run(UUID(run_id)).state
+            if state.is_paused() and state.state_details.pause_key.endswith("-besluit-1"):
+                uit[run_id] = state.state_details.pause_key
+    return uit
+
+
+def beslis_allemaal(api: str, runs: dict[str, str]) -> list[float]:
+    """Every decision at once (one thread each, as many people clicking Resume); seconds until each
+    casus's next form is there."""
+    from tests.served import hervat, wacht_op_run
+
+    tijden: list[float] = []
+    fouten: list[BaseException] = []
+    start = threading.Barrier(len(runs))
+
+    def een(run_id: str, sleutel: str) -> None:
+        try:
+            start.wait()
+            begin = time.perf_counter()
+            hervat(api, run_id, BESLUIT)
+            volgende = sleutel.replace("besluit-1", "uitkomst-rvdk-1")
+            while True:
+                run = wacht_op_run(api, _huidige_run(sleutel), "PAUSED", timeout=900, interval=0.2)
+                if run.state.state_details.pause_key == volgende:
+                    break
+                time.sleep(0.2)
+            tijden.append(time.perf_counter() - begin)
+        except BaseException as fout:  # noqa: BLE001 - reported after all threads end
+            fouten.append(fout)
+
+    draden = [threading.Thread(target=een, args=item) for item in runs.items()]
+    for d in draden:
+        d.start()
+    for d in draden:
+        d.join()
+    if fouten:
+        raise fouten[0]
+    return tijden
+
+
+def _huidige_run(sleutel: str) -> str:
+    """The casus's current run (the pause key starts with its reference in lower case)."""
+    from sqlmodel import select
+
+    from models.opslag.casus import Casus
+    from models.opslag.db import sessie
+
+    referentie = sleutel.rsplit("-besluit-1", 1)[0].upper()
+    with sessie() as session:
+        return session.exec(select(Casus.flow_run_id).where(Casus.referentie == referentie)).one()
+
+
+def start_open(api: str) -> None:
+    env = {**os.environ, "PREFECT_API_URL": api}
+    subprocess.run([str(REPO / ".venv" / "bin" / "vt"), "levensloop", "start-open"], env=env, check=True,
+                   cwd=REPO, stdout=subprocess.DEVNULL)
+
+
+# --- the two layouts ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def enkel(map_: Path):
+    from tests.served import casussysteem, prefect_server
+
+    thuis = map_ / "prefect"
+    thuis.mkdir(parents=True)
+    database_url = f"sqlite:///{map_}/casussen.db"
+    os.environ["DATABASE_URL"] = database_url
+    with prefect_server(thuis) as api:
+        server = _luisteraar(int(api.rsplit(":", 1)[1].split("/")[0]))
+        with casussysteem(api, database_url, map_) as (_engine, served):
+            processen = {"server": server, "worker": served.proces.pid}
+            yield api, processen, [served.proces.pid]
+
+
+@contextmanager
+def cluster(map_: Path):
+    import prefect.settings
+
+    from models.opslag.db import migreer
+    from scripts.cluster import Opzet, cluster as start_cluster, maak_database, POSTGRES, vrije_poort
+
+    naam = f"vt_bench_cluster_{uuid.uuid4().hex[:8]}"
+    maak_database(POSTGRES, naam)
+    database_url = f"{POSTGRES}/{naam}"
+    os.environ["DATABASE_URL"] = database_url
+    migreer(database_url)
+    try:
+        with start_cluster(Opzet(map_ / "cluster", vrije_poort(), prefect_database=f"{naam}_prefect")) as c, \
+                prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: c.api_url}):
+            delen = {d.naam: d.proces.pid for d in c.delen}
+            processen = {"server": delen["api-1"], "diensten": delen["diensten"], "worker": delen["worker-1"]}
+            yield c.api_url, processen, [delen["worker-1"], delen["worker-2"]]
+    finally:
+        import psycopg
+
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+            for db in (naam, f"{naam}_prefect"):
+                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def _luisteraar(poort: int) -> int:
+    """The pid of the process listening on 127.0.0.1:`poort` (the Prefect server of `enkel`)."""
+    uit = subprocess.run(["ss", "-Htlnp", f"sport = :{poort}"], capture_output=True, text=True).stdout
+    return int(uit.split("pid=")[1].split(",")[0])
+
+
+def meet(opzet: str, aantal: int, smtp) -> dict:
+    import prefect.settings
+    from cryptography.fernet import Fernet
+
+    from tests.helpers import regio_voor_test
+
+    map_ = Path(tempfile.mkdtemp(prefix=f"vt-cluster-bench-{opzet}-"))
+    os.environ.update(VT_DATA_MAP=str(map_ / "vt"), VT_ENCRYPTION_KEY=Fernet.generate_key().decode())
+    regio_voor_test(map_, _Omgeving(), smtp, levensloop={"gelijktijdige_starts": aantal})
+    with (enkel if opzet == "enkel" else cluster)(map_) as (api, processen, runs_onder):
+        with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: api}):
+            maak_casussen(aantal)
+            start_open(api)
+            runs = wachtende_runs(api)
+            geheugen = Geheugen(processen, runs_onder, niet=set(processen.values()))
+            geheugen.start()
+            begin = time.perf_counter()
+            tijden = beslis_allemaal(api, runs)
+            duur = time.perf_counter() - begin
+            geheugen.stop.set()
+            geheugen.join()
+    return dict(opzet=opzet, n=len(tijden), p50=statistics.median(tijden),
+                p95=sorted(tijden)[max(0, round(0.95 * len(tijden)) - 1)], per_minuut=len(tijden) / duur * 60,
+                rss=geheugen.maximum, belasting=belasting())
+
+
+def rapport(resultaten: list[dict]) -> None:
+    print("\n| layout | decisions at once | submit → next form p50 | p95 | decisions/min | RSS server "
+          "(API replica) | RSS services | RSS worker | RSS one resumed run | load average (1/5/15) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in resultaten:
+        naam = "one node (serve(), SQLite server)" if r["opzet"] == "enkel" else "cluster (PostgreSQL, 2 replicas, 2 workers)"
+        rss = r["rss"]
+        diensten = f"{rss['diensten']:.0f} MB" if "diensten" in rss else "(in the server)"
+        print(f"| {naam} | {r['n']} | {r['p50']:.1f} s | {r['p95']:.1f} s | {r['per_minuut']:.1f} | "
+              f"{rss['server']:.0f} MB | {diensten} | {rss['worker']:.0f} MB | {rss['run']:.0f} MB | {r['belasting']} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--beslissingen", type=int, default=20)
+    parser.add_argument("--opzet", nargs="+", default=["enkel", "cluster"], choices=["enkel", "cluster"])
+    argumenten = parser.parse_args()
+    from tests.conftest import SmtpServer
+
+    smtp = SmtpServer()
+    smtp.start()
+    try:
+        resultaten = []
+        for opzet in argumenten.opzet:
+            print(f"[{opzet}] load average {belasting()}", flush=True)
+            resultaten.append(meet(opzet, argumenten.beslissingen, smtp))
+            rapport(resultaten[-1:])
+        rapport(resultaten)
+    finally:
+        smtp.stop()
+
+
+if __name__ == "__main__":
+    main()
