@@ -109,6 +109,20 @@ def test_a_changed_a_deleted_and_an_inserted_event_are_each_caught_and_named(eng
         f"nummer 2 ontbreekt (voor gebeurtenis {_event(engine, verwijderd, 3).id})"]
 
 
+def test_an_event_changed_and_hashed_again_is_named_by_the_link_after_it():
+    """Its own hash adds up again, but the next event still points at the old one."""
+    from models.regels.auditketen import BEGIN, Schakel, controleer_keten, schakels
+
+    rijen = schakels([dict(casus_id=7, tijdstip=dt.datetime(2026, 12, 1, 9, i, tzinfo=AMS), actor="a", actie="notitie",
+                           details={"i": i}) for i in range(3)], {})
+    rijen[1] = {**rijen[1], "actor": "b"}
+    rijen[1]["hash"] = bereken_hash(rijen[1], 2, rijen[1]["vorige_hash"])
+    keten = [Schakel(10 + i, r["volgnummer"], r["vorige_hash"], r["hash"], r) for i, r in enumerate(rijen)]
+    assert rijen[0]["vorige_hash"] == BEGIN
+    assert [(b.soort, b.event_id, b.volgnummer) for b in controleer_keten("VT-2026-000007", keten)] == [
+        (Soort.gewijzigd, 11, 2)]
+
+
 def test_the_anchor_names_a_chain_cut_back_or_rewritten_after_it(engine, regio):
     """What the chain alone cannot see: its last event deleted, or events rewritten with their
     hashes recomputed (by someone who knows how). The anchor of that day still knows the heads."""

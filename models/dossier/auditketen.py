@@ -3,35 +3,43 @@
 through `keten`, which gives each row its place in its casus's chain and its hashes.
 
 Two writers must never chain onto the same predecessor. On PostgreSQL the chains are locked
-first: the casus rows (FOR NO KEY UPDATE, in id order so two writers cannot deadlock; a row lock
-costs no shared memory, unlike one advisory lock per casus) and one advisory lock for the chain
-without casus; the heads are read only after that, so they include what the previous holder
-committed. SQLite has one writer at a time: a transaction whose snapshot went stale before its
+first, with transaction-level advisory locks: one per chain (casus id; 0 for the chain without
+casus), in id order, under a shared lock on all chains; a writer of more than `_VEEL` chains at
+once (an import, an overstap) takes that lock exclusively instead, as one lock, because each
+advisory lock takes a slot in the server's shared lock table. Advisory locks, not the casus
+rows: the deadline watch holds term rows when it chains, and a lifecycle writer holds its casus
+row when it updates its terms; locking the casus from the watch would deadlock with it. The
+heads are read only after the lock, so they include what the previous holder committed (READ
+COMMITTED). SQLite has one writer at a time: a transaction whose snapshot went stale before its
 first write is refused (database is locked) rather than chaining onto an old head. The unique
-index on (casus, volgnummer) is the backstop on both."""
+indexes on (casus, volgnummer) are the backstop on both."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from models.opslag.casus import AuditBreuk, AuditEvent, Casus
+from models.opslag.casus import AuditBreuk, AuditEvent
 from models.opslag.typen import nu
 from models.regels.auditketen import Breuk, schakels
 
 _DEEL = 500  # ids per IN list
-_ZONDER_CASUS_SLOT = 0x617564  # the advisory lock of the chain without casus ("aud")
+_VEEL = 500  # more chains at once than this: one exclusive lock on all chains
+_KETENS = 0x617564  # the advisory lock on all chains (one bigint key: "aud")
+_KETEN = 17  # the key space of the advisory locks per chain (two int keys: 17, casus id)
 
 
-def keten(session: Session, rijen: Sequence[dict]) -> list[dict]:
+def keten(session: Session, rijen: Sequence[dict], nieuwe_casussen: Collection[int] = ()) -> list[dict]:
     """The rows (column values of audit events, in append order) chained onto their heads, in
-    this transaction. Insert them in this order, in this transaction."""
+    this transaction. Insert them in this order, in this transaction. `nieuwe_casussen`: created
+    in this transaction and without events yet (the import): their chains start here, unseen by
+    anyone else, so they are neither locked nor looked up."""
     if not rijen:
         return []
-    casus_ids = sorted({r["casus_id"] for r in rijen if r["casus_id"] is not None})
+    casus_ids = sorted({r["casus_id"] for r in rijen if r["casus_id"] is not None} - set(nieuwe_casussen))
     zonder_casus = any(r["casus_id"] is None for r in rijen)
     _vergrendel(session, casus_ids, zonder_casus)
     koppen = _koppen(session, casus_ids, zonder_casus)
@@ -40,13 +48,16 @@ def keten(session: Session, rijen: Sequence[dict]) -> list[dict]:
 
 
 def _vergrendel(session: Session, casus_ids: list[int], zonder_casus: bool) -> None:
-    if session.get_bind().dialect.name != "postgresql":
+    """Wait until no one else appends to these chains (PostgreSQL); held until commit."""
+    if session.get_bind().dialect.name != "postgresql" or not (casus_ids or zonder_casus):
         return
-    for start in range(0, len(casus_ids), _DEEL):
-        session.execute(select(Casus.id).where(Casus.id.in_(casus_ids[start:start + _DEEL]))
-                        .order_by(Casus.id).with_for_update(key_share=True))
-    if zonder_casus:
-        session.execute(text("SELECT pg_advisory_xact_lock(:slot)"), {"slot": _ZONDER_CASUS_SLOT})
+    ketens = ([0] if zonder_casus else []) + casus_ids  # sorted: two writers lock in the same order
+    if len(ketens) > _VEEL:
+        session.execute(text("SELECT pg_advisory_xact_lock(:alle)"), {"alle": _KETENS})
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock_shared(:alle)"), {"alle": _KETENS})
+    session.execute(text("SELECT count(pg_advisory_xact_lock(:ruimte, k)) FROM unnest(CAST(:ketens AS integer[])) AS k"),
+                    {"ruimte": _KETEN, "ketens": ketens})
 
 
 def _nog_niet_weggeschreven(session: Session, ketens: set[int | None]) -> dict[int | None, tuple[int, str]]:

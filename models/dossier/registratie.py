@@ -371,7 +371,7 @@ def registreer_meldingen(
                   details=dict(melding=rij["referentie"], urgentie=rij["urgentie"], kanaal=rij["kanaal"],
                                **({"bron": rij["bron"], "extern_id": rij["extern_id"]} if rij["bron"] else {})))
         for rij in melding_rijen
-    ]))
+    ], nieuwe_casussen=casus_ids))
     return resultaat
 
 
