@@ -308,6 +308,7 @@ def meet(url: str, casussen: int, te_doen: int, herhaal: int) -> dict:
     from models.opslag.db import engine_voor
     from models.regels.instellingen import instellingen
     from models.dossier.termijnbewaking import over_tijd, te_bewaken
+    from models.lezen.auditketen import controleer
     from tasks.termijnbewaking import bewaak
 
     os.environ["DATABASE_URL"] = url
@@ -342,6 +343,11 @@ def meet(url: str, casussen: int, te_doen: int, herhaal: int) -> dict:
         overzicht.append(time.perf_counter() - start)
         if len(rijen) != over:
             raise SystemExit(f"overzicht: {len(rijen)} rijen, kaal {over}")
+    with Session(engine) as session:  # the audit chain after all rounds, as `vt audit controleer` checks it
+        controle = controleer(session, [])
+    if not controle.in_orde:
+        raise SystemExit(f"de auditketen is niet in orde: {controle.breuken[:3]}")
+    print(f"auditketen in orde: {controle.ketens} ketens, {controle.gebeurtenissen} gebeurtenissen", flush=True)
     return dict(gezaaid=gezaaid, kaal=kaal, selectie=selectie, kaal_vuren=kaal_vuren, wacht=wacht, cpu=cpu,
                 overzicht_kaal=overzicht_kaal,
                 overzicht=overzicht, over_tijd=over, notificaties=len(verslag.notificaties), plannen=plannen)
