@@ -47,6 +47,13 @@ def keten(session: Session, rijen: Sequence[dict], nieuwe_casussen: Collection[i
     return schakels(rijen, koppen)
 
 
+def vergrendel(session: Session, casus_ids: Collection[int]) -> None:
+    """Take the chain locks of these casussen now, before any row lock: a writer that locks rows
+    first and its chains after could deadlock with one that does it the other way round (a
+    status change audits before it flushes, so the deadline watch locks its chains before its terms)."""
+    _vergrendel(session, sorted(set(casus_ids)), zonder_casus=False)
+
+
 def _vergrendel(session: Session, casus_ids: list[int], zonder_casus: bool) -> None:
     """Wait until no one else appends to these chains (PostgreSQL); held until commit."""
     if session.get_bind().dialect.name != "postgresql" or not (casus_ids or zonder_casus):

@@ -33,7 +33,7 @@ from sqlmodel import Session
 
 from models.opslag.casus import AuditEvent, Casus, Termijn
 from models.opslag.communicatie import Notificatie
-from models.dossier.auditketen import keten
+from models.dossier.auditketen import keten, vergrendel
 from models.dossier.wijzigingen import audit_rij
 from models.regels.instellingen import EscalatieMoment, EscalatieStap, Instellingen, TermijnSoort, instellingen
 from models.regels.kalender import AMSTERDAM, Werkkalender, werkkalender
@@ -301,6 +301,7 @@ def voer_uit(session: Session, besluiten: Sequence[Stapbesluit], moment: dt.date
     role (subject and body from `tekst`) and one audit event `escalatie`; a decision whose
     compare-and-set misses (another run was first) does nothing."""
     verslag = Bewakingsverslag()
+    vergrendel(session, [b.termijn.casus_id for b in besluiten if b.stap is not None])  # chains before terms
     gezet = _zet_stappen(session, besluiten)
     gevuurd = [b for b in besluiten if b.termijn.termijn_id in gezet and b.stap is not None]
     verslag.herpland = sum(1 for b in besluiten if b.termijn.termijn_id in gezet and b.stap is None)
