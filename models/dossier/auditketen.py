@@ -10,9 +10,10 @@ advisory lock takes a slot in the server's shared lock table. Advisory locks, no
 rows: the deadline watch holds term rows when it chains, and a lifecycle writer holds its casus
 row when it updates its terms; locking the casus from the watch would deadlock with it. The
 heads are read only after the lock, so they include what the previous holder committed (READ
-COMMITTED). SQLite has one writer at a time: a transaction whose snapshot went stale before its
-first write is refused (database is locked) rather than chaining onto an old head. The unique
-indexes on (casus, volgnummer) are the backstop on both."""
+COMMITTED). SQLite has one writer at a time, but its driver begins a transaction only at the
+first write, so a head read before that could be overtaken: `keten` first takes SQLite's write
+lock with a statement that changes nothing, and reads the heads after it. The unique indexes on
+(casus, volgnummer) are the backstop on both."""
 
 from __future__ import annotations
 
@@ -55,8 +56,11 @@ def vergrendel(session: Session, casus_ids: Collection[int]) -> None:
 
 
 def _vergrendel(session: Session, casus_ids: list[int], zonder_casus: bool) -> None:
-    """Wait until no one else appends to these chains (PostgreSQL); held until commit."""
-    if session.get_bind().dialect.name != "postgresql" or not (casus_ids or zonder_casus):
+    """Wait until no one else appends to these chains; held until commit."""
+    if session.get_bind().dialect.name == "sqlite":  # the write lock (RESERVED): one writer, this one
+        session.execute(text("UPDATE auditevent SET id = id WHERE 0 = 1"))
+        return
+    if not (casus_ids or zonder_casus):
         return
     ketens = ([0] if zonder_casus else []) + casus_ids  # sorted: two writers lock in the same order
     if len(ketens) > _VEEL:
