@@ -61,4 +61,4 @@ def _toon(controle, casus: str | None) -> None:
                f"nagerekend, {ankers}).")
     for b in controle.breuken:
         typer.echo(f"  casus {b.casus or '(zonder casus)'}: {b.toelichting}")
-    typer.echo("Wat nu: docs/beheer.md, hoofdstuk 'De auditketen'.")
+    typer.echo("Wat nu: docs/beheer.md, hoofdstuk 'The audit chain (de auditketen)'.")

@@ -224,8 +224,7 @@ def test_the_daily_flows_send_the_anchor_and_alert_beheer_once_per_break(
 
     gebruik_database(monkeypatch, database_url)
     monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "data"))
-    regio = regio_voor_test(tmp_path, monkeypatch, smtp_server,
-                            auditketen={"anker_ontvangers": [smtp_server.apprise_url("fg@vt-test.example.org")]})
+    regio = regio_voor_test(tmp_path, monkeypatch, smtp_server)  # the anchor goes to fg@, beheer to beheer@
     with Session(engine) as session, session.begin():
         synchroniseer(session, regio)
     referentie, _ = _casussen(engine, regio, 2, 3)
