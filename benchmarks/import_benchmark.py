@@ -76,7 +76,22 @@ def meet(database_url: str, bestand: Path, profiel: Path | None) -> dict:
     runs = aantal_import_runs() - runs_voor
     if runs != 1:
         raise SystemExit(f"verwacht precies 1 flow run, maar er zijn er {runs} gemaakt")
-    return dict(seconden=seconden, per_seconde=uitkomst.gelezen / seconden, uitkomst=uitkomst, runs=runs)
+    keten = controleer_keten()
+    return dict(seconden=seconden, per_seconde=uitkomst.gelezen / seconden, uitkomst=uitkomst, runs=runs, keten=keten)
+
+
+def controleer_keten() -> str:
+    """The audit chain after the import, checked as `vt audit controleer` does (not timed)."""
+    from models.lezen.auditketen import controleer
+    from models.opslag.db import sessie
+
+    start = time.perf_counter()
+    with sessie() as session:
+        controle = controleer(session, [])
+    if not controle.in_orde:
+        raise SystemExit(f"de auditketen is na de import niet in orde: {controle.breuken[:3]}")
+    return f"auditketen in orde: {controle.ketens} ketens, {controle.gebeurtenissen} gebeurtenissen, " \
+           f"nagerekend in {time.perf_counter() - start:.1f} s"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -114,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
                     tijden.append(m["seconden"])
                     print(
                         f"{naam:<11} {u.gelezen} meldingen in {m['seconden']:.1f} s = {m['per_seconde']:.0f} meldingen/s "
-                        f"({u.nieuwe_casussen} casussen, {u.hermeldingen} hermeldingen; {m['runs']} flow run)"
+                        f"({u.nieuwe_casussen} casussen, {u.hermeldingen} hermeldingen; {m['runs']} flow run); {m['keten']}"
                         + (f"; profiel: {profiel}" if profiel else ""), flush=True,
                     )
                 if len(tijden) > 1:

@@ -226,16 +226,21 @@ CAS = ("UPDATE termijn SET escalatie_stap = {p}, volgende_actie_op = NULL WHERE 
 IN_NOTIFICATIE = ("INSERT INTO notificatie (sleutel, casus_id, soort, ontvanger, onderwerp, inhoud, opmaak, bijlagen, status, "
                   "pogingen, volgende_poging_op, aangemaakt_op) VALUES ({p}, {p}, 'escalatie', {p}, {p}, {p}, 'text', '[]', "
                   "'wachtend', 0, {p}, {p}) ON CONFLICT (sleutel) DO NOTHING")
-IN_AUDIT = ("INSERT INTO auditevent (casus_id, tijdstip, actor, actie, details) "
-            "VALUES ({p}, {p}, 'termijnbewaking', 'escalatie', {p})")
+IN_AUDIT = ("INSERT INTO auditevent (casus_id, tijdstip, actor, actie, details, volgnummer, vorige_hash, hash) "
+            "VALUES ({p}, {p}, 'termijnbewaking', 'escalatie', {p}, {p}, {p}, {p})")
+# The heads of the audit chains of these casussen (models/dossier/auditketen.py does the same).
+KOPPEN = ("SELECT a.casus_id, a.volgnummer, a.hash FROM auditevent a JOIN (SELECT casus_id, max(volgnummer) AS n "
+          "FROM auditevent WHERE casus_id IN ({ids}) GROUP BY casus_id) h ON h.casus_id = a.casus_id AND h.n = a.volgnummer")
 
 
 def bare_firing(engine, moment: dt.datetime, ladder) -> tuple[float, int]:
     """The same work as the watch in plain SQL on the DB-API cursor, as a floor: the bare query,
-    a compare-and-set per term, one outbox row per role and one audit event per step, with a
+    a compare-and-set per term, one outbox row per role and one chained audit event per step, with a
     fixed text instead of a rendered e-mail. Timed up to its commit, then rolled back, so the
     watch then fires the very same rows."""
     import json
+
+    from models.regels.auditketen import schakels
 
     postgres = engine.dialect.name == "postgresql"
     teken = "%s" if postgres else "?"
@@ -260,9 +265,21 @@ def bare_firing(engine, moment: dt.datetime, ladder) -> tuple[float, int]:
             (f"kaal:{rij[0]}:{rij[7]}:{rol}", rij[1], f"rol:{rol}", f"Termijn {rij[2]} casus {rij[8]}",
              "vaste tekst", nu_, nu_)
             for rij in gewonnen for rol in ladder[rij[7]].rollen])
+        casus_ids = sorted({rij[1] for rij in gewonnen})
+        koppen = {}
+        if casus_ids:
+            if postgres:  # the chains are locked first, as the writer does
+                cursor.execute(f"SELECT id FROM casus WHERE id IN ({','.join(map(str, casus_ids))}) ORDER BY id "
+                               "FOR NO KEY UPDATE")
+            cursor.execute(KOPPEN.format(ids=",".join(map(str, casus_ids))))
+            koppen = {casus_id: (volgnummer, hash_) for casus_id, volgnummer, hash_ in cursor.fetchall()}
+        gekoppeld = schakels([
+            dict(casus_id=rij[1], tijdstip=moment, actor="termijnbewaking", actie="escalatie",
+                 details={"termijn_id": rij[0], "soort": rij[2], "stap": ladder[rij[7]].naam})
+            for rij in gewonnen], koppen)
         cursor.executemany(IN_AUDIT.format(p=teken), [
-            (rij[1], tijd(moment), json.dumps({"termijn_id": rij[0], "soort": rij[2], "stap": ladder[rij[7]].naam}))
-            for rij in gewonnen])
+            (r["casus_id"], tijd(moment), json.dumps(r["details"]), r["volgnummer"], r["vorige_hash"], r["hash"])
+            for r in gekoppeld])
         seconden = time.perf_counter() - start
         verbinding.rollback()
     finally:
@@ -291,6 +308,7 @@ def meet(url: str, casussen: int, te_doen: int, herhaal: int) -> dict:
     from models.opslag.db import engine_voor
     from models.regels.instellingen import instellingen
     from models.dossier.termijnbewaking import over_tijd, te_bewaken
+    from models.lezen.auditketen import controleer
     from tasks.termijnbewaking import bewaak
 
     os.environ["DATABASE_URL"] = url
@@ -325,6 +343,11 @@ def meet(url: str, casussen: int, te_doen: int, herhaal: int) -> dict:
         overzicht.append(time.perf_counter() - start)
         if len(rijen) != over:
             raise SystemExit(f"overzicht: {len(rijen)} rijen, kaal {over}")
+    with Session(engine) as session:  # the audit chain after all rounds, as `vt audit controleer` checks it
+        controle = controleer(session, [])
+    if not controle.in_orde:
+        raise SystemExit(f"de auditketen is niet in orde: {controle.breuken[:3]}")
+    print(f"auditketen in orde: {controle.ketens} ketens, {controle.gebeurtenissen} gebeurtenissen", flush=True)
     return dict(gezaaid=gezaaid, kaal=kaal, selectie=selectie, kaal_vuren=kaal_vuren, wacht=wacht, cpu=cpu,
                 overzicht_kaal=overzicht_kaal,
                 overzicht=overzicht, over_tijd=over, notificaties=len(verslag.notificaties), plannen=plannen)

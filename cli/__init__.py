@@ -7,6 +7,6 @@ Each area adds its commands in its own module, imported below.
 
 from cli.basis import app
 
-from cli import berichten, bewaartermijn, brieven, export, inloopplan, levensloop, meldingen, overstap, plustaken, rapport, termijnen_beheer, toegang  # noqa: E402,F401  (registers its commands on app)
+from cli import audit, berichten, bewaartermijn, brieven, export, inloopplan, levensloop, meldingen, overstap, plustaken, rapport, termijnen_beheer, toegang  # noqa: E402,F401  (registers its commands on app)
 
 __all__ = ["app"]

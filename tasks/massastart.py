@@ -38,6 +38,7 @@ from sqlalchemy import insert
 from sqlmodel import select
 
 from flows.formulieren import beslisformulier, opgeslagen_formulier
+from models.dossier.auditketen import keten
 from models.dossier.registratie import batched
 from models.dossier.wijzigingen import audit_rij
 from models.opslag.casus import AuditEvent, Casus
@@ -211,7 +212,7 @@ def _leg_vast(klaar: list[Klaar], runs: dict[str, str | None]) -> list[str]:
                 bevinding=k.geval.bevinding, oude_staat=k.geval.oude_staat, oude_run=k.geval.oude_run,
                 nieuwe_run=run_id, in_bulk=True)))
         if rijen:
-            session.execute(insert(AuditEvent), rijen)
+            session.execute(insert(AuditEvent), keten(session, rijen))
     return vastgelegd
 
 

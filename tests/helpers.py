@@ -57,6 +57,7 @@ def regio_voor_test(tmp_path, monkeypatch, smtp_server=None, **wijzigingen):
             naam: [smtp_server.apprise_url(f"{naam}@vt-test.example.org")] for naam in ruw["escalatie"]["rollen"]
         }
         ruw["rapportage"]["ontvangers"] = [smtp_server.apprise_url("regionaal-overleg@vt-test.example.org")]
+        ruw["auditketen"]["anker_ontvangers"] = [smtp_server.apprise_url("fg@vt-test.example.org")]
         ruw["bezorging"]["smtp_url"] = (
             f"mailto://127.0.0.1:{smtp_server.port}?from=orkestratie@vt-test.example.org&mode=insecure"
         )

@@ -40,6 +40,7 @@ from pydantic import (
 from sqlalchemy import bindparam, select, tuple_, update
 from sqlmodel import Session
 
+from models.dossier.auditketen import keten
 from models.dossier.importformaat import BESTANDSRIJ, ImportAfgekeurd, Rijfout, _beschrijf, _bestandsfout, _uniek
 from models.dossier.registratie import (
     AdresInvoer, MelderInvoer, MeldingInvoer, PersoonInvoer, _open_casussen, _voeg_in, al_geregistreerd, batched,
@@ -530,4 +531,4 @@ class _Schrijver:
         self.audit += [audit_rij(casus_id, rij["medewerker"], "contactmoment", tijdstip=rij["tijdstip"], details=dict(
             contactmoment_id=i, vorm=rij["vorm"], bereikt=rij["bereikt"], overstap=True))
             for (casus_id, rij), i in zip(self.contacten, contact_ids)]
-        _voeg_in(s, AuditEvent, self.audit)
+        _voeg_in(s, AuditEvent, keten(s, self.audit))

@@ -22,6 +22,7 @@ from models.opslag.casus import (
     INTAKE_BRON, AuditEvent, Casus, Huishouden, Kanaal, Melder, MelderSoort, Melding, Persoon, Rol, Termijn,
     adres_zoeksleutel, bsn_zoeksleutel,
 )
+from models.dossier.auditketen import keten
 from models.dossier.wijzigingen import audit_rij, termijn_record
 from models.regels.instellingen import TIJDZONE, Instellingen, InvoerInstellingen, Urgentie
 from models.regels.levensloop import OPEN_STATUSSEN, Status
@@ -365,12 +366,12 @@ def registreer_meldingen(
 
     if intaketermijnen:
         _voeg_in(session, Termijn, _intake_termijnen(nieuw, melding_rijen, melding_ids, instellingen))
-    _voeg_in(session, AuditEvent, [
+    _voeg_in(session, AuditEvent, keten(session, [
         audit_rij(rij["casus_id"], actor, "hermelding_geregistreerd" if rij["hermelding"] else "melding_geregistreerd",
                   details=dict(melding=rij["referentie"], urgentie=rij["urgentie"], kanaal=rij["kanaal"],
                                **({"bron": rij["bron"], "extern_id": rij["extern_id"]} if rij["bron"] else {})))
         for rij in melding_rijen
-    ])
+    ], nieuwe_casussen=casus_ids))
     return resultaat
 
 

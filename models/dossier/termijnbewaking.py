@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from models.opslag.casus import AuditEvent, Casus, Termijn
 from models.opslag.communicatie import Notificatie
+from models.dossier.auditketen import keten, vergrendel
 from models.dossier.wijzigingen import audit_rij
 from models.regels.instellingen import EscalatieMoment, EscalatieStap, Instellingen, TermijnSoort, instellingen
 from models.regels.kalender import AMSTERDAM, Werkkalender, werkkalender
@@ -300,6 +301,7 @@ def voer_uit(session: Session, besluiten: Sequence[Stapbesluit], moment: dt.date
     role (subject and body from `tekst`) and one audit event `escalatie`; a decision whose
     compare-and-set misses (another run was first) does nothing."""
     verslag = Bewakingsverslag()
+    vergrendel(session, [b.termijn.casus_id for b in besluiten if b.stap is not None])  # chains before terms
     gezet = _zet_stappen(session, besluiten)
     gevuurd = [b for b in besluiten if b.termijn.termijn_id in gezet and b.stap is not None]
     verslag.herpland = sum(1 for b in besluiten if b.termijn.termijn_id in gezet and b.stap is None)
@@ -341,12 +343,12 @@ def _plaats_berichten(session: Session, gevuurd: Sequence[Stapbesluit],
 def _audit(session: Session, gevuurd: Sequence[Stapbesluit], moment: dt.datetime) -> None:
     if not gevuurd:
         return
-    session.execute(insert(AuditEvent.__table__), [
+    session.execute(insert(AuditEvent.__table__), keten(session, [
         audit_rij(b.termijn.casus_id, ACTOR, "escalatie", tijdstip=moment, details=dict(
             termijn_id=b.termijn.termijn_id, soort=b.termijn.soort, stap=b.stap.naam,
             rollen=list(b.stap.rollen), vervalt_op=b.termijn.vervalt_op.isoformat()))
         for b in gevuurd
-    ])
+    ]))
 
 
 def gemeentenaam(regio: Instellingen, code: str) -> str:

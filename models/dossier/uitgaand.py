@@ -17,6 +17,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from models.dossier.auditketen import keten
 from models.dossier.wijzigingen import audit_rij
 from models.opslag.casus import AuditEvent
 from models.opslag.communicatie import Bezorgstatus, Notificatie, Uitgaand
@@ -178,9 +179,9 @@ def zet_opnieuw_klaar(session: Session, tabel: type[R], rij_id: int, door: str |
         rij.pogingen = 0
         rij.ronde += 1
         if door and getattr(rij, "casus_id", None):
-            session.add(AuditEvent(**audit_rij(rij.casus_id, door.strip(), "opnieuw_klaargezet",
-                                               details={"wat": tabel.weergavenaam.lower(), "nummer": rij_id,
-                                                        "ronde": rij.ronde})))
+            session.add(AuditEvent(**keten(session, [audit_rij(
+                rij.casus_id, door.strip(), "opnieuw_klaargezet",
+                details={"wat": tabel.weergavenaam.lower(), "nummer": rij_id, "ronde": rij.ronde})])[0]))
     rij.volgende_poging_op = nu()
     session.add(rij)
     return rij

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
+from models.dossier.auditketen import keten
 from models.opslag.casus import AuditEvent, Casus, Termijn
 from models.regels.instellingen import TermijnSoort, instellingen
 from models.regels.levensloop import Status, controleer_overgang
@@ -77,9 +78,11 @@ def audit(
     tijdstip: dt.datetime | None = None,
     details: Mapping[str, object] = {},
 ) -> AuditEvent:
-    """Append one event. `details` must hold references and codes only, never personal data."""
-    event = AuditEvent(**audit_rij(casus.id if casus else None, actor, actie, reden=reden, van=van, naar=naar,
-                                   tijdstip=tijdstip, details=details))
+    """Append one event, chained onto its casus's audit chain. `details` must hold references and
+    codes only, never personal data."""
+    rij = audit_rij(casus.id if casus else None, actor, actie, reden=reden, van=van, naar=naar,
+                    tijdstip=tijdstip, details=details)
+    event = AuditEvent(**keten(session, [rij])[0])
     session.add(event)
     return event
 

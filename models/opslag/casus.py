@@ -202,10 +202,17 @@ class Termijn(SQLModel, table=True):
 
 class AuditEvent(SQLModel, table=True):
     """Append-only trail of every change: who, when, what. Database triggers refuse updates
-    and deletes. Never holds personal data: references and codes only."""
+    and deletes; the audit chain (models/regels/auditketen.py) shows it when someone went around
+    them. Never holds personal data: references and codes only."""
 
     __tablename__ = "auditevent"
-    __table_args__ = (Index("ix_auditevent_actie_tijdstip", "actie", "tijdstip"),)
+    __table_args__ = (
+        Index("ix_auditevent_actie_tijdstip", "actie", "tijdstip"),
+        # One event per place in a chain: two writers can never chain onto the same predecessor.
+        Index("uq_auditevent_keten", "casus_id", "volgnummer", unique=True),
+        Index("uq_auditevent_keten_zonder_casus", "volgnummer", unique=True,
+              sqlite_where=text("casus_id IS NULL"), postgresql_where=text("casus_id IS NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     casus_id: int | None = Field(default=None, foreign_key="casus.id", index=True)
@@ -216,6 +223,24 @@ class AuditEvent(SQLModel, table=True):
     naar_status: Status | None = _code(32, default=None)
     reden: str | None = Field(default=None, sa_type=String(500))
     details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The chain (models/dossier/auditketen.py fills these; no default, so a writer that forgets fails).
+    volgnummer: int = Field(sa_column=Column(Integer, nullable=False))
+    vorige_hash: str = Field(sa_type=String(64))
+    hash: str = Field(sa_type=String(64))
+
+
+class AuditBreuk(SQLModel, table=True):
+    """A break in the audit chain the check found, recorded once: beheer is alerted once per break
+    (models/dossier/auditketen.py). References, numbers and codes only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sleutel: str = Field(sa_type=String(200), unique=True)  # models.regels.auditketen.Breuk.sleutel
+    casus_referentie: str | None = Field(default=None, sa_type=String(40))
+    soort: str = Field(sa_type=String(16))
+    event_id: int | None = None
+    volgnummer: int
+    toelichting: str = Field(sa_type=String(300))
+    gevonden_op: dt.datetime = _tijd(default_factory=nu)
 
 
 class ContactVorm(StrEnum):

@@ -499,6 +499,18 @@ class LevensloopInstellingen(_Strikt):
     )
 
 
+class AuditketenInstellingen(_Strikt):
+    """The audit chain (models/regels/auditketen.py): where its daily anchor goes, what the check reads."""
+
+    anker_ontvangers: list[AppriseUrl] = Field(
+        default_factory=list,
+        description="Wie het dagelijkse anker van de audittrail krijgt, buiten het eigen systeem (bijvoorbeeld "
+                    "de functionaris gegevensbescherming). Leeg: de rol beheer.",
+    )
+    ankers_controleren: int = Field(
+        7, ge=1, le=366, description="Zoveel van de nieuwste ankers vergelijkt de controle met de audittrail.")
+
+
 class InvoerInstellingen(_Strikt):
     """Bounds on dates that staff type in or an import brings (issue 11): a year 1850 or 0001 is
     a typing or export error, never a melding."""
@@ -652,6 +664,7 @@ class Instellingen(_Strikt):
     inloopplan: Inloopplan = Inloopplan()
     levensloop: LevensloopInstellingen = LevensloopInstellingen()
     invoer: InvoerInstellingen = InvoerInstellingen()
+    auditketen: AuditketenInstellingen = AuditketenInstellingen()
     toegang: ToegangInstellingen = ToegangInstellingen()
     zgw: ZgwInstellingen | None = Field(None, description="De ZGW-export (vt export zgw); leeg: geen export.")
     beheer_rol: str = Field(

@@ -27,6 +27,7 @@ def adres(email: str) -> str:
 
 RAPPORTAGE = "rapportage"
 TWEEDE_KANAAL = "tweede_kanaal"
+AUDITANKER = "auditanker"  # who keeps the daily anchor of the audit chain (outside our store)
 
 
 def apprise_urls(ontvanger: str, instellingen: Instellingen) -> list[str]:
@@ -39,6 +40,8 @@ def apprise_urls(ontvanger: str, instellingen: Instellingen) -> list[str]:
         return list(instellingen.rapportage.ontvangers)
     if soort == TWEEDE_KANAAL:
         return list(instellingen.bezorging.tweede_kanaal)
+    if soort == AUDITANKER:
+        return list(instellingen.auditketen.anker_ontvangers) or apprise_urls(rol(instellingen.beheer_rol), instellingen)
     if soort == "adres" and "@" in waarde:
         basis = instellingen.bezorging.smtp_url
         return [f"{basis}{'&' if '?' in basis else '?'}to={quote(waarde, safe='@')}"]

@@ -1,7 +1,7 @@
 """bewaartermijn: legal holds and the destruction of personal data (issue 17 item 2).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02
 
 - bewaarblokkade: a legal hold on a casus (at most one active: partial unique index);
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import models.opslag.typen
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
