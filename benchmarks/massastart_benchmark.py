@@ -104,6 +104,21 @@ def oude_weg(gevallen, api: str) -> float:
     return time.perf_counter() - begin
 
 
+def cpu_seconden(*kenmerken: str) -> float:
+    """CPU time (user + system) so far of every process whose command line holds one of
+    `kenmerken` (the Prefect server by its port, PostgreSQL's backends by database name)."""
+    totaal = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            regel = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if any(k in regel for k in kenmerken):
+                velden = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                totaal += int(velden[11]) + int(velden[12])
+        except OSError:  # ended meanwhile
+            continue
+    return totaal / os.sysconf("SC_CLK_TCK")
+
+
 def pauzeer_bewaking(api: str) -> None:
     """The sentinel's schedule off: its passes would start the same casussen the normal way."""
     from prefect.client.orchestration import SyncPrefectClient
@@ -209,12 +224,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{aantal} open casussen gemaakt in {time.perf_counter() - begin:.0f} s; {belasting()}", flush=True)
 
     with contextlib.ExitStack() as stapel:
-        omgeving = {}
+        # The server's database, also in this process's settings: as an operator runs the command
+        # with the services' environment, forms and artifacts go straight into it.
+        url = f"sqlite+aiosqlite:///{map_ / 'prefect' / 'prefect.db'}"
         if args.prefect_database == "postgresql":
             from benchmarkdatabase import postgresql_database
 
             url = stapel.enter_context(postgresql_database()).replace("+psycopg", "+asyncpg", 1)
-            omgeving["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = url
+        omgeving = {"PREFECT_SERVER_DATABASE_CONNECTION_URL": url}
+        os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = url
         print(f"Prefect-server op {args.prefect_database}", flush=True)
         meet(stapel.enter_context(prefect_server(map_ / "prefect", omgeving)), database_url, map_, aantal, args)
 
@@ -225,7 +243,9 @@ def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
     from tests.served import serveer
 
     os.environ["PREFECT_API_URL"] = api
-    with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: api}), \
+    with prefect.settings.temporary_settings({
+            prefect.settings.PREFECT_API_URL: api,
+            prefect.settings.PREFECT_SERVER_DATABASE_CONNECTION_URL: os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"]}), \
             serveer(api, database_url, map_):
         from tasks.in_beeld import zoek_buiten_beeld
         from tasks.massastart import start_in_bulk
@@ -239,6 +259,9 @@ def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
             print(f"oude weg: {len(oud)} casussen in {duur:.1f} s = {duur / len(oud):.2f} s per casus "
                   f"(geëxtrapoleerd naar {aantal}: {duur / len(oud) * aantal / 3600:.1f} uur); {belasting()}",
                   flush=True)
+        server = f"--port {api.rsplit(':', 1)[1].split('/')[0]}"
+        database = os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"].rsplit("/", 1)[1]
+        cpu_voor = (time.process_time(), cpu_seconden(server), cpu_seconden(f" {database} "))
         begin = time.perf_counter()
         uitkomst = start_in_bulk(rest, lambda n: print(
             f"  {n} klaar na {time.perf_counter() - begin:.0f} s; {belasting()}", flush=True),
@@ -248,6 +271,12 @@ def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
               f"hun formulier in {duur:.1f} s = {duur / max(1, len(uitkomst.gestart)) * 1000:.1f} ms per casus; "
               f"{len(uitkomst.anders)} via de normale weg; {uitkomst.herhaald} verzoeken herhaald (server bezet); "
               f"{belasting()}", flush=True)
+        n = max(1, len(uitkomst.gestart))
+        cpu = [na - voor for na, voor in zip(
+            (time.process_time(), cpu_seconden(server), cpu_seconden(f" {database} ")), cpu_voor)]
+        print(f"CPU per casus: dit proces (lezen, formulieren, verzoeken, Prefects database) {cpu[0] / n * 1000:.1f} ms, "
+              f"Prefect-server {cpu[1] / n * 1000:.1f} ms, PostgreSQL-backends van Prefects database "
+              f"{cpu[2] / n * 1000:.1f} ms (alleen bij postgresql)", flush=True)
         controleer(api, aantal)
         werklijst(api, args.lijst)
 

@@ -70,6 +70,7 @@ from tasks.levensloop import (
 
 PAGINA = 500  # casussen per case-store session, per Prefect transaction of forms and artifacts
 BULK = 100  # runs per request: the most Prefect's bulk create takes (BULK_CREATE_LIMIT)
+_BULK_WACHTTIJD = 600.0  # s: a busy server needs long for 100 runs; asking again meanwhile only queues
 _POGINGEN = 6  # per casus, against a busy server
 
 
@@ -163,30 +164,33 @@ async def _opnieuw(verzoek, uitkomst: Uitkomst):
             await asyncio.sleep(min(10.0, 0.5 * 2 ** poging))
 
 
-async def _maak_runs(client, deployment_id: UUID, klaar: list[Klaar], grens: asyncio.Semaphore,
-                     uitkomst: Uitkomst) -> dict[str, FlowRun]:
+async def _maak_runs(client, deployment_id: UUID, klaar: list[Klaar], uitkomst: Uitkomst) -> dict[str, FlowRun]:
     """The runs of one page, `BULK` per request (Prefect's bulk create: one transaction each,
     the same orchestration and events as a single create; the idempotency key hands back an
-    existing run). Returns {reference: run} of those created or found."""
+    existing run), two requests at once. Returns {reference: run} of those created or found."""
+    grens = asyncio.Semaphore(2)  # the server works a bulk request on one core: more only queue
 
-    async def groep(deel: list[Klaar]) -> list[str | None]:
+    async def groep(deel: list[Klaar]) -> dict[str, FlowRun]:
         async with grens:
             try:
                 antwoord = await _opnieuw(lambda: client.request(
                     "POST", "/deployments/{id}/create_flow_run/bulk", path_params={"id": deployment_id},
-                    json=[_aanvraag(k) for k in deel]), uitkomst)
+                    json=[_aanvraag(k) for k in deel], timeout=_BULK_WACHTTIJD), uitkomst)
+                ids = [r["flow_run_id"] if r["status"] == "CREATED" else None for r in antwoord.json()["results"]]
+                gevonden = [UUID(i) for i in ids if i]
+                runs = await _opnieuw(lambda: client.read_flow_runs(flow_run_filter=FlowRunFilter(
+                    id=FlowRunFilterId(any_=gevonden)), limit=len(gevonden)), uitkomst) if gevonden else []
             except (httpx.TransportError, PrefectHTTPStatusError) as exc:
                 _logger().warning("%d casussen niet in bulk klaargezet (%s); ze gaan de normale weg.",
                                   len(deel), type(exc).__name__)
-                return [None] * len(deel)
-            return [r["flow_run_id"] if r["status"] == "CREATED" else None for r in antwoord.json()["results"]]
+                return {}
+        per_id = {str(r.id): r for r in runs}
+        return {k.geval.referentie: per_id[i] for k, i in zip(deel, ids) if i in per_id}
 
-    ids = [i for deel in await asyncio.gather(*(groep(list(d)) for d in batched(klaar, BULK))) for i in deel]
-    gevonden = [UUID(i) for i in ids if i]
-    runs = {str(r.id): r for r in await _opnieuw(lambda: client.read_flow_runs(
-        flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=gevonden)), limit=len(gevonden)), uitkomst)} \
-        if gevonden else {}
-    return {k.geval.referentie: runs[i] for k, i in zip(klaar, ids) if i in runs}
+    runs: dict[str, FlowRun] = {}
+    for deel in await asyncio.gather(*(groep(list(d)) for d in batched(klaar, BULK))):
+        runs.update(deel)
+    return runs
 
 
 def _wacht_hier(run: FlowRun, k: Klaar) -> bool:
@@ -212,9 +216,11 @@ async def _nieuwe_overzichten(client, runs: dict[str, FlowRun], klaar: list[Klaa
     sleutels = [artefactsleutel(k.geval.referentie) for k in klaar if k.geval.referentie in runs]
     if not sleutels:
         return []
-    laatste = await _opnieuw(lambda: client.read_latest_artifacts(artifact_filter=ArtifactCollectionFilter(
-        key=ArtifactCollectionFilterKey(any_=sleutels)), limit=len(sleutels)), uitkomst)
-    gepubliceerd = {a.key: a.data for a in laatste}
+    gepubliceerd = {}
+    for deel in batched(sleutels, BULK):  # the API reads at most 200 at once
+        gepubliceerd |= {a.key: a.data for a in await _opnieuw(lambda: client.read_latest_artifacts(
+            artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=list(deel))),
+            limit=len(deel)), uitkomst)}
     return [(runs[k.geval.referentie].id, artefactsleutel(k.geval.referentie), k.overzicht,
              artefactomschrijving(k.geval.referentie))
             for k in klaar if k.geval.referentie in runs
@@ -253,7 +259,7 @@ async def _bewaar_via_api(client, formulieren, overzichten, grens: asyncio.Semap
 async def _zet_klaar(client, deployment_id: UUID, klaar: list[Klaar], grens: asyncio.Semaphore, uitkomst: Uitkomst,
                      db) -> dict[str, str | None]:
     """Create the runs of one page, their forms and artifacts: {reference: run id, None if not}."""
-    runs = await _maak_runs(client, deployment_id, klaar, grens, uitkomst)
+    runs = await _maak_runs(client, deployment_id, klaar, uitkomst)
     formulieren = _formulieren(runs, klaar)
     overzichten = await _nieuwe_overzichten(client, runs, klaar, uitkomst)
     if db is not None:
