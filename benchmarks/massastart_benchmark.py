@@ -167,6 +167,32 @@ def _labels_van_een_run(api: str) -> list[str]:
     return runs[0]["tags"] if runs else []
 
 
+def kloon_runs(tot: int) -> int:
+    """Copies of the waiting lifecycle runs in Prefect's PostgreSQL database (new id, name and
+    idempotency key; same tags and state) until it holds `tot` runs: the work list at a volume
+    this shared machine cannot create in a session. Only the list is measured on them."""
+    import psycopg
+    from psycopg import sql
+
+    url = os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"].replace("+asyncpg", "", 1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        kolommen = [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
+                                               "WHERE table_name = 'flow_run' ORDER BY ordinal_position")]
+        wachtend = conn.execute("SELECT count(*) FROM flow_run WHERE state_name = 'Suspended'").fetchone()[0]
+        nodig = tot - conn.execute("SELECT count(*) FROM flow_run").fetchone()[0]
+        if nodig <= 0 or not wachtend:
+            return 0
+        anders = {"id": sql.SQL("gen_random_uuid()"), "name": sql.SQL("name || '-k' || g"),
+                  "idempotency_key": sql.SQL("idempotency_key || '-k' || g")}
+        conn.execute(sql.SQL("INSERT INTO flow_run ({}) SELECT {} FROM flow_run, generate_series(1, {}) AS g "
+                             "WHERE state_name = 'Suspended' LIMIT {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, kolommen)),
+            sql.SQL(", ").join(anders.get(k, sql.Identifier(k)) for k in kolommen),
+            sql.Literal(-(-nodig // wachtend)), sql.Literal(nodig)))
+        conn.execute("ANALYZE flow_run")  # as autovacuum would after such a growth
+    return nodig
+
+
 def controleer(api: str, verwacht: int, steekproef: int = 100) -> None:
     """Every lifecycle run Suspended; a sample of them has its form and description stored."""
     from prefect.client.orchestration import SyncPrefectClient
@@ -198,6 +224,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--casussen", type=int, default=10_000)
     parser.add_argument("--oud", type=int, default=50, help="casussen die de oude weg gaan (steekproef; 0: geen)")
     parser.add_argument("--lijst", type=int, default=20, help="verzoeken per meting van de werklijst")
+    parser.add_argument("--kloon-tot", type=int, default=0,
+                        help="daarna de werklijst opnieuw bij zoveel runs, aangevuld met kopieën (alleen postgresql)")
     parser.add_argument("--api", action="store_true",
                         help="formulieren en artefacten via de API (een verzoek elk), niet in Prefects database")
     parser.add_argument("--prefect-database", choices=["sqlite", "postgresql"], default="sqlite",
@@ -279,6 +307,11 @@ def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
               f"{cpu[2] / n * 1000:.1f} ms (alleen bij postgresql)", flush=True)
         controleer(api, aantal)
         werklijst(api, args.lijst)
+        if args.kloon_tot and args.prefect_database == "postgresql":
+            begin = time.perf_counter()
+            print(f"{kloon_runs(args.kloon_tot)} kopieën van wachtende runs erbij (tot {args.kloon_tot} runs) in "
+                  f"{time.perf_counter() - begin:.0f} s; {belasting()}", flush=True)
+            werklijst(api, args.lijst)
 
 
 if __name__ == "__main__":
