@@ -164,6 +164,30 @@ async def _opnieuw(verzoek, uitkomst: Uitkomst):
             await asyncio.sleep(min(10.0, 0.5 * 2 ** poging))
 
 
+async def _bulk(client, deployment_id: UUID, deel: list[Klaar], uitkomst: Uitkomst) -> dict[str, str]:
+    """One bulk create, {reference: run id}. The server reports a run it could not create as
+    FAILED in an answer that is otherwise fine (SQLite: "database is locked" halfway its
+    transaction): those are asked again, as a busy server is."""
+    ids: dict[str, str] = {}
+    for poging in range(1, _POGINGEN + 1):
+        antwoord = await _opnieuw(lambda: client.request(
+            "POST", "/deployments/{id}/create_flow_run/bulk", path_params={"id": deployment_id},
+            json=[_aanvraag(k) for k in deel], timeout=_BULK_WACHTTIJD), uitkomst)
+        resultaten = antwoord.json()["results"]
+        ids |= {k.geval.referentie: r["flow_run_id"] for k, r in zip(deel, resultaten) if r["status"] == "CREATED"}
+        fouten = [r.get("error") for r in resultaten if r["status"] != "CREATED"]
+        deel = [k for k in deel if k.geval.referentie not in ids]
+        if not deel:
+            break
+        if poging == _POGINGEN:
+            _logger().warning("%d casussen niet in bulk klaargezet (Prefect: %s); ze gaan de normale weg.",
+                              len(deel), (fouten[0] or "")[:200])
+            break
+        uitkomst.herhaald += 1
+        await asyncio.sleep(min(10.0, 0.5 * 2 ** poging))
+    return ids
+
+
 async def _maak_runs(client, deployment_id: UUID, klaar: list[Klaar], uitkomst: Uitkomst) -> dict[str, FlowRun]:
     """The runs of one page, `BULK` per request (Prefect's bulk create: one transaction each,
     the same orchestration and events as a single create; the idempotency key hands back an
@@ -173,11 +197,8 @@ async def _maak_runs(client, deployment_id: UUID, klaar: list[Klaar], uitkomst: 
     async def groep(deel: list[Klaar]) -> dict[str, FlowRun]:
         async with grens:
             try:
-                antwoord = await _opnieuw(lambda: client.request(
-                    "POST", "/deployments/{id}/create_flow_run/bulk", path_params={"id": deployment_id},
-                    json=[_aanvraag(k) for k in deel], timeout=_BULK_WACHTTIJD), uitkomst)
-                ids = [r["flow_run_id"] if r["status"] == "CREATED" else None for r in antwoord.json()["results"]]
-                gevonden = [UUID(i) for i in ids if i]
+                ids = await _bulk(client, deployment_id, deel, uitkomst)
+                gevonden = [UUID(i) for i in ids.values()]
                 runs = await _opnieuw(lambda: client.read_flow_runs(flow_run_filter=FlowRunFilter(
                     id=FlowRunFilterId(any_=gevonden)), limit=len(gevonden)), uitkomst) if gevonden else []
             except (httpx.TransportError, PrefectHTTPStatusError) as exc:
@@ -185,7 +206,7 @@ async def _maak_runs(client, deployment_id: UUID, klaar: list[Klaar], uitkomst: 
                                   len(deel), type(exc).__name__)
                 return {}
         per_id = {str(r.id): r for r in runs}
-        return {k.geval.referentie: per_id[i] for k, i in zip(deel, ids) if i in per_id}
+        return {ref: per_id[i] for ref, i in ids.items() if i in per_id}
 
     runs: dict[str, FlowRun] = {}
     for deel in await asyncio.gather(*(groep(list(d)) for d in batched(klaar, BULK))):
