@@ -106,7 +106,7 @@ def oude_weg(gevallen, api: str) -> float:
 
 def cpu_seconden(*kenmerken: str) -> float:
     """CPU time (user + system) so far of every process whose command line holds one of
-    `kenmerken` (the Prefect server by its port, PostgreSQL's backends by database name)."""
+    `kenmerken` (the Prefect server by its port)."""
     totaal = 0
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -288,8 +288,7 @@ def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
                   f"(geëxtrapoleerd naar {aantal}: {duur / len(oud) * aantal / 3600:.1f} uur); {belasting()}",
                   flush=True)
         server = f"--port {api.rsplit(':', 1)[1].split('/')[0]}"
-        database = os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"].rsplit("/", 1)[1]
-        cpu_voor = (time.process_time(), cpu_seconden(server), cpu_seconden(f" {database} "))
+        cpu_voor = (time.process_time(), cpu_seconden(server))
         begin = time.perf_counter()
         uitkomst = start_in_bulk(rest, lambda n: print(
             f"  {n} klaar na {time.perf_counter() - begin:.0f} s; {belasting()}", flush=True),
@@ -301,10 +300,10 @@ def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
               f"{belasting()}", flush=True)
         n = max(1, len(uitkomst.gestart))
         cpu = [na - voor for na, voor in zip(
-            (time.process_time(), cpu_seconden(server), cpu_seconden(f" {database} ")), cpu_voor)]
+            (time.process_time(), cpu_seconden(server)), cpu_voor)]
         print(f"CPU per casus: dit proces (lezen, formulieren, verzoeken, Prefects database) {cpu[0] / n * 1000:.1f} ms, "
-              f"Prefect-server {cpu[1] / n * 1000:.1f} ms, PostgreSQL-backends van Prefects database "
-              f"{cpu[2] / n * 1000:.1f} ms (alleen bij postgresql)", flush=True)
+              f"Prefect-server (API en diensten) {cpu[1] / n * 1000:.1f} ms; PostgreSQL niet gemeten (de server "
+              f"opent en sluit zijn verbindingen)", flush=True)
         controleer(api, aantal)
         werklijst(api, args.lijst)
         if args.kloon_tot and args.prefect_database == "postgresql":
