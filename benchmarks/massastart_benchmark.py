@@ -226,6 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lijst", type=int, default=20, help="verzoeken per meting van de werklijst")
     parser.add_argument("--kloon-tot", type=int, default=0,
                         help="daarna de werklijst opnieuw bij zoveel runs, aangevuld met kopieën (alleen postgresql)")
+    parser.add_argument("--rust", type=float, default=60,
+                        help="bij --kloon-tot: zoveel seconden de CPU van de server in rust, voor en na het kopiëren")
     parser.add_argument("--api", action="store_true",
                         help="formulieren en artefacten via de API (een verzoek elk), niet in Prefects database")
     parser.add_argument("--prefect-database", choices=["sqlite", "postgresql"], default="sqlite",
@@ -307,10 +309,21 @@ def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
         controleer(api, aantal)
         werklijst(api, args.lijst)
         if args.kloon_tot and args.prefect_database == "postgresql":
+            rust(server, args.rust)
             begin = time.perf_counter()
             print(f"{kloon_runs(args.kloon_tot)} kopieën van wachtende runs erbij (tot {args.kloon_tot} runs) in "
                   f"{time.perf_counter() - begin:.0f} s; {belasting()}", flush=True)
             werklijst(api, args.lijst)
+            rust(server, args.rust)
+
+
+def rust(server: str, seconden: float) -> None:
+    """The server's CPU while nobody asks anything (its services, the served schedules)."""
+    if seconden:
+        voor = cpu_seconden(server)
+        time.sleep(seconden)
+        print(f"Prefect-server in rust: {cpu_seconden(server) - voor:.1f} s CPU in {seconden:.0f} s; {belasting()}",
+              flush=True)
 
 
 if __name__ == "__main__":
