@@ -239,6 +239,21 @@ def test_prefect_holds_no_personal_data_of_the_demo_casussen(systeem, gestart):
     assert sorted(g for g in geheimen if g and re.search(re.escape(g) + r"(?![0-9])", dump)) == []
 
 
+def test_the_bulk_start_here_wrote_forms_and_artifacts_straight_into_the_servers_database(systeem, gestart):
+    """The test server's database is in this process's settings, as for an operator on the
+    services' machine: the comparisons above are of that path (the API path: the test below)."""
+    import asyncio
+
+    from prefect.client.orchestration import SyncPrefectClient
+
+    from tasks.levensloop import LEVENSLOOP_DEPLOYMENT
+    from tasks.prefect_database import database_van_server
+
+    with SyncPrefectClient(systeem["api"]) as client:
+        deployment = client.read_deployment_by_name(LEVENSLOOP_DEPLOYMENT)
+    assert asyncio.run(database_van_server(deployment.id)) is not None
+
+
 def test_after_a_crash_once_the_runs_were_created_a_rerun_hands_them_back_and_stores_their_forms(systeem, gestart):
     """Also the way without Prefect's database at hand (another machine): a request per form and
     artifact. Runs as the last test here: it replaces the runs of two casussen."""
