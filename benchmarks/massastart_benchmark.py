@@ -15,8 +15,12 @@ Then:
    `levensloop.gelijktijdige_starts` as the CLI does), timed until each waits at its form;
 2. the bulk way for all others (`tasks.massastart.start_in_bulk`), timed until it returns: then
    every run is Suspended with its form, tags and artifact stored. Checked afterwards: the number
-   of Suspended lifecycle runs, and the form of a sample of runs.
-The load average is printed with each figure (the machine is shared).
+   of Suspended lifecycle runs, and the form of a sample of runs;
+3. the work list of one gemeente through the API as the UI asks it (Suspended runs with its
+   `gemeente:` tag, first page): `POST /api/flow_runs/filter` and the classic UI's run list
+   `POST /api/flow_runs/paginate` (which also counts), p50/p95 of `--lijst` requests each.
+The sentinel "casussen in beeld" is paused during the measurement (its passes would compete for
+the same casussen). The load average is printed with each figure (the machine is shared).
 """
 
 from __future__ import annotations
@@ -100,6 +104,95 @@ def oude_weg(gevallen, api: str) -> float:
     return time.perf_counter() - begin
 
 
+def cpu_seconden(*kenmerken: str) -> float:
+    """CPU time (user + system) so far of every process whose command line holds one of
+    `kenmerken` (the Prefect server by its port)."""
+    totaal = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            regel = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if any(k in regel for k in kenmerken):
+                velden = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                totaal += int(velden[11]) + int(velden[12])
+        except OSError:  # ended meanwhile
+            continue
+    return totaal / os.sysconf("SC_CLK_TCK")
+
+
+def pauzeer_bewaking(api: str) -> None:
+    """The sentinel's schedule off: its passes would start the same casussen the normal way."""
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+
+    with SyncPrefectClient(api) as client:
+        for deployment in client.read_deployments(deployment_filter=DeploymentFilter(
+                name=DeploymentFilterName(any_=["casussen in beeld"]))):
+            client.pause_deployment(deployment.id)
+
+
+def werklijst(api: str, herhalingen: int) -> None:
+    """The work list of the gemeente of one waiting run, first page, as the UI asks it."""
+    import statistics
+
+    import httpx
+
+    tag = next(t for t in _labels_van_een_run(api) if t.startswith("gemeente:"))
+    filter_ = {"state": {"operator": "and_", "name": {"any_": ["Suspended"]}},
+               "tags": {"operator": "and_", "all_": [tag]}, "operator": "and_"}
+    vragen = {
+        "flow_runs/filter": {"flow_runs": filter_, "sort": "START_TIME_DESC", "limit": 10, "offset": 0},
+        "flow_runs/paginate": {"flow_runs": filter_, "sort": "START_TIME_DESC", "limit": 10, "page": 1},
+    }
+    with httpx.Client(base_url=api, timeout=120) as client:
+        for pad, body in vragen.items():
+            for _ in range(3):  # warm: connection, first queries
+                assert client.post(f"/{pad}", json=body).status_code == 200
+            tijden = []
+            for _ in range(herhalingen):
+                begin = time.perf_counter()
+                antwoord = client.post(f"/{pad}", json=body)
+                tijden.append((time.perf_counter() - begin) * 1000)
+                assert antwoord.status_code == 200, antwoord.text[-300:]
+            tijden.sort()
+            print(f"werklijst {tag} via POST /api/{pad} (eerste pagina, 10 runs): p50 "
+                  f"{statistics.median(tijden):.0f} ms, p95 {tijden[int(0.95 * (len(tijden) - 1))]:.0f} ms, "
+                  f"max {tijden[-1]:.0f} ms over {herhalingen}; {belasting()}", flush=True)
+
+
+def _labels_van_een_run(api: str) -> list[str]:
+    import httpx
+
+    runs = httpx.post(f"{api}/flow_runs/filter", json={"limit": 1, "flow_runs": {"state": {"name": {
+        "any_": ["Suspended"]}}}}, timeout=60).json()
+    return runs[0]["tags"] if runs else []
+
+
+def kloon_runs(tot: int) -> int:
+    """Copies of the waiting lifecycle runs in Prefect's PostgreSQL database (new id, name and
+    idempotency key; same tags and state) until it holds `tot` runs: the work list at a volume
+    this shared machine cannot create in a session. Only the list is measured on them."""
+    import psycopg
+    from psycopg import sql
+
+    url = os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"].replace("+asyncpg", "", 1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        kolommen = [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
+                                               "WHERE table_name = 'flow_run' ORDER BY ordinal_position")]
+        wachtend = conn.execute("SELECT count(*) FROM flow_run WHERE state_name = 'Suspended'").fetchone()[0]
+        nodig = tot - conn.execute("SELECT count(*) FROM flow_run").fetchone()[0]
+        if nodig <= 0 or not wachtend:
+            return 0
+        anders = {"id": sql.SQL("gen_random_uuid()"), "name": sql.SQL("name || '-k' || g"),
+                  "idempotency_key": sql.SQL("idempotency_key || '-k' || g")}
+        conn.execute(sql.SQL("INSERT INTO flow_run ({}) SELECT {} FROM flow_run, generate_series(1, {}) AS g "
+                             "WHERE state_name = 'Suspended' LIMIT {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, kolommen)),
+            sql.SQL(", ").join(anders.get(k, sql.Identifier(k)) for k in kolommen),
+            sql.Literal(-(-nodig // wachtend)), sql.Literal(nodig)))
+        conn.execute("ANALYZE flow_run")  # as autovacuum would after such a growth
+    return nodig
+
+
 def controleer(api: str, verwacht: int, steekproef: int = 100) -> None:
     """Every lifecycle run Suspended; a sample of them has its form and description stored."""
     from prefect.client.orchestration import SyncPrefectClient
@@ -129,7 +222,14 @@ def controleer(api: str, verwacht: int, steekproef: int = 100) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--casussen", type=int, default=10_000)
-    parser.add_argument("--oud", type=int, default=50, help="casussen die de oude weg gaan (steekproef)")
+    parser.add_argument("--oud", type=int, default=50, help="casussen die de oude weg gaan (steekproef; 0: geen)")
+    parser.add_argument("--lijst", type=int, default=20, help="verzoeken per meting van de werklijst")
+    parser.add_argument("--kloon-tot", type=int, default=0,
+                        help="daarna de werklijst opnieuw bij zoveel runs, aangevuld met kopieën (alleen postgresql)")
+    parser.add_argument("--rust", type=float, default=60,
+                        help="bij --kloon-tot: zoveel seconden de CPU van de server in rust, voor en na het kopiëren")
+    parser.add_argument("--api", action="store_true",
+                        help="formulieren en artefacten via de API (een verzoek elk), niet in Prefects database")
     parser.add_argument("--prefect-database", choices=["sqlite", "postgresql"], default="sqlite",
                         help="database van de Prefect-server (postgresql: een nieuwe database op 127.0.0.1:5432)")
     args = parser.parse_args(argv)
@@ -154,12 +254,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{aantal} open casussen gemaakt in {time.perf_counter() - begin:.0f} s; {belasting()}", flush=True)
 
     with contextlib.ExitStack() as stapel:
-        omgeving = {}
+        # The server's database, also in this process's settings: as an operator runs the command
+        # with the services' environment, forms and artifacts go straight into it.
+        url = f"sqlite+aiosqlite:///{map_ / 'prefect' / 'prefect.db'}"
         if args.prefect_database == "postgresql":
             from benchmarkdatabase import postgresql_database
 
             url = stapel.enter_context(postgresql_database()).replace("+psycopg", "+asyncpg", 1)
-            omgeving["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = url
+        omgeving = {"PREFECT_SERVER_DATABASE_CONNECTION_URL": url}
+        os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = url
         print(f"Prefect-server op {args.prefect_database}", flush=True)
         meet(stapel.enter_context(prefect_server(map_ / "prefect", omgeving)), database_url, map_, aantal, args)
 
@@ -170,27 +273,57 @@ def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
     from tests.served import serveer
 
     os.environ["PREFECT_API_URL"] = api
-    with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: api}), \
+    with prefect.settings.temporary_settings({
+            prefect.settings.PREFECT_API_URL: api,
+            prefect.settings.PREFECT_SERVER_DATABASE_CONNECTION_URL: os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"]}), \
             serveer(api, database_url, map_):
         from tasks.in_beeld import zoek_buiten_beeld
         from tasks.massastart import start_in_bulk
 
+        pauzeer_bewaking(api)
         gevallen = zoek_buiten_beeld()
         print(f"{len(gevallen)} casussen zonder run; {belasting()}", flush=True)
         oud, rest = gevallen[:args.oud], gevallen[args.oud:]
-        duur = oude_weg(oud, api)
-        print(f"oude weg: {len(oud)} casussen in {duur:.1f} s = {duur / len(oud):.2f} s per casus "
-              f"(geëxtrapoleerd naar {aantal}: {duur / len(oud) * aantal / 3600:.1f} uur); {belasting()}",
-              flush=True)
+        if oud:
+            duur = oude_weg(oud, api)
+            print(f"oude weg: {len(oud)} casussen in {duur:.1f} s = {duur / len(oud):.2f} s per casus "
+                  f"(geëxtrapoleerd naar {aantal}: {duur / len(oud) * aantal / 3600:.1f} uur); {belasting()}",
+                  flush=True)
+        server = f"--port {api.rsplit(':', 1)[1].split('/')[0]}"
+        cpu_voor = (time.process_time(), cpu_seconden(server))
         begin = time.perf_counter()
         uitkomst = start_in_bulk(rest, lambda n: print(
-            f"  {n} klaar na {time.perf_counter() - begin:.0f} s; {belasting()}", flush=True))
+            f"  {n} klaar na {time.perf_counter() - begin:.0f} s; {belasting()}", flush=True),
+            via_database=not args.api)
         duur = time.perf_counter() - begin
-        print(f"bulk: {len(uitkomst.gestart)} casussen wachtend bij hun formulier in {duur:.1f} s "
-              f"= {duur / max(1, len(uitkomst.gestart)) * 1000:.1f} ms per casus; {len(uitkomst.anders)} "
-              f"via de normale weg; {uitkomst.herhaald} verzoeken herhaald (server bezet); {belasting()}",
+        print(f"bulk (formulieren en artefacten via {uitkomst.weg}): {len(uitkomst.gestart)} casussen wachtend bij "
+              f"hun formulier in {duur:.1f} s = {duur / max(1, len(uitkomst.gestart)) * 1000:.1f} ms per casus; "
+              f"{len(uitkomst.anders)} via de normale weg; {uitkomst.herhaald} verzoeken herhaald (server bezet); "
+              f"{belasting()}", flush=True)
+        n = max(1, len(uitkomst.gestart))
+        cpu = [na - voor for na, voor in zip(
+            (time.process_time(), cpu_seconden(server)), cpu_voor)]
+        print(f"CPU per casus: dit proces (lezen, formulieren, verzoeken, Prefects database) {cpu[0] / n * 1000:.1f} ms, "
+              f"Prefect-server (API en diensten) {cpu[1] / n * 1000:.1f} ms; PostgreSQL niet gemeten (de server "
+              f"opent en sluit zijn verbindingen)", flush=True)
+        controleer(api, aantal)
+        werklijst(api, args.lijst)
+        if args.kloon_tot and args.prefect_database == "postgresql":
+            rust(server, args.rust)
+            begin = time.perf_counter()
+            print(f"{kloon_runs(args.kloon_tot)} kopieën van wachtende runs erbij (tot {args.kloon_tot} runs) in "
+                  f"{time.perf_counter() - begin:.0f} s; {belasting()}", flush=True)
+            werklijst(api, args.lijst)
+            rust(server, args.rust)
+
+
+def rust(server: str, seconden: float) -> None:
+    """The server's CPU while nobody asks anything (its services, the served schedules)."""
+    if seconden:
+        voor = cpu_seconden(server)
+        time.sleep(seconden)
+        print(f"Prefect-server in rust: {cpu_seconden(server) - voor:.1f} s CPU in {seconden:.0f} s; {belasting()}",
               flush=True)
-        controleer(api, aantal)  # also those the sentinel started meanwhile
 
 
 if __name__ == "__main__":

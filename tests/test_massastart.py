@@ -237,3 +237,62 @@ def test_prefect_holds_no_personal_data_of_the_demo_casussen(systeem, gestart):
     assert gestart["normaal_ref"] in dump  # the scan reads what the runs stored
     # Whole values: "Fictiestraat 1" of the demo is not "Fictiestraat 12" of another test's data.
     assert sorted(g for g in geheimen if g and re.search(re.escape(g) + r"(?![0-9])", dump)) == []
+
+
+def test_the_bulk_start_here_wrote_forms_and_artifacts_straight_into_the_servers_database(systeem, gestart):
+    """The test server's database is in this process's settings, as for an operator on the
+    services' machine: the comparisons above are of that path (the API path: the test below)."""
+    import asyncio
+
+    from prefect.client.orchestration import SyncPrefectClient
+
+    from tasks.levensloop import LEVENSLOOP_DEPLOYMENT
+    from tasks.prefect_database import database_van_server
+
+    with SyncPrefectClient(systeem["api"]) as client:
+        deployment = client.read_deployment_by_name(LEVENSLOOP_DEPLOYMENT)
+    assert asyncio.run(database_van_server(deployment.id)) is not None
+
+
+def test_after_a_crash_once_the_runs_were_created_a_rerun_hands_them_back_and_stores_their_forms(systeem, gestart):
+    """Also the way without Prefect's database at hand (another machine): a request per form and
+    artifact. Runs as the last test here: it replaces the runs of two casussen."""
+    import asyncio
+
+    from prefect import get_client
+
+    from models.regels.instellingen import instellingen
+    from tasks.capaciteit import capaciteitsmodus
+    from tasks.in_beeld import zoek_buiten_beeld
+    from tasks.massastart import Uitkomst, _maak_runs, bereid_voor, start_in_bulk
+    from tasks.levensloop import LEVENSLOOP_DEPLOYMENT
+
+    engine, api = systeem["engine"], systeem["api"]
+    refs = sorted(r for r, c in gestart["na"].items() if Status(c.status) in OPEN_STATUSSEN
+                  and r not in gestart["automatisch"] and r not in gestart["vb"][:3])[:2]
+    assert len(refs) == 2
+    voor = {ref: zoals_in_prefect(api, gestart["na"][ref].flow_run_id) for ref in refs}
+    for ref in refs:
+        vergeet_run(api, gestart["na"][ref].flow_run_id)
+    gevallen = [g for g in zoek_buiten_beeld() if g.referentie in refs]
+    regio = instellingen()
+    klaar, _ = bereid_voor(gevallen, regio, capaciteitsmodus(regio))
+
+    async def alleen_de_runs():  # the crash: after the runs, before their forms and the case store
+        async with get_client() as client:
+            deployment = await client.read_deployment_by_name(LEVENSLOOP_DEPLOYMENT)
+            return await _maak_runs(client, deployment.id, klaar, Uitkomst([], []))
+
+    eerst = {ref: str(run.id) for ref, run in asyncio.run(alleen_de_runs()).items()}
+    uitkomst = start_in_bulk(gevallen, via_database=False)
+
+    assert uitkomst.weg == "api" and sorted(uitkomst.gestart) == sorted(refs) and not uitkomst.anders
+    assert {r: c.flow_run_id for r, c in casussen(engine).items() if r in refs} == eerst
+    assert aantal_runs(api) == gestart["runs"]  # two forgotten, two made: no second run for a casus
+    for k in klaar:
+        ref = k.geval.referentie
+        na = zoals_in_prefect(api, eerst[ref])
+        for wat in ("naam", "staat", "pauzesleutel", "schema", "beschrijving", "tags"):
+            assert na[wat] == voor[ref][wat], (ref, wat)
+        # The overview of now: its timeline has grown by the restart since.
+        assert na["artefact"] == [(voor[ref]["artefact"][0][0], "markdown", k.overzicht, voor[ref]["artefact"][0][3])]

@@ -113,3 +113,41 @@ def test_every_deployment_names_the_flow_it_serves_by_module():
         assert geserveerd.name == deployment.flow_name
         in_het_proces = cloudpickle.loads(cloudpickle.dumps(geserveerd))
         assert in_het_proces.fn is geserveerd.fn, deployment.name
+
+
+def test_the_prefect_internals_the_bulk_start_relies_on_are_unchanged():
+    """`vt levensloop start-open` (tasks/massastart.py, tasks/prefect_database.py) uses Prefect's
+    bulk create of runs, writes forms and artifacts with Prefect's ORM models straight into its
+    database, and stores a form's schema as `RunInput.save` does (flows/formulieren.py). None of
+    that is Prefect's documented client API: an upgrade must fail here first (docs/beheer.md)."""
+    import inspect
+
+    import prefect
+    from prefect._internal.pydantic.v2_schema import create_v2_schema
+    from prefect.input import run_input
+    from prefect.server.api import deployments
+    from prefect.server.database import orm_models
+    from prefect.server.database.query_components import AioSqliteQueryComponents, AsyncPostgresQueryComponents
+
+    from tasks.massastart import BULK
+
+    assert prefect.__version__ == "3.8.8"
+    assert deployments.BULK_CREATE_LIMIT == BULK
+    assert "/deployments/{id:uuid}/create_flow_run/bulk" in {r.path for r in deployments.router.routes}
+    assert list(inspect.signature(create_v2_schema).parameters)[:3] == ["name_", "model_cfg", "model_base"]
+    assert run_input.create_v2_schema is create_v2_schema
+    assert "create_v2_schema(cls.__name__, model_base=cls)" in inspect.getsource(run_input.RunInput.save)
+
+    kolommen = {tabel: set(model.__table__.columns.keys()) for tabel, model in (
+        ("input", orm_models.FlowRunInput), ("artefact", orm_models.Artifact),
+        ("collectie", orm_models.ArtifactCollection))}
+    basis = {"id", "created", "updated"}
+    assert kolommen["input"] == basis | {"flow_run_id", "key", "value", "sender"}
+    assert kolommen["artefact"] >= basis | {"key", "type", "data", "description", "flow_run_id"}
+    assert kolommen["collectie"] >= basis | {"key", "latest_id", "type", "data", "description", "flow_run_id"}
+    assert any({c.name for c in u.columns} == {"flow_run_id", "key"}
+               for u in orm_models.FlowRunInput.__table__.constraints if u.__class__.__name__ == "UniqueConstraint")
+    for orm in (orm_models.AioSqliteORMConfiguration(), orm_models.AsyncPostgresORMConfiguration()):
+        assert [c.key for c in orm.artifact_collection_unique_upsert_columns] == ["key"]
+    for queries in (AioSqliteQueryComponents(), AsyncPostgresQueryComponents()):
+        assert hasattr(queries.insert(orm_models.FlowRunInput), "on_conflict_do_nothing")
