@@ -159,6 +159,10 @@ export PREFECT_RUNNER_PROCESS_LIMIT=20
 export PREFECT_RESULTS_PERSIST_BY_DEFAULT=true
 export PREFECT_LOCAL_STORAGE_PATH="$VT/prefect/storage"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false # no network here; and nothing of ours leaves the machine
+# Prefect's pause-expiration service reads every paused run every 5 s to fail those past their
+# timeout; our forms wait without one, so at a region's volume it is a core's work for nothing
+# (BENCHMARKS.md, "Starting lifecycle runs in bulk").
+export PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED=false
 # The API answers cross-origin requests from the UI's own origin only (Prefect's default is `*`:
 # any web page the user opens could read and drive the API through the browser).
 export PREFECT_SERVER_CORS_ALLOWED_ORIGINS="http://127.0.0.1:$POORT"
@@ -268,6 +272,10 @@ fi
 # list filtered on "Suspended" then shows demo cases waiting at each kind of decision. Runs of
 # casussen that only wait for a decision are created at once (no process each).
 log "het systeem is al bereikbaar op http://127.0.0.1:$POORT/ (inloggen); de casus-runs starten nu"
+if $CLUSTER; then
+    # The bulk start writes forms straight into Prefect's database (tasks/prefect_database.py).
+    export PREFECT_SERVER_DATABASE_CONNECTION_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/vt_prefect_cluster"
+fi
 stap "levensloop-runs van de open demo-casussen (vt levensloop start-open)" .venv/bin/vt levensloop start-open
 
 cat <<EOF

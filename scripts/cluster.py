@@ -95,6 +95,8 @@ class Cluster:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_SERVER_DATABASE_CONNECTION_URL": self.prefect_database_url(),
             "PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false",
+            # Our forms wait without a timeout: the service that expires pauses only costs CPU.
+            "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED": "false",
             "PREFECT_SERVER_EVENTS_MESSAGING_BROKER": "prefect_redis.messaging",
             "PREFECT_SERVER_EVENTS_MESSAGING_CACHE": "prefect_redis.messaging",
             "PREFECT_SERVER_EVENTS_CAUSAL_ORDERING": "prefect_redis.ordering",

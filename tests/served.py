@@ -37,7 +37,9 @@ def prefect_server(thuis: Path, omgeving: dict[str, str] | None = None) -> Itera
     poort = vrije_poort()
     api = f"http://127.0.0.1:{poort}/api"
     env = {**os.environ, "PREFECT_HOME": str(thuis), "PREFECT_API_URL": api, "PREFECT_UI_API_URL": api,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(omgeving or {})}
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED": "false",  # as start.sh
+           **(omgeving or {})}
     with open(thuis / "server.log", "wb") as log:
         proces = subprocess.Popen(
             [sys.executable, str(REPO / "scripts" / "prefect_server.py"), "--host", "127.0.0.1", "--port", str(poort)],
