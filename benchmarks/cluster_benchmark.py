@@ -1,12 +1,14 @@
 """Benchmark: one node beside the cluster layout, in one run of this script.
 
-    .venv/bin/python benchmarks/cluster_benchmark.py [--beslissingen 20] [--opzet enkel cluster]
+    .venv/bin/python benchmarks/cluster_benchmark.py [--beslissingen 20] [--opzet enkel cluster cluster-koud]
 
 - `enkel`: start.sh's layout: scripts/prefect_server.py on its own SQLite, `python -m
   deployments.serve` (runs forked from the preloaded forkserver), the case store on SQLite;
 - `cluster`: scripts/cluster.py as `./start.sh --cluster`: Prefect on PostgreSQL, two API
-  replicas behind HAProxy, the services process, a private Redis, two process workers; the case
-  store on PostgreSQL.
+  replicas behind HAProxy, the services process, a private Redis, two worker machines (a process
+  worker and the fork server its runs start from, each); the case store on PostgreSQL;
+- `cluster-koud`: the same, but every run started cold by the worker (`python -m prefect.engine`,
+  `deployments.werkpool --koud`): the layout before the fork servers, for comparison.
 
 Per layout: `--beslissingen` casussen are registered straight in the case store and get their
 lifecycle runs at once (`vt levensloop start-open`), each waiting at its first decision. Then
@@ -90,12 +92,13 @@ def _cmdline(pid: int) -> str:
 
 
 def _is_forkserver_kind(pid: int) -> bool:
-    """A run forked from deployments.serve's forkserver (its parent is the forkserver)."""
+    """A run forked from deployments.serve's forkserver or a worker machine's fork server (its
+    parent)."""
     try:
         ouder = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     except OSError:
         return False
-    return "forkserver" in _cmdline(ouder)
+    return any(naam in _cmdline(ouder) for naam in ("forkserver", "_vorkserver"))
 
 
 # --- casussen waiting at a decision -----------------------------------------------------------------
@@ -209,7 +212,7 @@ def enkel(map_: Path):
 
 
 @contextmanager
-def cluster(map_: Path):
+def cluster(map_: Path, warm: bool = True):
     import prefect.settings
 
     from models.opslag.db import migreer
@@ -221,11 +224,14 @@ def cluster(map_: Path):
     os.environ["DATABASE_URL"] = database_url
     migreer(database_url)
     try:
-        with start_cluster(Opzet(map_ / "cluster", vrije_poort(), prefect_database=f"{naam}_prefect")) as c, \
+        with start_cluster(Opzet(map_ / "cluster", vrije_poort(), prefect_database=f"{naam}_prefect", warm=warm)) as c, \
                 prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: c.api_url}):
             delen = {d.naam: d.proces.pid for d in c.delen}
             processen = {"server": delen["api-1"], "diensten": delen["diensten"], "worker": delen["worker-1"]}
-            yield c.api_url, processen, [delen["worker-1"], delen["worker-2"]]
+            if "vorkserver-1" in delen:
+                processen["vorkserver"] = delen["vorkserver-1"]
+            # Runs: below the workers (cold) or below the fork servers (warm).
+            yield c.api_url, processen, [pid for naam, pid in delen.items() if naam.startswith(("worker-", "vorkserver-"))]
     finally:
         import psycopg
 
@@ -249,7 +255,8 @@ def meet(opzet: str, aantal: int, smtp) -> dict:
     map_ = Path(tempfile.mkdtemp(prefix=f"vt-cluster-bench-{opzet}-"))
     os.environ.update(VT_DATA_MAP=str(map_ / "vt"), VT_ENCRYPTION_KEY=Fernet.generate_key().decode())
     regio_voor_test(map_, _Omgeving(), smtp, levensloop={"gelijktijdige_starts": aantal})
-    with (enkel if opzet == "enkel" else cluster)(map_) as (api, processen, runs_onder):
+    opzetten = {"enkel": enkel, "cluster": cluster, "cluster-koud": lambda m: cluster(m, warm=False)}
+    with opzetten[opzet](map_) as (api, processen, runs_onder):
         with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: api}):
             maak_casussen(aantal)
             start_open(api)
@@ -271,17 +278,23 @@ def rapport(resultaten: list[dict]) -> None:
           "(API replica) | RSS services | RSS worker | RSS one resumed run | load average (1/5/15) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in resultaten:
-        naam = "one node (serve(), SQLite server)" if r["opzet"] == "enkel" else "cluster (PostgreSQL, 2 replicas, 2 workers)"
+        naam = {"enkel": "one node (serve(), SQLite server)",
+                "cluster": "cluster (PostgreSQL, 2 replicas, 2 workers, runs forked warm)",
+                "cluster-koud": "cluster, runs started cold (before)"}[r["opzet"]]
         rss = r["rss"]
         diensten = f"{rss['diensten']:.0f} MB" if "diensten" in rss else "(in the server)"
         print(f"| {naam} | {r['n']} | {r['p50']:.1f} s | {r['p95']:.1f} s | {r['per_minuut']:.1f} | "
               f"{rss['server']:.0f} MB | {diensten} | {rss['worker']:.0f} MB | {rss['run']:.0f} MB | {r['belasting']} |")
+    for r in resultaten:
+        if "vorkserver" in r["rss"]:
+            print(f"({r['opzet']}: RSS of one fork server {r['rss']['vorkserver']:.0f} MB; a forked run shares "
+                  "its pages with it until it writes them)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--beslissingen", type=int, default=20)
-    parser.add_argument("--opzet", nargs="+", default=["enkel", "cluster"], choices=["enkel", "cluster"])
+    parser.add_argument("--opzet", nargs="+", default=["enkel", "cluster"], choices=["enkel", "cluster", "cluster-koud"])
     argumenten = parser.parse_args()
     from tests.conftest import SmtpServer
 

@@ -1,6 +1,6 @@
 """Serve every deployment with its schedule: `python -m deployments.serve`.
 
-Each module in this package (except this one, `werkpool` and the private `_opwarmen`) defines
+Each module in this package (except this one, `werkpool` and the private `_` modules) defines
 `deployments()` for its area; they are collected here, so adding an area never edits this file. Schedules stay active when this process
 stops (`pause_on_shutdown=False`): a restart must never silently pause a legal deadline sweep.
 
@@ -31,7 +31,6 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import pkgutil
-import sys
 
 from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import TerminationSignal
@@ -39,9 +38,7 @@ from prefect.flows import Flow
 from prefect.runner import Runner
 
 import deployments as pakket
-
-# Our top-level packages: everything of them that serving imported is preloaded for the runs.
-_ONZE_PAKKETTEN = {"deployments", "flows", "tasks", "models", "templates"}
+from deployments._voorladen import voorlaadlijst
 
 
 def deployments() -> list[RunnerDeployment]:
@@ -75,11 +72,7 @@ def start_runs_voorgeladen() -> None:
     import prefect.flow_engine
 
     context = multiprocessing.get_context("forkserver")
-    # WeasyPrint: the first letter of a run otherwise imports it (about 1 s).
-    voorladen = ["prefect.flow_engine", "prefect.runner", "prefect.flow_runs", "prefect.input", "weasyprint"]
-    voorladen += sorted(naam for naam in sys.modules if naam.split(".")[0] in _ONZE_PAKKETTEN)
-    voorladen.append("deployments._opwarmen")  # last: settings, calendar, templates, a first PDF
-    context.set_forkserver_preload(voorladen)
+    context.set_forkserver_preload(voorlaadlijst())
     multiprocessing.forkserver.ensure_running()
     prefect.flow_engine.multiprocessing = _RunsUitForkserver(context)
 

@@ -8,11 +8,14 @@ from Python with `cluster(...)`). docs/beheer.md, chapter "Cluster", says what r
     HAProxy                             the one Prefect address: spreads over the replicas
     background services (once)          prefect server services start
     deployments on a process work pool  python -m deployments.werkpool (and the heartbeat automation)
-    workers (>= 2)                      prefect worker start --pool ...
+    worker machines (>= 2), each:
+      fork server                       python -m deployments._vorkserver --socket ... (runs start warm)
+      worker                            prefect worker start --pool ... (VT_VORKSERVER_SOCKET: that socket)
 
     python scripts/cluster.py --map .vt/cluster --poort 4201     (foreground until SIGTERM/Ctrl-C)
 
-Every part is its own process group; `stop()` ends them in reverse order. The case store
+Every part is its own process group; `stop()` ends them in reverse order. A worker machine is its
+worker and its fork server (and the runs forked from it): `kill_machine(i)` kills all of them. The case store
 (DATABASE_URL), the settings (VT_INSTELLINGEN), the key (VT_ENCRYPTION_KEY) and the data folder
 (VT_DATA_MAP) are taken from the environment and handed to every worker, and so to every run.
 """
@@ -21,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -57,7 +62,8 @@ class Opzet:
     # At most this many runs at once over all workers: each run holds connections to the case store
     # (a pool of 5) and may send mail; PostgreSQL's max_connections (100 by default) bounds the sum.
     gelijktijdige_runs: int = 40
-    hartslag_seconden: int = 30  # PREFECT_FLOWS_HEARTBEAT_FREQUENCY (Prefect's minimum is 30)
+    # Runs start warm, forked from a fork server next to each worker (False: each run a cold interpreter).
+    warm: bool = True
     postgres: str = POSTGRES
     omgeving: dict[str, str] = field(default_factory=dict)  # extra settings for every part
 
@@ -77,6 +83,8 @@ class Cluster:
         self.replica_poorten = [vrije_poort() for _ in range(opzet.replicas)]
         self.api_url = f"http://127.0.0.1:{opzet.poort}/api"
         (opzet.map / "logs").mkdir(parents=True, exist_ok=True)
+        # The fork servers' sockets: a short path (a UNIX socket's is at most 107 bytes), 0700.
+        self.socketmap = Path(tempfile.mkdtemp(prefix="vt-vork-"))
 
     # --- environment --------------------------------------------------------------------------
 
@@ -85,6 +93,8 @@ class Cluster:
 
     def omgeving(self) -> dict[str, str]:
         """The settings every part shares (docs/beheer.md lists them)."""
+        from models.regels.instellingen import instellingen
+
         redis = f"redis://127.0.0.1:{self.redis_poort}/0"
         resultaten = self.opzet.map / "prefect-resultaten"
         resultaten.mkdir(parents=True, exist_ok=True)
@@ -103,7 +113,7 @@ class Cluster:
             "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect_redis.lease_storage",
             "PREFECT_SERVER_DOCKET_URL": redis,
             "PREFECT_REDIS_MESSAGING_URL": redis,
-            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(self.opzet.hartslag_seconden),
+            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(instellingen().levensloop.hartslag_seconden),
             # A resumed run may land on another worker: task results live where every worker reads them.
             "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
             "PREFECT_LOCAL_STORAGE_PATH": str(resultaten),
@@ -116,10 +126,11 @@ class Cluster:
 
     # --- parts --------------------------------------------------------------------------------
 
-    def _start(self, naam: str, cmd: list[str]) -> Deel:
+    def _start(self, naam: str, cmd: list[str], omgeving: dict[str, str] | None = None) -> Deel:
         log = self.opzet.map / "logs" / f"{naam}.log"
         with open(log, "ab") as uit:
-            proces = subprocess.Popen(cmd, cwd=REPO, env=self.omgeving(), stdout=uit, stderr=subprocess.STDOUT,
+            proces = subprocess.Popen(cmd, cwd=REPO, env={**self.omgeving(), **(omgeving or {})}, stdout=uit,
+                                      stderr=subprocess.STDOUT,
                                       stdin=subprocess.DEVNULL, start_new_session=True)
         deel = Deel(naam, proces, log)
         self.delen.append(deel)
@@ -175,11 +186,28 @@ class Cluster:
     def registreer_deployments(self) -> None:
         self._stap("deployments", [sys.executable, "-m", "deployments.werkpool", "--pool", self.opzet.pool,
                                    "--gelijktijdig", str(self.opzet.gelijktijdige_runs),
-                                   "--hartslag", str(self.opzet.hartslag_seconden)])
+                                   *([] if self.opzet.warm else ["--koud"])])
+
+    def socket(self, i: int) -> Path:
+        return self.socketmap / f"{i + 1}.sock"
+
+    def start_vorkserver(self, i: int) -> Deel:
+        """The fork server of worker machine i: imports everything once, then forks its runs."""
+        deel = self._start(f"vorkserver-{i + 1}", [sys.executable, "-m", "deployments._vorkserver",
+                                                   "--socket", str(self.socket(i))])
+        self._wacht(deel, self.socket(i).exists)
+        return deel
 
     def start_worker(self, i: int) -> Deel:
         return self._start(f"worker-{i + 1}", [PREFECT, "worker", "start", "--pool", self.opzet.pool,
-                                               "--type", "process", "--name", f"worker-{i + 1}"])
+                                               "--type", "process", "--name", f"worker-{i + 1}"],
+                           {"VT_VORKSERVER_SOCKET": str(self.socket(i))})
+
+    def start_machine(self, i: int) -> None:
+        """One worker machine: its fork server, then its worker."""
+        if self.opzet.warm:
+            self.start_vorkserver(i)
+        self.start_worker(i)
 
     def start(self) -> None:
         self.start_redis()
@@ -191,23 +219,28 @@ class Cluster:
         self.start_diensten()
         self.registreer_deployments()
         for i in range(self.opzet.workers):
-            self.start_worker(i)
+            self.start_machine(i)
 
     # --- stopping -----------------------------------------------------------------------------
 
     def deel(self, naam: str) -> Deel:
         return next(d for d in reversed(self.delen) if d.naam == naam)
 
-    def kill(self, naam: str) -> None:
-        """`kill -9` of a part and of every process it started (a worker's runs run in sessions of
-        their own): what the loss of its machine does."""
-        deel = self.deel(naam)
-        for pid in [deel.proces.pid, *_afstammelingen(deel.proces.pid)]:
+    def kill(self, *namen: str) -> None:
+        """`kill -9` of parts and of every process they started (a worker's runs run in sessions of
+        their own), all at once: what the loss of their machine does."""
+        delen = [self.deel(naam) for naam in namen]
+        for pid in [p for d in delen for p in (d.proces.pid, *_afstammelingen(d.proces.pid))]:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        deel.proces.wait(timeout=30)
+        for deel in delen:
+            deel.proces.wait(timeout=30)
+
+    def kill_machine(self, i: int) -> None:
+        """The loss of worker machine i: its worker, its fork server and every run of either."""
+        self.kill(*(d.naam for d in self.delen if d.naam in (f"worker-{i + 1}", f"vorkserver-{i + 1}")))
 
     def stop(self) -> None:
         """SIGTERM to every part at once (workers first), then wait: start.sh gives 15 s in all."""
@@ -228,6 +261,7 @@ class Cluster:
                 except ProcessLookupError:
                     pass
         self.delen.clear()
+        shutil.rmtree(self.socketmap, ignore_errors=True)
 
 
 def maak_database(postgres: str, naam: str) -> None:

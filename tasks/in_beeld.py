@@ -46,6 +46,7 @@ HERSTELD = "levensloop_hersteld"
 GESTART = "levensloop_gestart"
 NIET_HERSTELD = "levensloop_niet_hersteld"
 _PAGINA = 200  # run ids per API call
+_TEKENEN_VAN_LEVEN = ("prefect.flow-run.heartbeat", "prefect.flow-run.Pending", "prefect.flow-run.Running")
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:
@@ -132,15 +133,15 @@ def nazorg_open_sinds(session: Session, casus_ids: list[int]) -> dict[int, dt.da
     return sinds
 
 
-def zonder_hartslag(run_ids: list[str], standen: dict[str, RunStand]) -> set[str]:
+def zonder_hartslag(run_ids: list[str], standen: dict[str, RunStand], venster: dt.timedelta) -> set[str]:
     """Of the runs the heartbeat automation named (`prefect.flow-run.<id>` or `<id>`), those still
-    Running (or Pending: claimed by a worker that never started it) for longer than two beats and
-    a bit, from which Prefect heard no heartbeat in that time: their process is gone. A run that
-    paused or ended meanwhile, or just started, is not one of them."""
+    Running (or Pending: claimed by a worker that never started it) for longer than `venster`
+    (levensloop.hartslag_venster_seconden), of which Prefect recorded no sign of life (a heartbeat,
+    a start) within it: their process is gone. Checked here, not taken from the automation: a
+    trigger that arrives late, or a run that was only slow to start, must not restart a working
+    run. A run that paused or ended meanwhile, or moved on recently, is not one of them."""
     from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
-    from prefect.settings import get_current_settings
 
-    venster = dt.timedelta(seconds=2 * (get_current_settings().flows.heartbeat_frequency or 180) + 15)
     moment = nu()
     ids = {r.removeprefix("prefect.flow-run.") for r in run_ids}
     verdacht = {r for r in ids if (s := standen.get(r)) and s.staat in ("RUNNING", "PENDING")
@@ -150,14 +151,15 @@ def zonder_hartslag(run_ids: list[str], standen: dict[str, RunStand]) -> set[str
     with get_client(sync_client=True) as client:
         pagina = client.read_events(EventFilter(
             occurred=EventOccurredFilter(since=moment - venster, until=moment + dt.timedelta(minutes=1)),
-            event=EventNameFilter(name=["prefect.flow-run.heartbeat"]),
+            event=EventNameFilter(name=list(_TEKENEN_VAN_LEVEN)),
             resource=EventResourceFilter(id=[f"prefect.flow-run.{r}" for r in verdacht])), limit=50)
     gehoord = {e.resource.id.removeprefix("prefect.flow-run.") for e in pagina.events}
     return verdacht - gehoord
 
 
-def _markeer(standen: dict[str, RunStand], run_ids: list[str]) -> dict[str, RunStand]:
-    dood = zonder_hartslag(run_ids, standen) if run_ids else set()
+def _markeer(standen: dict[str, RunStand], run_ids: list[str], regio: Instellingen) -> dict[str, RunStand]:
+    venster = dt.timedelta(seconds=regio.levensloop.hartslag_venster_seconden)
+    dood = zonder_hartslag(run_ids, standen, venster) if run_ids else set()
     return {r: replace(s, zonder_hartslag=True) if r in dood else s for r, s in standen.items()}
 
 
@@ -189,7 +191,7 @@ def zoek_buiten_beeld(zonder_hartslag_ids: list[str] | None = None) -> list[Geva
     with sessie() as session:
         run_ids = session.exec(select(Casus.flow_run_id).where(_te_bewaken(), Casus.flow_run_id.is_not(None))).all()
     # Prefect first: a casus closed meanwhile is then read as closed
-    standen = _markeer(runstanden(list(run_ids)), zonder_hartslag_ids or [])
+    standen = _markeer(runstanden(list(run_ids)), zonder_hartslag_ids or [], regio)
     moment = nu()
     gevallen = []
     with sessie() as session:
@@ -214,7 +216,7 @@ def _opnieuw_beoordeeld(referentie: str, regio: Instellingen, zonder_hartslag_id
         run_id = casus.flow_run_id
     run = _runstand_nu(run_id)
     if run is not None and run_id in zonder_hartslag_ids:
-        run = _markeer({run_id: run}, [run_id])[run_id]
+        run = _markeer({run_id: run}, [run_id], regio)[run_id]
     with sessie() as session:
         casus = session.exec(select(Casus).where(Casus.referentie == referentie)).one()
         if casus.flow_run_id != run_id:

@@ -1,10 +1,12 @@
 """The cluster layout (scripts/cluster.py, as `./start.sh --cluster` starts it) loses no casus when
 a machine dies: two API replicas behind HAProxy, the background services, a private Redis, two
-process workers, Prefect and the case store on PostgreSQL. Meldingen are registered and decisions
-taken through the API; while the decisions are carried out, one API replica and the worker that
-runs one of them are killed with `kill -9` (the worker with every run it started). Prefect's
-heartbeats stop, the automation 'levensloop zonder hartslag' hands the run to the sentinel, and
-every casus ends at its next decision: nothing lost, no letter, e-mail or audit event twice.
+worker machines (each a process worker and the fork server its runs start from), Prefect and the
+case store on PostgreSQL. Meldingen are registered and decisions taken through the API; while the
+decisions are carried out, one API replica and the worker machine that runs one of them are
+killed with `kill -9` (its worker, its fork server and every run of either). Prefect's heartbeats
+stop, the automation 'levensloop zonder hartslag' hands the run to the sentinel, which finds it
+silent for the window and restores it, and every casus ends at its next decision: nothing lost,
+no letter, e-mail or audit event twice.
 
 The Redis is private to the test (its own redis-server on a free port): other users of the
 machine's Redis are not disturbed.
@@ -33,6 +35,7 @@ from tests.test_levensloop_flows import DOOR, formulier
 CASUSSEN = 4
 BESLUIT = {"besluit": "rvdk_verzoek"}  # a letter to the family, an e-mail to the college
 VOLGENDE = "uitkomst-rvdk-1"
+VENSTER = 120  # levensloop.hartslag_venster_seconden: short, so the test waits less, yet well above a warm start
 
 
 @pytest.fixture
@@ -83,13 +86,13 @@ def _run_van(engine, referentie: str) -> str:
         return session.exec(select(Casus.flow_run_id).where(Casus.referentie == referentie)).one()
 
 
-def _worker_van(pid: int, workers: dict[int, str]) -> str:
-    """The worker whose process started `pid` (walking up the parents in /proc)."""
+def _machine_van(pid: int, machines: dict[int, int]) -> int:
+    """The worker machine whose worker or fork server started `pid` (walking up the parents in /proc)."""
     while pid > 1:
-        if pid in workers:
-            return workers[pid]
-        pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    raise AssertionError("het bevroren proces hoort bij geen worker")
+        if pid in machines:
+            return machines[pid]
+        pid = _ouder(pid)
+    raise AssertionError("het bevroren proces hoort bij geen worker-machine")
 
 
 def test_killing_an_api_replica_and_a_worker_mid_decision_loses_no_casus_and_repeats_nothing(
@@ -108,7 +111,8 @@ def test_killing_an_api_replica_and_a_worker_mid_decision_loses_no_casus_and_rep
     monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "vt"))
     monkeypatch.setenv("VT_STORINGSPUNTEN", str(punten))
     monkeypatch.setenv("VT_CLUSTER_LOGS", str(tmp_path / "cluster" / "logs"))
-    regio_voor_test(tmp_path, monkeypatch, smtp_server)
+    # The heartbeat window, shorter than the default: the test waits it out once.
+    regio_voor_test(tmp_path, monkeypatch, smtp_server, levensloop={"hartslag_venster_seconden": VENSTER})
     database_url = f"{POSTGRES_HOST_URL}/{casusdatabase}"
     gebruik_database(monkeypatch, database_url)
     migreer(database_url)
@@ -145,9 +149,12 @@ def test_killing_an_api_replica_and_a_worker_mid_decision_loses_no_casus_and_rep
         geraakt = punten / "beslissing_vastgelegd.geraakt"
         pid = _wacht_tot(lambda: geraakt.exists() and geraakt.read_text().strip(), 240, "storingspunt",
                          opzet.map / "logs")
-        workers = {d.proces.pid: d.naam for d in c.delen if d.naam.startswith("worker")}
+        # Warm: the run was forked from a fork server (its parent), not started by the worker.
+        machines = {d.proces.pid: int(d.naam.rsplit("-", 1)[1]) - 1 for d in c.delen
+                    if d.naam.startswith(("worker-", "vorkserver-"))}
+        assert any(d.naam.startswith("vorkserver-") and d.proces.pid == _ouder(int(pid)) for d in c.delen)
         c.kill("api-1")
-        c.kill(_worker_van(int(pid), workers))
+        c.kill_machine(_machine_van(int(pid), machines))
 
         # A run killed after storing its decision is restored at the next decision; one killed
         # before is restored at the same form (its answer never reached the case store), and the
@@ -187,6 +194,10 @@ def test_killing_an_api_replica_and_a_worker_mid_decision_loses_no_casus_and_rep
     assert all("run hersteld na een onderbreking" in artefact[ref] for ref in hersteld_refs)
 
 
+def _ouder(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 def _casusoverzicht(api_url: str, referenties: list[str]) -> dict[str, str]:
     """The newest case artifact of each casus, as staff see it on the run's page."""
     from prefect.client.orchestration import SyncPrefectClient
@@ -217,7 +228,9 @@ def test_every_deployment_runs_from_its_entrypoint_on_a_worker_in_this_checkout(
         assert not Path(pad).is_absolute() and (REPO / pad).is_file(), deployment.entrypoint
         assert load_flow_from_entrypoint(deployment.entrypoint).name == deployment.flow_name, deployment.name
     assert BEWAKING in {d.full_name for d in alle}
-    # The automation hands the silent run to the sentinel and leaves a paused or ended run alone.
-    automation = hartslag_automation(uuid.uuid4(), 30)
+    # The automation hands a run silent for the settings' window to the sentinel and leaves a
+    # paused or ended run alone.
+    automation = hartslag_automation(uuid.uuid4(), 300)
+    assert automation.trigger.within.total_seconds() == 300
     assert {"prefect.flow-run.Suspended", "prefect.flow-run.Completed"} <= automation.trigger.expect
     assert automation.actions[0].parameters["zonder_hartslag"]["template"] == "{{ event.resource.id }}"

@@ -497,6 +497,23 @@ class LevensloopInstellingen(_Strikt):
         "teamleider", description="Rol die direct een e-mail krijgt als de bewaking een casus niet terug in beeld "
         "krijgt."
     )
+    hartslag_seconden: int = Field(
+        30, ge=30, le=600, description="Cluster-opzet: zo vaak laat een lopende run Prefect weten dat hij leeft "
+        "(seconden; Prefect staat niet minder dan 30 toe)."
+    )
+    hartslag_venster_seconden: int = Field(
+        300, ge=75, description="Cluster-opzet: zo lang mag Prefect niets horen van een run die loopt of op zijn "
+        "start wacht, voor de bewaking kijkt of zijn machine weg is (seconden). Ruim boven de start van een run op "
+        "een zwaar belaste machine en boven twee keer hartslag_seconden; korter ontdekt een verloren machine sneller, "
+        "langer dan stap_max_seconden heeft geen zin (dan start de bewaking de run al als vastgelopen)."
+    )
+
+    @model_validator(mode="after")
+    def _venster_ruimer_dan_hartslag(self) -> LevensloopInstellingen:
+        if self.hartslag_venster_seconden < 2 * self.hartslag_seconden + 15:
+            raise ValueError("hartslag_venster_seconden moet minstens twee keer hartslag_seconden plus 15 zijn, "
+                             "anders geldt een gezonde run die één hartslag te laat is al als verdwenen")
+        return self
 
 
 class AuditketenInstellingen(_Strikt):
