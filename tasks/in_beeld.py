@@ -46,7 +46,6 @@ HERSTELD = "levensloop_hersteld"
 GESTART = "levensloop_gestart"
 NIET_HERSTELD = "levensloop_niet_hersteld"
 _PAGINA = 200  # run ids per API call
-_TEKENEN_VAN_LEVEN = ("prefect.flow-run.heartbeat", "prefect.flow-run.Pending", "prefect.flow-run.Running")
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:
@@ -136,10 +135,10 @@ def nazorg_open_sinds(session: Session, casus_ids: list[int]) -> dict[int, dt.da
 def zonder_hartslag(run_ids: list[str], standen: dict[str, RunStand], venster: dt.timedelta) -> set[str]:
     """Of the runs the heartbeat automation named (`prefect.flow-run.<id>` or `<id>`), those still
     Running (or Pending: claimed by a worker that never started it) for longer than `venster`
-    (levensloop.hartslag_venster_seconden), of which Prefect recorded no sign of life (a heartbeat,
-    a start) within it: their process is gone. Checked here, not taken from the automation: a
-    trigger that arrives late, or a run that was only slow to start, must not restart a working
-    run. A run that paused or ended meanwhile, or moved on recently, is not one of them."""
+    (levensloop.hartslag_venster_seconden: a start or any other state change within it counts as
+    a sign of life) and from which Prefect recorded no heartbeat within it: their process is gone.
+    Checked here, not taken from the automation: a trigger that arrives late must not restart a
+    working run. A run that paused or ended meanwhile is not one of them."""
     from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
 
     moment = nu()
@@ -151,7 +150,7 @@ def zonder_hartslag(run_ids: list[str], standen: dict[str, RunStand], venster: d
     with get_client(sync_client=True) as client:
         pagina = client.read_events(EventFilter(
             occurred=EventOccurredFilter(since=moment - venster, until=moment + dt.timedelta(minutes=1)),
-            event=EventNameFilter(name=list(_TEKENEN_VAN_LEVEN)),
+            event=EventNameFilter(name=["prefect.flow-run.heartbeat"]),
             resource=EventResourceFilter(id=[f"prefect.flow-run.{r}" for r in verdacht])), limit=50)
     gehoord = {e.resource.id.removeprefix("prefect.flow-run.") for e in pagina.events}
     return verdacht - gehoord

@@ -189,3 +189,97 @@ def test_the_team_leader_hears_at_once_when_a_casus_cannot_be_brought_back(
     with Session(engine) as session:
         gemeld = session.exec(select(AuditEvent.details).where(AuditEvent.actie == "levensloop_niet_hersteld")).all()
     assert sorted(d["bevinding"] for d in gemeld) == ["geen_run", "run_onbekend"]
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_run_named_by_the_heartbeat_automation_is_restored_only_when_prefect_heard_nothing_of_it(
+        engine, database_url, tmp_path, monkeypatch, smtp_server):
+    """The automation 'levensloop zonder hartslag' names two runs, both Running for longer than the
+    heartbeat window. One is slow but alive: Prefect heard its heartbeat within the window (the
+    trigger came late, or the machine was busy); the sentinel leaves it running and its casus
+    alone. The other was silent for the whole window (its machine is gone): it is marked Crashed
+    and its casus gets a new run."""
+    import uuid
+
+    from prefect import get_client
+    from prefect.events import emit_event
+    from prefect.states import Running
+    from sqlmodel import Session, select
+
+    from flows.in_beeld import casussen_in_beeld
+    from flows.levensloop import casus_levensloop
+    from models.opslag.casus import AuditEvent, Casus
+    from models.opslag.typen import nu
+    from tests.helpers import gebruik_database, regio_voor_test
+
+    regio = regio_voor_test(tmp_path, monkeypatch, smtp_server, levensloop={"hartslag_venster_seconden": 120})
+    gebruik_database(monkeypatch, database_url)
+    # A lifecycle deployment nobody serves: the restored casus's new run is created, not run.
+    naam = f"hartslag-{uuid.uuid4().hex[:8]}"
+    deployment_id = casus_levensloop.to_deployment(name=naam).apply()
+    monkeypatch.setattr("tasks.levensloop.LEVENSLOOP_DEPLOYMENT", f"casus-levensloop/{naam}")
+    _registreer(engine, regio, "Traagstraat 1")
+    _registreer(engine, regio, "Stilstraat 2")
+    with Session(engine) as session:
+        referenties = session.exec(select(Casus.referentie).order_by(Casus.id)).all()
+    # Running since longer than the window, not yet longer than a step may take.
+    sinds = nu() - dt.timedelta(seconds=regio.levensloop.hartslag_venster_seconden + 60)
+    with get_client(sync_client=True) as client:
+        traag, stil = (client.create_flow_run_from_deployment(deployment_id, parameters={"casus_referentie": ref})
+                       for ref in referenties)
+        for run in (traag, stil):
+            client.set_flow_run_state(run.id, Running(), force=True)
+            _running_sinds(run.id, sinds)
+    with Session(engine) as session, session.begin():
+        for ref, run in zip(referenties, (traag, stil)):
+            casus = session.exec(select(Casus).where(Casus.referentie == ref)).one()
+            casus.flow_run_id = str(run.id)
+            session.add(casus)
+    referentie = dict(zip((str(traag.id), str(stil.id)), referenties))
+    hartslag = f"prefect.flow-run.{traag.id}"
+    emit_event("prefect.flow-run.heartbeat", resource={"prefect.resource.id": hartslag})
+    _wacht_tot_prefect_hoort(hartslag)
+
+    assert casussen_in_beeld(zonder_hartslag=hartslag) == {}
+    assert casussen_in_beeld(zonder_hartslag=f"prefect.flow-run.{stil.id}") == {"hersteld": 1}
+
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(traag.id).state.is_running()
+        assert client.read_flow_run(stil.id).state.is_crashed()
+    with Session(engine) as session:
+        hersteld = session.exec(select(AuditEvent).where(AuditEvent.actie == "levensloop_hersteld")).all()
+        nieuw = session.exec(select(Casus.flow_run_id).where(Casus.referentie == referentie[str(stil.id)])).one()
+        oud = session.exec(select(Casus.flow_run_id).where(Casus.referentie == referentie[str(traag.id)])).one()
+    assert [(e.details["bevinding"], e.details["oude_run"]) for e in hersteld] == [("hartslag_gemist", str(stil.id))]
+    assert nieuw != str(stil.id) and oud == str(traag.id)
+
+
+def _running_sinds(run_id, sinds: dt.datetime) -> None:
+    """As if the run had been Running since `sinds`: the API takes no state time from a client,
+    so the moment is moved back in Prefect's own database."""
+    import psycopg
+    import prefect.settings
+
+    url = prefect.settings.PREFECT_SERVER_DATABASE_CONNECTION_URL.value().replace("+asyncpg", "", 1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE flow_run_state SET timestamp = %s WHERE id = (SELECT state_id FROM flow_run WHERE id = %s)",
+                     (sinds, run_id))
+        conn.execute("UPDATE flow_run SET state_timestamp = %s WHERE id = %s", (sinds, run_id))
+
+
+def _wacht_tot_prefect_hoort(resource_id: str) -> None:
+    """Until Prefect stored the event (its event pipeline is asynchronous)."""
+    import time
+
+    from prefect import get_client
+    from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+
+    einde = time.monotonic() + 120
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < einde:
+            if client.read_events(EventFilter(event=EventNameFilter(name=["prefect.flow-run.heartbeat"]),
+                                              resource=EventResourceFilter(id=[resource_id])), limit=1).events:
+                return
+            time.sleep(0.5)
+    raise AssertionError("Prefect bewaarde de hartslag niet")
