@@ -122,6 +122,7 @@ class Vorkserver:
         except OSError:  # the launcher is gone: so must its run be
             os.kill(pid, signal.SIGKILL)
         self.kinderen[pid] = verbinding
+        _log.info("Run %s gestart als proces %d", verzoek["env"].get("PREFECT__FLOW_RUN_ID"), pid)
 
     def ruim_op(self) -> None:
         """Reap every child that ended and tell its launcher how."""
@@ -233,12 +234,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Voorgeladen proces waaruit de runs van deze worker-machine starten.")
     parser.add_argument("--socket", type=Path, required=True, help="UNIX-socket (VT_VORKSERVER_SOCKET van de worker)")
     argumenten = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    _log.setLevel(logging.INFO)  # Prefect's logging setup (on import) leaves the root at WARNING
     voorladen()
     if (draden := threading.active_count()) != 1:  # a fork would copy a lock held by another thread
         raise SystemExit(f"Voorgeladen proces niet gestart: {draden} threads na het voorladen (mag er één zijn).")
     server = Vorkserver(argumenten.socket.resolve())
-    _log.warning("Klaar: runs van deze machine starten uit %s", server.pad)
+    _log.info("Klaar: runs van deze machine starten uit %s", server.pad)
     server.draai()
 
 

@@ -52,6 +52,9 @@ def test_the_demo_region_holds_the_municipalities_of_the_source_documents(instel
         (lambda r: r["gemeenten"][7]["overdrachtstafel"].update(weekdag="zondag"),
          "gemeenten.7.overdrachtstafel.weekdag: heeft een niet-toegestane waarde"),
         (lambda r: r["gemeenten"][7]["overdrachtstafel"].update(ontvangers=[]), "gemeenten.7.overdrachtstafel.ontvangers"),
+        # A window one late heartbeat could exceed would take a healthy run for a lost machine.
+        (lambda r: r["levensloop"].update(hartslag_seconden=60, hartslag_venster_seconden=120),
+         "hartslag_venster_seconden moet minstens twee keer hartslag_seconden plus 15 zijn"),
     ],
 )
 def test_an_invalid_settings_file_names_the_field_and_the_reason(tmp_path, wijzig, verwacht):
