@@ -205,9 +205,9 @@ def _voer_engine_uit(verbinding: socket.socket) -> None:
     threading.Thread(target=luister, name="vorkstarter", daemon=True).start()
     code = 1
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # "found in sys.modules": preloaded on purpose
-            runpy.run_module("prefect.engine", run_name="__main__", alter_sys=True)
+        # runpy warns that prefect.engine is already imported: here on purpose. Only that warning.
+        warnings.filterwarnings("ignore", message=r"'prefect\.engine' found in sys\.modules", category=RuntimeWarning)
+        runpy.run_module("prefect.engine", run_name="__main__", alter_sys=True)
         code = 0
     except SystemExit as einde:
         code = einde.code if isinstance(einde.code, int) else (0 if einde.code is None else 1)
