@@ -15,7 +15,8 @@
 # ./start.sh --cluster: the same system on the cluster layout (docs/beheer.md, "Cluster"), as a
 # stand-in for several machines: Prefect on PostgreSQL with two API replicas behind HAProxy on
 # 127.0.0.1:4201, the background services in their own process, a private Redis, two process
-# workers instead of deployments.serve (scripts/cluster.py), and the case store on PostgreSQL.
+# workers (each with the fork server its runs start from) instead of deployments.serve
+# (scripts/cluster.py), and the case store on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 REPO="$(pwd)"
@@ -293,8 +294,8 @@ $(sed 's/^/  /' <<<"$DEMO_ACCOUNTS")
   Tweede kanaal:   onbestelbare berichten worden ook gemeld via 127.0.0.1:$TWEEDE_POORT,
                    opgeslagen in $TWEEDE_MAIL/
   Database:        $($CLUSTER && echo "PostgreSQL vt_cluster_casussen" || echo "$VT/casussen.db (SQLite)"), sleutel in $SLEUTEL
-$($CLUSTER && echo "  Cluster:         2 API-replica's achter HAProxy op 127.0.0.1:$PREFECT_POORT, 2 workers,
-                   eigen Redis; logs in $VT/cluster/logs/ (docs/beheer.md, Cluster)")
+$($CLUSTER && echo "  Cluster:         2 API-replica's achter HAProxy op 127.0.0.1:$PREFECT_POORT, 2 workers (elk met een
+                   voorgeladen proces waaruit zijn runs starten), eigen Redis; logs in $VT/cluster/logs/ (docs/beheer.md, Cluster)")
   Logs:            $LOGS/ (toegangspoort.log, $(basename "$PREFECT_LOG"), smtp.log$($CLUSTER || echo ", deployments.log"))
 
   Stoppen:         Ctrl-C in dit venster (stopt alle onderdelen netjes)
