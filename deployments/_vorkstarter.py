@@ -43,7 +43,7 @@ def verbind() -> socket.socket | None:
         verbinding.connect(pad)
         verzoek = json.dumps({"env": dict(os.environ), "cwd": os.getcwd(), "argv": sys.argv[1:]}).encode()
         socket.send_fds(verbinding, [struct.pack("!I", len(verzoek)) + verzoek], [0, 1, 2])
-        soort, pid = ontvang(verbinding)
+        soort, _pid = ontvang(verbinding)
         if soort != b"p":
             raise OSError("geen pid")
         return verbinding
@@ -66,10 +66,17 @@ def main() -> None:
     verbinding = verbind()
     if verbinding is None:
         koud()
-    for sig in DOORGEGEVEN:  # to the child, as one byte each; it signals itself
-        signal.signal(sig, lambda nummer, _frame: verbinding.send(bytes([nummer])))
+
+    def geef_door(nummer: int, _frame) -> None:  # to the child, as one byte; it signals itself
+        try:
+            verbinding.send(bytes([nummer]))
+        except OSError:
+            pass  # the child has just ended: its status follows
+
+    for sig in DOORGEGEVEN:
+        signal.signal(sig, geef_door)
     try:
-        soort, status = ontvang(verbinding)
+        _soort, status = ontvang(verbinding)
     except EOFError:  # the fork server and the child are both gone without a word
         status = -signal.SIGKILL
     if status < 0:  # killed by a signal: so is this process, as the worker would see a cold run
