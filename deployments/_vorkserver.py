@@ -58,7 +58,9 @@ def voorladen() -> None:
     for module in pkgutil.iter_modules(pakket.__path__):
         if not module.name.startswith("_") and module.name != "werkpool":
             importlib.import_module(f"deployments.{module.name}")
-    for naam in [*voorlaadlijst(), "prefect.engine", "prefect._internal.metrics", "prefect.deployments.steps"]:
+    # What `python -m prefect.engine` imports on a worker besides what serving preloads; the
+    # warm-up (deployments._opwarmen) stays last.
+    for naam in ["prefect.engine", "prefect._internal.metrics", "prefect.deployments.steps", *voorlaadlijst()]:
         importlib.import_module(naam)
 
 
