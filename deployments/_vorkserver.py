@@ -12,6 +12,10 @@ worker's control port and token), working directory, arguments and stdin/stdout/
 `prefect.engine` as `__main__`, exactly as the cold `python -m prefect.engine` would: a run
 starts in milliseconds instead of importing for seconds.
 
+The child reads Prefect's settings again from the launcher's environment; what Prefect set up
+at import (its logging configuration) and our settings cache come from this process's, so start
+it with the same environment as its worker (scripts/cluster.py does).
+
 Forking is safe because this process stays single-threaded, opens no client, no event loop and no
 database connection before it forks (checked at start: a thread refuses the start, and the
 launchers then run cold). Each child gets a process group of its own: stopping or restarting the
