@@ -18,7 +18,10 @@ Then:
    of Suspended lifecycle runs, and the form of a sample of runs;
 3. the work list of one gemeente through the API as the UI asks it (Suspended runs with its
    `gemeente:` tag, first page): `POST /api/flow_runs/filter` and the classic UI's run list
-   `POST /api/flow_runs/paginate` (which also counts), p50/p95 of `--lijst` requests each.
+   `POST /api/flow_runs/paginate` (which also counts), p50/p95 of `--lijst` requests each;
+4. the same work list as a page load in headless Chromium, in the new view and the classic one
+   (docs/medewerkers.md, chapter 1): from navigation start until the first row shows, `--pagina`
+   loads each.
 The sentinel "casussen in beeld" is paused during the measurement (its passes would compete for
 the same casussen). The load average is printed with each figure (the machine is shared).
 """
@@ -159,6 +162,71 @@ def werklijst(api: str, herhalingen: int) -> None:
                   f"max {tijden[-1]:.0f} ms over {herhalingen}; {belasting()}", flush=True)
 
 
+# Set before the page's own scripts run: the moment (ms after navigation start) at which the
+# first casus reference shows in the page, i.e. the first row of the work list is on screen.
+_EERSTE_RIJ = r"""
+window.__vtEersteRij = null;
+new MutationObserver((_, waarnemer) => {
+  if (document.body && /VT-\d/.test(document.body.innerText)) {
+    window.__vtEersteRij = performance.now();
+    waarnemer.disconnect();
+  }
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
+
+# The work list as staff open it (docs/medewerkers.md, chapter 1): Runs, state Suspended, one
+# `gemeente:` tag, in the new view and the classic one.
+WEERGAVEN = {
+    "nieuw": "/v2/runs?state=Suspended&tags={tag}",
+    "klassiek": "/runs?state=Suspended&tag={tag}",
+}
+
+
+def werklijst_in_chromium(api: str, herhalingen: int, schermafdruk: Path | None = None) -> None:
+    """The same work list as a page load in headless Chromium: from navigation start until the
+    first row shows, p50/p95 over `herhalingen` loads per view (a fresh page each time, the
+    browser's cache warm after the first, as for a medewerker who opens it again)."""
+    import statistics
+    from urllib.parse import quote
+
+    if herhalingen <= 0:
+        return
+
+    from tests.served import chromium
+
+    tag = next(t for t in _labels_van_een_run(api) if t.startswith("gemeente:"))
+    ui = api.removesuffix("/api")
+    with tempfile.TemporaryDirectory(prefix="vt-chromium-") as map_, chromium(Path(map_)) as browser:
+        browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _EERSTE_RIJ})
+        for weergave, pad in WEERGAVEN.items():
+            url = ui + pad.format(tag=quote(tag))
+            tijden = [_laad(browser, url) for _ in range(herhalingen + 1)][1:]  # the first fills the cache
+            if schermafdruk:
+                time.sleep(2)  # the whole list, to see that the filter holds
+                browser.save_screenshot(str(schermafdruk / f"werklijst-{weergave}-{_aantal_runs(api)}.png"))
+            tijden.sort()
+            print(f"werklijst {tag} in Chromium, {weergave} ({pad.split('?')[0]}): eerste rij na p50 "
+                  f"{statistics.median(tijden):.0f} ms, p95 {tijden[int(0.95 * (len(tijden) - 1))]:.0f} ms, "
+                  f"max {tijden[-1]:.0f} ms over {herhalingen} keer laden; {belasting()}", flush=True)
+
+
+def _aantal_runs(api: str) -> int:
+    import httpx
+
+    return httpx.post(f"{api}/flow_runs/count", json={}, timeout=60).json()
+
+
+def _laad(browser, url: str, geduld: float = 60) -> float:
+    browser.get("about:blank")
+    browser.get(url)
+    einde = time.monotonic() + geduld
+    while (moment := browser.execute_script("return window.__vtEersteRij")) is None:
+        if time.monotonic() > einde:
+            raise AssertionError(f"geen rij van de werklijst na {geduld:.0f} s op {url}")
+        time.sleep(0.02)
+    return moment
+
+
 def _labels_van_een_run(api: str) -> list[str]:
     import httpx
 
@@ -224,6 +292,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--casussen", type=int, default=10_000)
     parser.add_argument("--oud", type=int, default=50, help="casussen die de oude weg gaan (steekproef; 0: geen)")
     parser.add_argument("--lijst", type=int, default=20, help="verzoeken per meting van de werklijst")
+    parser.add_argument("--pagina", type=int, default=10,
+                        help="keer de werklijst laden in Chromium, per weergave (0: niet)")
+    parser.add_argument("--schermafdruk", type=Path, help="map voor een schermafdruk van de werklijst per weergave")
     parser.add_argument("--kloon-tot", type=int, default=0,
                         help="daarna de werklijst opnieuw bij zoveel runs, aangevuld met kopieën (alleen postgresql)")
     parser.add_argument("--rust", type=float, default=60,
@@ -308,12 +379,14 @@ def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
               f"opent en sluit zijn verbindingen)", flush=True)
         controleer(api, aantal)
         werklijst(api, args.lijst)
+        werklijst_in_chromium(api, args.pagina, args.schermafdruk)
         if args.kloon_tot and args.prefect_database == "postgresql":
             rust(server, args.rust)
             begin = time.perf_counter()
             print(f"{kloon_runs(args.kloon_tot)} kopieën van wachtende runs erbij (tot {args.kloon_tot} runs) in "
                   f"{time.perf_counter() - begin:.0f} s; {belasting()}", flush=True)
             werklijst(api, args.lijst)
+            werklijst_in_chromium(api, args.pagina, args.schermafdruk)
             rust(server, args.rust)
 
 
