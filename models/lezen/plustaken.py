@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -68,6 +69,12 @@ class Plustaakregel(BaseModel):
     aandeel: float  # percent of the purchased hours used
 
 
+def _procent(uren: float, ingekocht: float) -> float:
+    """One decimal, half up as people round (2.5 of 40 hours is 6.3%, not 6.2%): the hours are
+    typed as decimals, so computed in decimals."""
+    return float((100 * Decimal(str(uren)) / Decimal(str(ingekocht))).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
 def regels(gemeente, gegeven: dict) -> list[Plustaakregel]:
     """The rows of the tasks `gemeente` buys, from `activiteiten(...)`."""
     uit = []
@@ -77,7 +84,7 @@ def regels(gemeente, gegeven: dict) -> list[Plustaakregel]:
         n, uren, deelnemers = gegeven.get((gemeente.code, soort.value), (0, 0.0, 0))
         ingekocht = gemeente.plustaken.uren_per_jaar(soort)
         uit.append(Plustaakregel(soort=soort.value, activiteiten=n, uren=uren, deelnemers=deelnemers,
-                                 ingekocht_uren=ingekocht, aandeel=round(100 * uren / ingekocht, 1)))
+                                 ingekocht_uren=ingekocht, aandeel=_procent(uren, ingekocht)))
     return uit
 
 
