@@ -232,7 +232,7 @@ def test_vt_plustaken_records_an_activity_and_prints_the_yearly_overview(activit
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     vt = CliRunner().invoke
-    uit = vt(app, ["plustaken", "activiteit", "--datum", "2025-06-03", "--gemeente", HELMOND, "--soort",
+    uit = vt(app, ["plustaken", "activiteit", "--datum", "2025-06-03", "--gemeente", "helmond", "--soort",
                    "deskundigheidsbevordering", "--doelgroep", "teamoverleg wijkteam", "--uren", "2",
                    "--deelnemers", "11", "--door", DOOR, "--json"])
     assert uit.exit_code == 0, uit.output
