@@ -364,3 +364,29 @@ def test_het_tweewekelijkse_rapport_toont_het_inloopplan_met_de_methode(engine, 
     assert "Inloopplan: wanneer is de wachtlijst terug op het gebruikelijke niveau?" in html
     email = render("rapport/email.html.j2", c=cijfers, versie=1)
     assert "<h3>Inloopplan</h3>" in email and "zijn 2 casussen per week extra nodig" in email
+
+
+def test_de_wachtlijst_aan_het_begin_van_het_venster_zoals_dat_rapport_hem_toonde(engine, instellingen):
+    """The report of 30 August 2026: its window starts at the period end 5 July, whose report
+    showed Gennep's wachtlijst then (11 - 10 + 17 = 18) and Venlo's (13 - 8 + 0 = 5). Sent, as
+    it was sent; unsent, as it would have been; a day that ends no period: never published."""
+    from models.lezen.rapportage import bereken, wachtlijst_zoals_gepubliceerd
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.regels.perioden import periode
+    from tasks.rapportage import rapportcijfers
+
+    begin = dt.date(2026, 7, 5)
+    with Session(engine) as session:
+        bouw(session, instellingen, met_latere=False)
+        synchroniseer_werkdagen(session, instellingen)
+        ruw = bereken(session, instellingen, periode(instellingen.rapportage, dt.date(2026, 8, 30)))
+        toen = rapportcijfers(session, instellingen, periode(instellingen.rapportage, begin), instellingen.capaciteit)
+    onverzonden = wachtlijst_zoals_gepubliceerd(ruw, instellingen, {}, begin)
+    assert (onverzonden[GENNEP], onverzonden[VENLO], onverzonden[REGIO]) == (18, 5, 23)
+    gewijzigd = toen.model_copy(update={"gemeenten": [
+        g.model_copy(update={"werkvoorraad": [r.model_copy(update={"aantal": "x"}) if r.dienst == "wachtlijst" else r
+                                              for r in g.werkvoorraad]}) if g.code == VENLO else g
+        for g in toen.gemeenten]})
+    verzonden = wachtlijst_zoals_gepubliceerd(ruw, instellingen, {begin: gewijzigd}, begin)
+    assert (verzonden[GENNEP], verzonden[VENLO]) == (18, "x")  # what the sent report showed wins
+    assert wachtlijst_zoals_gepubliceerd(ruw, instellingen, {}, dt.date(2026, 7, 8)) is None

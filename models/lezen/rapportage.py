@@ -678,15 +678,17 @@ def publiceer(
 
 def wachtlijst_zoals_gepubliceerd(ruw: RuweCijfers, instellingen: Instellingen,
                                   gepubliceerd: Mapping[dt.date, Rapportcijfers], eind: dt.date) -> dict[str, Cel] | None:
-    """The wachtlijst per area at an earlier period end `eind` as its report published it (or
-    would have, unsent), as `publiceer` shows it; None when `eind` is not one of the periods."""
+    """The wachtlijst per area at an earlier period end `eind` as its sent report published it,
+    or, unsent, as `publiceer` shows that period; None when no report and no period ends then."""
     gebieden = [*(g.code for g in instellingen.gemeenten), REGIO]
-    for k, p in enumerate(ruw.perioden):
-        if k and p.eind == eind:
-            tabel = (_zoals_gepubliceerd(gepubliceerd[eind], gebieden) if eind in gepubliceerd
-                     else _werkvoorraadtabel(ruw, k, gebieden, instellingen.rapportage.minimum_aantal))
-            return {g: tabel[(g, Dienst.wachtlijst.value)] for g in gebieden}
-    return None
+    if eind in gepubliceerd:
+        tabel = _zoals_gepubliceerd(gepubliceerd[eind], gebieden)
+    elif eind in [p.eind for p in ruw.perioden[1:]]:
+        k = [p.eind for p in ruw.perioden].index(eind)
+        tabel = _werkvoorraadtabel(ruw, k, gebieden, instellingen.rapportage.minimum_aantal)
+    else:
+        return None
+    return {g: tabel[(g, Dienst.wachtlijst.value)] for g in gebieden}
 
 
 # --- the archive --------------------------------------------------------------------------------------
