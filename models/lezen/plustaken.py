@@ -121,7 +121,9 @@ def rapportregels(gemeente, periode: dict, jaar: dict) -> list[PlustaakInRapport
 # report went out (from the start of the first report of the year to the end of the last one so
 # far: the count changes only when a report goes out), and is suppressed together with those
 # reports as sent and with every overview that could have been made before it. Those earlier
-# overviews are not archived: they are worked out again here, in order, by this same rule.
+# overviews are not archived: they are worked out again here, in order, by this same rule. Only
+# this overview's own figures are ever hidden; an "x" of an earlier overview counts as not
+# shown (a small count behind it stays protected), a report's "x" as hidden by that report.
 
 
 @dataclass(frozen=True)
@@ -151,28 +153,44 @@ def samen_in_jaaroverzicht(stukken: Sequence[Stuk], codes: Sequence[str], minimu
         for g in gebieden:
             _als_getoond(("stuk", i, g), None if stuk.getoond is None else stuk.getoond.get(g), waarden, minimum,
                          onzichtbaar, verborgen, getoond)
-    overzichten = []
+    overzichten, vorige = [], None
     for k, stuk in enumerate(stukken):
         if stuk.getoond is None:
             continue
         nieuw = [("jaar", k, g) for g in gebieden]
-        for g in gebieden:
-            waarden[("jaar", k, g)] = sum(waarden[("stuk", i, g)] for i in range(k + 1))
-            lijnen.append([*(("stuk", i, g) for i in range(k + 1)), ("jaar", k, g)])
+        for g in gebieden:  # the previous overview plus the stretches since (the same as the sum of all)
+            eerder = [("jaar", vorige, g)] if vorige is not None else []
+            sinds = [("stuk", i, g) for i in range(0 if vorige is None else vorige + 1, k + 1)]
+            waarden[("jaar", k, g)] = sum(waarden[c] for c in [*eerder, *sinds])
+            lijnen.append([*eerder, *sinds, ("jaar", k, g)])
         lijnen.append(nieuw)
+        vorige = k
 
-        def rang(cel, k=k) -> int:  # hide this overview's figures, never what went out before
-            return (cel[0] != "jaar" or cel[1] != k) * 10 + (cel[2] == REGIO)
+        gewenst = {c: klein(minimum) if 0 < waarden[c] < minimum else waarden[c] for c in nieuw}
 
-        cellen = onderdruk(waarden, lijnen, minimum, onzichtbaar=onzichtbaar, rang=rang, verborgen=verborgen)
-        if any(cellen[c] != zo for c, zo in getoond.items()):
-            # Protecting this overview would take hiding what a report or an earlier overview
-            # showed: this overview shows none of its counts instead.
-            cellen = {c: VERBORGEN if waarden[c] else 0 for c in nieuw}
-        overzicht = {g: cellen[("jaar", k, g)] for g in gebieden}
-        overzichten.append(overzicht)
-        for g in gebieden:
-            _als_getoond(("jaar", k, g), overzicht[g], waarden, minimum, onzichtbaar, verborgen, getoond)
+        def veilig(toon: dict, nieuw=nieuw) -> bool:
+            """Nothing hidden or small can be worked out with these new figures shown (the rest
+            of this overview not) beside everything shown before: suppressing it all changes nothing."""
+            cellen = onderdruk(waarden, lijnen, minimum, onzichtbaar=onzichtbaar | (set(nieuw) - set(toon)),
+                               verborgen=verborgen)
+            return all(cellen[c] == zo for c, zo in (getoond | toon).items())
+
+        # Mostly the suppression of this overview's figures beside the rest leaves the rest as
+        # it went out. Otherwise (it would hide a cell shown before) each figure in turn, the
+        # gemeenten before the region, where it is safe beside those shown already. A figure
+        # not shown is "x".
+        voorstel = onderdruk(waarden, lijnen, minimum, onzichtbaar=onzichtbaar, verborgen=verborgen,
+                             rang=lambda c, nieuw=set(nieuw): 10 * (c not in nieuw) + (c[2] == REGIO))
+        if all(voorstel[c] == zo for c, zo in getoond.items()):
+            toon = {c: voorstel[c] for c in nieuw if voorstel[c] != VERBORGEN}
+        else:
+            toon = {c: 0 for c in nieuw if waarden[c] == 0}
+            for cel in nieuw:
+                if cel not in toon and veilig(toon | {cel: gewenst[cel]}):
+                    toon[cel] = gewenst[cel]
+        overzichten.append({g: toon.get(("jaar", k, g), VERBORGEN) for g in gebieden})
+        getoond |= toon
+        onzichtbaar |= set(nieuw) - set(toon)  # "x": what a reader may not know, a small count still protected
     return overzichten
 
 
