@@ -1,6 +1,8 @@
 """Make the example report in this folder from fictional data (the demo region's eight
-municipalities, synthetic history from the benchmark's seeder): the PDF as the overleg receives
-it, its first page as PNG (pdftoppm), the chart and the region's CSV.
+municipalities, synthetic history from the benchmark's seeder, Helmond's plustaken recorded
+through the writers): the PDF as the overleg receives it, its first page as PNG (pdftoppm), the
+chart and the region's CSV. tests/test_voorbeeldrapport.py runs it small, so it cannot silently
+break again.
 
     .venv/bin/python docs/voorbeeldrapport/maak_voorbeeld.py
 """
