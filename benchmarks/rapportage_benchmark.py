@@ -76,7 +76,8 @@ MELDING = _tabel("melding", "id", "referentie", "casus_id", "melder_id", "gemeen
                  "urgentie", "hermelding", "omschrijving", "geregistreerd_op")
 TERMIJN = _tabel("termijn", "id", "casus_id", "melding_id", "soort", "start_op", "waarschuw_op", "vervalt_op",
                  "oorspronkelijk_vervalt_op", "volgende_actie_op", "escalatie_stap", "voldaan_op")
-AUDIT = _tabel("auditevent", "id", "casus_id", "tijdstip", "actor", "actie", "van_status", "naar_status", "details")
+AUDIT = _tabel("auditevent", "id", "casus_id", "tijdstip", "actor", "actie", "van_status", "naar_status", "details",
+               "volgnummer", "vorige_hash", "hash")
 
 
 class Zaaier:
@@ -201,8 +202,19 @@ class Zaaier:
             self._audit(rijen, casus_id, vervalt, "escalatie", details={"soort": soort, "stap": 2})
 
     def _audit(self, rijen, casus_id, tijdstip, actie, van=None, naar=None, details=None):
-        rijen["audit"].append(dict(id=self._id("audit"), casus_id=casus_id, tijdstip=self._t(tijdstip), actor="benchmark",
+        # The time as an aware datetime: the audit chain hashes it (`geketend` stores it after).
+        rijen["audit"].append(dict(id=self._id("audit"), casus_id=casus_id, tijdstip=tijdstip, actor="benchmark",
                                    actie=actie, van_status=van, naar_status=naar, details=details or {}))
+
+    def geketend(self, verbinding, rijen: list[dict], casus_ids: set[int]) -> list[dict]:
+        """The audit rows chained as every writer chains them (`keten`: place and hashes; these
+        casussen are new, so their chains start here), with the time as the table stores it."""
+        from sqlmodel import Session
+
+        from models.dossier.auditketen import keten
+
+        with Session(bind=verbinding) as session:
+            return [{**r, "tijdstip": self._t(r["tijdstip"])} for r in keten(session, rijen, casus_ids)]
 
 
 def voeg_in(verbinding, tabel, rijen: list[dict]) -> None:
@@ -247,6 +259,7 @@ def zaai(engine, instellingen, aantal_meldingen: int, jaren: int, nu: dt.datetim
         rijen = zaaier.chunk(aantal_c, aantal_m)
         gedaan_m += len(rijen["melding"])
         with engine.begin() as verbinding:
+            rijen["audit"] = zaaier.geketend(verbinding, rijen["audit"], {r["id"] for r in rijen["casus"]})
             for naam, tabel in (("casus", CASUS), ("melding", MELDING), ("termijn", TERMIJN), ("audit", AUDIT)):
                 voeg_in(verbinding, tabel, rijen[naam])
     with engine.begin() as verbinding:

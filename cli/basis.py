@@ -138,3 +138,13 @@ def regio_instellingen():
     from models.regels.instellingen import instellingen
 
     return instellingen(streng=True)  # a broken settings file is shown, not papered over
+
+
+def gemeentecodes(regio, gevraagd: list[str]) -> set[str]:
+    """CBS codes of gemeenten given by name or code, as staff type them."""
+    op_naam = {g.naam.casefold(): g.code for g in regio.gemeenten} | {g.code.casefold(): g.code for g in regio.gemeenten}
+    onbekend = [g for g in gevraagd if g.strip().casefold() not in op_naam]
+    if onbekend:
+        raise Gebruikersfout(f"Onbekende gemeente(n): {', '.join(onbekend)}. Kies uit: "
+                             f"{', '.join(g.naam for g in regio.gemeenten)}.")
+    return {op_naam[g.strip().casefold()] for g in gevraagd}

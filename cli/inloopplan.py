@@ -6,18 +6,8 @@ from __future__ import annotations
 
 import typer
 
-from cli.basis import JSON_OPTIE, Gebruikersfout, app, netjes, regio_instellingen, toon_json
+from cli.basis import JSON_OPTIE, app, gemeentecodes, netjes, regio_instellingen, toon_json
 from cli.rapport import _datum
-
-
-def _gemeenten(regio, gevraagd: list[str]) -> set[str]:
-    """CBS codes or names as staff type them."""
-    op_naam = {g.naam.casefold(): g.code for g in regio.gemeenten} | {g.code.casefold(): g.code for g in regio.gemeenten}
-    onbekend = [g for g in gevraagd if g.strip().casefold() not in op_naam]
-    if onbekend:
-        raise Gebruikersfout(f"Onbekende gemeente(n): {', '.join(onbekend)}. Kies uit: "
-                             f"{', '.join(g.naam for g in regio.gemeenten)}.")
-    return {op_naam[g.strip().casefold()] for g in gevraagd}
 
 
 @app.command()
@@ -42,7 +32,7 @@ def inloopplan(
     from templates import render
 
     regio = regio_instellingen()
-    codes = _gemeenten(regio, gemeente) if gemeente else None
+    codes = gemeentecodes(regio, gemeente) if gemeente else None
     peil = _datum(peildatum, "--peildatum") or nu().astimezone(AMSTERDAM).date()
     doeldag = _datum(doel, "--doel") or doeldatum(peil, regio.inloopplan.doeldatum, regio.inloopplan.doel_weken)
     with sessie() as session:

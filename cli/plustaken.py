@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from cli.basis import JSON_OPTIE, Gebruikersfout, app, netjes, regio_instellingen, toon_json
+from cli.basis import JSON_OPTIE, Gebruikersfout, app, gemeentecodes, netjes, regio_instellingen, toon_json
 
 plustaken_app = typer.Typer(
     help="Plustaken: voorlichting, deskundigheidsbevordering en samen optrekken per gemeente.",
@@ -28,7 +28,7 @@ def _vandaag() -> dt.date:
 @netjes
 def activiteit(
     datum: str = typer.Option(..., "--datum", help="Datum van de activiteit, JJJJ-MM-DD."),
-    gemeente: str = typer.Option(..., "--gemeente", help="CBS-code, bijvoorbeeld GM0794."),
+    gemeente: str = typer.Option(..., "--gemeente", help="Naam of CBS-code, bijvoorbeeld Helmond of GM0794."),
     soort: str = typer.Option(..., "--soort", help="voorlichting of deskundigheidsbevordering."),
     doelgroep: str = typer.Option(..., "--doelgroep", help="Welke professionals (nooit iets over een gezin)."),
     uren: float = typer.Option(..., "--uren", help="Bestede uren, in kwartieren (1.5 = anderhalf uur)."),
@@ -49,7 +49,8 @@ def activiteit(
     except ValueError:
         raise Gebruikersfout("--datum is geen geldige datum; gebruik JJJJ-MM-DD, bijvoorbeeld 2026-11-12.") from None
     try:
-        invoer = ActiviteitInvoer(datum=dag, gemeente_code=gemeente.strip().upper(), soort=soort.strip().lower(),
+        [code] = gemeentecodes(regio, [gemeente])
+        invoer = ActiviteitInvoer(datum=dag, gemeente_code=code, soort=soort.strip().lower(),
                                   doelgroep=doelgroep, uren=uren, deelnemers=deelnemers, door=door)
         with sessie() as session:
             rij, nieuw = registreer_activiteit(session, invoer, regio, _vandaag())
@@ -62,7 +63,8 @@ def activiteit(
     if als_json:
         toon_json(gegevens)
     elif nieuw:
-        typer.echo(f"Activiteit {gegevens['nummer']} vastgelegd: {gegevens['soort']} voor {gegevens['gemeente']} "
+        typer.echo(f"Activiteit {gegevens['nummer']} vastgelegd: {gegevens['soort']} voor "
+                   f"{regio.gemeente(gegevens['gemeente']).naam} "
                    f"op {gegevens['datum']}, {gegevens['uren']:g} uur, {gegevens['deelnemers']} deelnemers.")
     else:
         typer.echo(f"Stond al vastgelegd als activiteit {gegevens['nummer']}; niets dubbel opgeslagen.")

@@ -72,7 +72,8 @@ def deployments() -> list[RunnerDeployment]:
             name="plustaken jaaroverzicht",
             description=(
                 "Het jaaroverzicht van de plustaken per gemeente, voor het contractgesprek: activiteiten en uren "
-                "tegen de ingekochte uren, en de samen opgetrokken onderzoeken. Klik op Run en kies het jaar; het "
+                "tegen de ingekochte uren, en de samen opgetrokken onderzoeken in de perioden van de verzonden "
+                "tweewekelijkse rapportages. Klik op Run en kies het jaar; het "
                 "overzicht staat daarna in het artefact 'plustaken-<jaar>' en als bestand in de rapportenmap."
             ),
             tags=["plustaken", "rapportage", "actie"],

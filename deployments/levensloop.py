@@ -53,9 +53,10 @@ def deployments() -> list[RunnerDeployment]:
             name="overdrachtstafel agenda",
             description=(
                 "Voor elke overdrachtstafel (continuïteitsplan): de deelnemers krijgen de casussen die Veilig "
-                "Thuis bij hun lokale teams aanmeldde (alleen casusnummers). Gaat vanzelf uit voor de tafel; "
-                "is na de agenda nog een casus aangemeld, klik dan op Run: er gaat een bijgewerkte agenda uit "
-                "(dezelfde lijst gaat nooit twee keer)."
+                "Thuis bij hun lokale teams aanmeldde (alleen casusnummers), ook die waarvoor de vorige tafel "
+                "nog geen uitkomst vastlegde. Gaat vanzelf uit voor de tafel; een casus die daarna wordt "
+                "aangemeld, gaat naar de tafel een week later. Run stuurt de agenda opnieuw als de lijst "
+                "veranderde (dezelfde lijst gaat nooit twee keer)."
             ),
             schedules=_tafelschema(regio),
             tags=["overdracht", "overdrachtstafel"],

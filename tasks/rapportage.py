@@ -39,9 +39,12 @@ def rapportcijfers(session, regio: Instellingen, periode: Periode, capaciteit) -
     periods as their sent reports showed them."""
     ruw = rapportage.bereken(session, regio, periode)
     knelpunten = [MedewerkerKnelpunt(k.gemeente_code, k.tekst) for k in voor_periode(session, periode.eind)]
-    gepubliceerd = rapportage.gepubliceerde_rapporten(session, ruw.perioden[1:])
+    # The inloopplan's window starts at an earlier period end: its wachtlijst as that report showed it.
+    begin = periode.eind - dt.timedelta(weeks=regio.inloopplan.venster_weken)
+    gepubliceerd = rapportage.gepubliceerde_rapporten(session, [*ruw.perioden[1:], Periode(begin, begin)])
     cijfers = rapportage.publiceer(ruw, regio, capaciteit, knelpunten, gepubliceerd)
-    return cijfers.model_copy(update={"inloopplan": inloopplan.voor_rapport(session, regio, cijfers)})
+    stand_voor = rapportage.wachtlijst_zoals_gepubliceerd(ruw, regio, gepubliceerd, begin)
+    return cijfers.model_copy(update={"inloopplan": inloopplan.voor_rapport(session, regio, cijfers, stand_voor)})
 
 
 @task(name="rapportageperiode bepalen", cache_policy=NO_CACHE)

@@ -14,7 +14,8 @@ from models.opslag.db import sessie
 from tests.test_werkvoorraad import LANG_GELEDEN, op_werkvoorraad, regio  # noqa: F401 (fixture)
 
 ACTIES = ("capaciteit wisselen", "contact vastleggen", "knelpunt toevoegen", "rapportage regionaal overleg",
-          "brief opnieuw versturen", "bericht opnieuw versturen", "termijn aanpassen", "plustaak vastleggen")
+          "brief opnieuw versturen", "bericht opnieuw versturen", "termijn aanpassen", "plustaak vastleggen",
+          "plustaken jaaroverzicht")
 
 
 def formulieren() -> dict[str, dict]:
@@ -184,3 +185,27 @@ def test_a_plustaak_activity_from_the_form_is_recorded_once_and_one_the_gemeente
         [event] = session.exec(select(AuditEvent).where(AuditEvent.actie == "plustaak_activiteit")).all()
         assert (activiteit.gemeente_code, activiteit.uren, activiteit.deelnemers, event.actor) == (
             "GM0794", 2.5, 18, "Bram")
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_yearly_plustaken_overview_from_the_form_is_an_artifact_and_a_file_pair(regio, engine):
+    """Helmond, 2026: one voorlichting of 2.5 hours (18 participants) against 40 bought: 6.25% -> 6.3."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    from flows.acties import plustaak_activiteit_vastleggen
+    from flows.plustaken import plustaken_jaaroverzicht
+
+    plustaak_activiteit_vastleggen(dt.date(2026, 11, 12), "Helmond", "voorlichting", "leerkrachten basisschool",
+                                   2.5, 18, "Bram")
+    bestanden = plustaken_jaaroverzicht(2026)
+    assert [b.rsplit("/", 1)[-1] for b in bestanden] == ["plustaken-2026.md", "plustaken-2026.csv"]
+
+    async def artefact():
+        async with get_client() as client:
+            return await client.read_latest_artifacts()
+
+    [markdown] = [a.data for a in asyncio.run(artefact()) if a.key == "plustaken-2026"]
+    assert "| Voorlichting | 1 | 2,5 | 40 | 6,3% | 18 |" in markdown  # 6.25 rounds up, as people round

@@ -507,3 +507,16 @@ def test_the_driegesprek_invitation_to_the_team_gives_the_moment_once_in_dutch_t
     assert "Datum en tijd:  donderdag 10 december 2026 om 14:00 (Nederlandse tijd)\n" in inhoud
     assert "10-12-2026" not in inhoud  # one format, not two
     assert "Plaats:         kantoor van het lokaal team, Teamstraat 1, 6591 BV Gennep" in inhoud
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_handover_letter_after_an_overdrachtstafel_says_when_veilig_thuis_helps_with_the_conditions(regio, engine):
+    """The tafel's outcome "the team takes over with VT's help" (seed 004) tells the family so."""
+    [referentie] = registreer(melding_met(melder=melder_met_adres()))
+    gegevens = {"lokaal_team_code": "GEN-SD", "regie": "lokaal_team"}
+    [met_hulp] = maak(referentie, "overdracht_bevestiging", gegevens={**gegevens, "vt_helpt_met_voorwaarden": True},
+                      aanleiding="tafel-met-hulp")
+    [zonder] = maak(referentie, "overdracht_bevestiging", gegevens=gegevens, aanleiding="tafel-zonder-hulp")
+    zin = "Veilig Thuis helpt Consulenten Sociaal Domein Gennep bij de afspraken over de veiligheid in uw gezin."
+    assert zin in pdf_tekst(archief(brief(engine, met_hulp)))
+    assert zin not in pdf_tekst(archief(brief(engine, zonder)))

@@ -137,6 +137,87 @@ def test_een_plan_uit_kleine_aantallen_wordt_niet_getoond_en_verraadt_ze_niet(in
     assert regio.verloop is Verloop.slinkt and regio.datum == PEIL + dt.timedelta(days=80)
 
 
+def _waarden_die_kunnen(gepubliceerd, stand_voor: dict) -> dict:
+    """What a reader can work out of each hidden count: per (area, name) the smallest and
+    largest whole value that fits everything published (the wachtlijst now, the earlier
+    report's wachtlijst at the window's start, the flows) and what the reader knows: per area
+    voor + instroom = stand + uitstroom, each column adds up to the region, "<5" is 1 to 4 and
+    "x" at least 1."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    namen = ("voor", "instroom", "uitstroom", "stand")
+    cel = {(r.code, n): stand_voor[r.code] if n == "voor" else getattr(r, n)
+           for r in gepubliceerd.gebieden for n in namen}
+    onbekend = [k for k, v in cel.items() if isinstance(v, str)]
+    plek = {k: i for i, k in enumerate(onbekend)}
+    rijen, rechts = [], []
+    for termen in [*({(r.code, "voor"): 1, (r.code, "instroom"): 1, (r.code, "stand"): -1, (r.code, "uitstroom"): -1}
+                     for r in gepubliceerd.gebieden),
+                   *({**{(r.code, n): 1 for r in gepubliceerd.gemeenten}, (REGIO, n): -1} for n in namen)]:
+        rij = np.zeros(len(onbekend))
+        for k, teken in termen.items():
+            if k in plek:
+                rij[plek[k]] += teken
+        rijen.append(rij)
+        rechts.append(-sum(teken * cel[k] for k, teken in termen.items() if k not in plek))
+    laag = [1] * len(onbekend)
+    hoog = [4 if cel[k] == "<5" else 10_000 for k in onbekend]
+    eisen = LinearConstraint(np.array(rijen), rechts, rechts)
+    uitkomst = {}
+    for k, i in plek.items():
+        c = np.zeros(len(onbekend))
+        c[i] = 1
+        uitkomst[k] = tuple(round(milp(teken * c, constraints=eisen, bounds=Bounds(laag, hoog),
+                                       integrality=np.ones(len(onbekend))).x[i]) for teken in (1, -1))
+    return uitkomst
+
+
+def test_een_kleine_uitstroom_is_niet_af_te_leiden_uit_de_wachtlijsten_van_twee_rapporten(instellingen):
+    """Gennep: 10 waiting at the window's start (the report of that day showed it), 6 in, 4 out,
+    12 waiting now. The 4 out is a small count; with the 6 in shown beside the two wachtlijsten
+    a reader would work it out: 10 + 6 - 12 = 4. So the 6 in is hidden too, and then Venlo's
+    instroom, as the region's 30 minus Venlo's 24 would give the 6 back."""
+    tellingen = {g.code: Doorstroom(g.code, 0, 0, 0) for g in instellingen.gemeenten}
+    tellingen[GENNEP] = Doorstroom(GENNEP, stand=12, instroom=6, uitstroom=4)
+    tellingen[VENLO] = Doorstroom(VENLO, stand=20, instroom=24, uitstroom=24)
+    tellingen[REGIO] = Doorstroom(REGIO, stand=32, instroom=30, uitstroom=28)
+    stand = {code: t.stand for code, t in tellingen.items()}
+    stand_voor = {code: t.stand - t.instroom + t.uitstroom for code, t in tellingen.items()}
+    gepubliceerd = publiceer(tellingen, instellingen, PEIL, DOEL, stand=stand, stand_voor=stand_voor)
+    per_code = {r.code: r for r in gepubliceerd.gebieden}
+    assert (per_code[GENNEP].instroom, per_code[GENNEP].uitstroom, per_code[VENLO].instroom) == ("x", "<5", "x")
+    assert per_code[GENNEP].verloop is None and per_code[VENLO].verloop is None
+    assert (per_code[REGIO].instroom, per_code[REGIO].uitstroom, per_code[REGIO].verloop) == (30, 28, Verloop.groeit)
+    kan = _waarden_die_kunnen(gepubliceerd, stand_voor)
+    assert kan[(GENNEP, "uitstroom")] == (1, 4)  # anything from 1 to 4: nothing given away
+    assert all(laagste < hoogste for laagste, hoogste in kan.values())
+    # Without the earlier report's wachtlijst (as before this check) the 6 in was shown.
+    assert publiceer(tellingen, instellingen, PEIL, DOEL, stand=stand).gemeenten[0].instroom == 6
+
+
+def test_een_wachtlijst_die_een_rapport_verborg_volgt_niet_uit_de_stromen(instellingen):
+    """Now the report hid Roermond's 3 waiting ("<5": 0 at the window's start, 3 in, none out)
+    and Venlo's 20 ("x"), or the region's 35 would give the 3 away. Venlo's flows, 24 in and 24
+    out beside its 20 at the window's start, would give its 20 back and with it the 3."""
+    tellingen = {g.code: Doorstroom(g.code, 0, 0, 0) for g in instellingen.gemeenten}
+    tellingen[GENNEP] = Doorstroom(GENNEP, stand=12, instroom=16, uitstroom=14)
+    tellingen[VENLO] = Doorstroom(VENLO, stand=20, instroom=24, uitstroom=24)
+    tellingen["GM0957"] = Doorstroom("GM0957", stand=3, instroom=3, uitstroom=0)
+    tellingen[REGIO] = Doorstroom(REGIO, stand=35, instroom=43, uitstroom=38)
+    stand = {code: t.stand for code, t in tellingen.items()} | {VENLO: "x", "GM0957": "<5"}
+    stand_voor = {code: t.stand - t.instroom + t.uitstroom for code, t in tellingen.items()}
+    gepubliceerd = publiceer(tellingen, instellingen, PEIL, DOEL, stand=stand, stand_voor=stand_voor)
+    per_code = {r.code: r for r in gepubliceerd.gebieden}
+    assert (per_code[VENLO].stand, per_code["GM0957"].stand) == ("x", "<5")  # as the report showed them
+    assert per_code[VENLO].verloop is None and "x" in (per_code[VENLO].instroom, per_code[VENLO].uitstroom)
+    kan = _waarden_die_kunnen(gepubliceerd, stand_voor)
+    assert kan[("GM0957", "stand")] == (1, 4) and kan[(VENLO, "stand")][0] < kan[(VENLO, "stand")][1]
+    assert all(laagste < hoogste for laagste, hoogste in kan.values())
+    oud = publiceer(tellingen, instellingen, PEIL, DOEL, stand=stand).gemeenten[1]  # before this check: 20 + 24 - 24
+    assert (oud.instroom, oud.uitstroom) == (24, 24)
+
+
 # --- from the case store -----------------------------------------------------------------------------
 
 
@@ -283,3 +364,29 @@ def test_het_tweewekelijkse_rapport_toont_het_inloopplan_met_de_methode(engine, 
     assert "Inloopplan: wanneer is de wachtlijst terug op het gebruikelijke niveau?" in html
     email = render("rapport/email.html.j2", c=cijfers, versie=1)
     assert "<h3>Inloopplan</h3>" in email and "zijn 2 casussen per week extra nodig" in email
+
+
+def test_de_wachtlijst_aan_het_begin_van_het_venster_zoals_dat_rapport_hem_toonde(engine, instellingen):
+    """The report of 30 August 2026: its window starts at the period end 5 July, whose report
+    showed Gennep's wachtlijst then (11 - 10 + 17 = 18) and Venlo's (13 - 8 + 0 = 5). Sent, as
+    it was sent; unsent, as it would have been; a day that ends no period: never published."""
+    from models.lezen.rapportage import bereken, wachtlijst_zoals_gepubliceerd
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.regels.perioden import periode
+    from tasks.rapportage import rapportcijfers
+
+    begin = dt.date(2026, 7, 5)
+    with Session(engine) as session:
+        bouw(session, instellingen, met_latere=False)
+        synchroniseer_werkdagen(session, instellingen)
+        ruw = bereken(session, instellingen, periode(instellingen.rapportage, dt.date(2026, 8, 30)))
+        toen = rapportcijfers(session, instellingen, periode(instellingen.rapportage, begin), instellingen.capaciteit)
+    onverzonden = wachtlijst_zoals_gepubliceerd(ruw, instellingen, {}, begin)
+    assert (onverzonden[GENNEP], onverzonden[VENLO], onverzonden[REGIO]) == (18, 5, 23)
+    gewijzigd = toen.model_copy(update={"gemeenten": [
+        g.model_copy(update={"werkvoorraad": [r.model_copy(update={"aantal": "x"}) if r.dienst == "wachtlijst" else r
+                                              for r in g.werkvoorraad]}) if g.code == VENLO else g
+        for g in toen.gemeenten]})
+    verzonden = wachtlijst_zoals_gepubliceerd(ruw, instellingen, {begin: gewijzigd}, begin)
+    assert (verzonden[GENNEP], verzonden[VENLO]) == (18, "x")  # what the sent report showed wins
+    assert wachtlijst_zoals_gepubliceerd(ruw, instellingen, {}, dt.date(2026, 7, 8)) is None

@@ -97,9 +97,9 @@ def test_an_activity_that_cannot_be_right_is_refused_and_nothing_is_stored(regio
         assert session.exec(select(PlustaakActiviteit)).all() == []
 
 
-def _samen_optrekken_besluit(engine, instellingen, monkeypatch, moment: dt.datetime) -> str:
-    """A regular melding in Helmond decided on an onderzoek started together with its sociaal
-    team, at `moment` (the clock of the writers set to it)."""
+def _samen_optrekken_besluit(engine, instellingen, monkeypatch, moment: dt.datetime, postcode: str = "9999 AB") -> str:
+    """A regular melding in Helmond (the household at `postcode`) decided on an onderzoek started
+    together with its sociaal team, at `moment` (the clock of the writers set to it)."""
     from models.dossier import voortgang
     from models.dossier.registratie import registreer_meldingen
     from models.dossier.wijzigingen import casus_op_referentie
@@ -108,7 +108,8 @@ def _samen_optrekken_besluit(engine, instellingen, monkeypatch, moment: dt.datet
 
     monkeypatch.setattr(voortgang, "nu", lambda: moment)
     with Session(engine) as session, session.begin():
-        [geregistreerd] = registreer_meldingen(session, [melding(gemeente_code=HELMOND, ontvangen_op=moment - dt.timedelta(days=2))],
+        [geregistreerd] = registreer_meldingen(session, [melding(gemeente_code=HELMOND, ontvangen_op=moment - dt.timedelta(days=2),
+                                                                   postcode=postcode)],
                                                instellingen, actor="intake")
         casus = casus_op_referentie(session, geregistreerd.casus_referentie)
         voortgang.ga_naar(session, casus, Status.veiligheidscheck, "test", instellingen, tijdstip=moment)
@@ -206,15 +207,33 @@ def test_the_biweekly_report_shows_activities_against_purchased_hours_and_suppre
     assert "| Helmond | Deskundigheidsbevordering | 1 | 1,75 | 9 | 1,75 | 24 | 7,3% |" in md
 
 
+def _verstuur_rapport(engine, instellingen, eind: dt.date, tmp_path) -> None:
+    """The biweekly report of the period ending `eind` published, archived and sent."""
+    from models.lezen.rapportage import archiveer, bereken, markeer_verzonden, publiceer
+    from models.regels.perioden import periode
+
+    with Session(engine) as session, session.begin():
+        cijfers = publiceer(bereken(session, instellingen, periode(instellingen.rapportage, eind)), instellingen,
+                            CapaciteitsModus.normaal)
+        versie = archiveer(session, cijfers, 1, tmp_path, {"rapport.pdf": "0" * 64}, "rapport.pdf")
+        markeer_verzonden(session, versie.rapport_id, dt.datetime(2025, 12, 1, tzinfo=AMS))
+
+
 def test_the_yearly_overview_per_gemeente_for_the_contract_talks(activiteiten, instellingen, monkeypatch, tmp_path):
     from models.lezen.plustaken import jaaroverzicht
     from tasks.plustaken import schrijf_jaaroverzicht
 
     _samen_optrekken_besluit(activiteiten, instellingen, monkeypatch, dt.datetime(2025, 11, 14, 10, tzinfo=AMS))
     with Session(activiteiten) as session:
+        voor_het_rapport = jaaroverzicht(session, instellingen, 2025, dt.date(2026, 12, 2))
+    # No report of 2025 went out yet: no period whose joint onderzoeken a report showed.
+    assert (voor_het_rapport.samen_van, voor_het_rapport.gemeenten[0].samen_optrekken) == (None, "x")
+    _verstuur_rapport(activiteiten, instellingen, dt.date(2025, 11, 23), tmp_path)
+    with Session(activiteiten) as session:
         overzicht = jaaroverzicht(session, instellingen, 2025, dt.date(2026, 12, 2))
     [helmond] = overzicht.gemeenten  # the only gemeente of the demo region with plustaken
     assert (overzicht.tot_en_met, helmond.naam, helmond.samen_optrekken) == (EIND_2025, "Helmond", "<5")
+    assert (overzicht.samen_van, overzicht.samen_tot_en_met) == (dt.date(2025, 11, 10), dt.date(2025, 11, 23))
     # Voorlichting 2025: 3 + 2.5 = 5.5 h of 40 (13.8%), 25 + 18 = 43 participants; the 2024 one not.
     assert [t.model_dump() for t in helmond.taken] == [
         dict(soort="voorlichting", activiteiten=2, uren=5.5, deelnemers=43, ingekocht_uren=40, aandeel=13.8),
@@ -223,8 +242,70 @@ def test_the_yearly_overview_per_gemeente_for_the_contract_talks(activiteiten, i
     ]
     md, csv = schrijf_jaaroverzicht(overzicht, tmp_path / "uit")
     assert "| Voorlichting | 2 | 5,5 | 40 | 13,8% | 43 |" in md.read_text(encoding="utf-8")
+    assert ("Onderzoeken samen opgetrokken met het sociale team van 10 november 2025 t/m 23 november 2025: <5."
+            in md.read_text(encoding="utf-8"))
     assert "Helmond;GM0794;samen_optrekken;onderzoeken;<5" in csv.read_text(encoding="utf-8-sig")
     assert oct(md.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_yearly_overview_does_not_give_away_a_count_a_biweekly_report_hid(activiteiten, instellingen, monkeypatch,
+                                                                              tmp_path):
+    from models.lezen.plustaken import jaaroverzicht
+
+    # Five joint onderzoeken in Helmond in the period 27 October - 9 November 2025 (its report
+    # shows 5), one in 10 - 23 November (its report shows "<5").
+    for dag in (3, 4, 5, 6, 7):
+        _samen_optrekken_besluit(activiteiten, instellingen, monkeypatch, dt.datetime(2025, 11, dag, 10, tzinfo=AMS),
+                                 postcode=f"9999 A{'CDEFG'[dag - 3]}")
+    _verstuur_rapport(activiteiten, instellingen, dt.date(2025, 11, 9), tmp_path / "1")
+    _samen_optrekken_besluit(activiteiten, instellingen, monkeypatch, dt.datetime(2025, 11, 14, 10, tzinfo=AMS))
+    _verstuur_rapport(activiteiten, instellingen, dt.date(2025, 11, 23), tmp_path / "2")
+    with Session(activiteiten) as session:
+        overzicht = jaaroverzicht(session, instellingen, 2025, dt.date(2026, 12, 2))
+    # 6 in the overview beside the 5 of the first report gives the hidden 1 away: "x".
+    assert overzicht.gemeenten[0].samen_optrekken == "x"
+    assert (overzicht.samen_van, overzicht.samen_tot_en_met) == (dt.date(2025, 10, 27), dt.date(2025, 11, 23))
+    # One more on 26 November, in a period whose report has not gone out: an overview made
+    # later counts the same periods, so set beside this one it tells nothing about that day.
+    _samen_optrekken_besluit(activiteiten, instellingen, monkeypatch, dt.datetime(2025, 11, 26, 10, tzinfo=AMS),
+                             postcode="9999 AH")
+    with Session(activiteiten) as session:
+        later = jaaroverzicht(session, instellingen, 2025, dt.date(2026, 12, 3))
+    assert later.model_dump(exclude={"tot_en_met"}) == overzicht.model_dump(exclude={"tot_en_met"})
+
+
+def _stukken(*perioden):
+    """Stretches of Helmond (Venlo 0), each (count, as its report showed it); None: no report."""
+    from models.lezen.plustaken import Stuk
+    from models.regels.perioden import Periode
+
+    dag = dt.date(2025, 1, 6)
+    uit = []
+    for n, (aantal, getoond) in enumerate(perioden):
+        periode = Periode(dag + dt.timedelta(weeks=2 * n), dag + dt.timedelta(weeks=2 * n, days=13))
+        uit.append(Stuk(periode, {HELMOND: aantal, VENLO: 0},
+                        None if getoond is None else {HELMOND: getoond, VENLO: 0, "regio": getoond}))
+    return uit
+
+
+@pytest.mark.parametrize("perioden, overzichten", [
+    # 5 shown, then 1 hidden: 6 - 5 = 1, so the second overview hides its 6.
+    ([(5, 5), (1, "<5")], [5, "x"]),
+    # 5 and 7 shown: 12 gives nothing away.
+    ([(5, 5), (7, 7)], [5, 12]),
+    # 5 and 6 shown, and between them 1 no report showed: 12 - 5 - 6 = 1, hidden.
+    ([(5, 5), (1, None), (6, 6)], [5, "x"]),
+    # 3, 4 and 2, each "<5": 7 after two periods fits 3 + 4 and 4 + 3; 9 after three would fit
+    # many on its own, but 9 - 7 (the overview made after the second report) gives the 2 away.
+    ([(3, "<5"), (4, "<5"), (2, "<5")], ["<5", 7, "x"]),
+])
+def test_the_yearly_joint_count_is_suppressed_with_the_reports_and_the_overviews_before_it(perioden, overzichten):
+    from models.lezen.plustaken import samen_in_jaaroverzicht
+
+    uit = samen_in_jaaroverzicht(_stukken(*perioden), [HELMOND, VENLO], 5)
+    assert [o[HELMOND] for o in uit] == overzichten
+    assert [o["regio"] for o in uit] == overzichten  # Venlo has none: the region is Helmond's count
+    assert all(o[VENLO] == 0 for o in uit)
 
 
 def test_vt_plustaken_records_an_activity_and_prints_the_yearly_overview(activiteiten, database_url, monkeypatch, tmp_path):
@@ -232,7 +313,7 @@ def test_vt_plustaken_records_an_activity_and_prints_the_yearly_overview(activit
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     vt = CliRunner().invoke
-    uit = vt(app, ["plustaken", "activiteit", "--datum", "2025-06-03", "--gemeente", HELMOND, "--soort",
+    uit = vt(app, ["plustaken", "activiteit", "--datum", "2025-06-03", "--gemeente", "helmond", "--soort",
                    "deskundigheidsbevordering", "--doelgroep", "teamoverleg wijkteam", "--uren", "2",
                    "--deelnemers", "11", "--door", DOOR, "--json"])
     assert uit.exit_code == 0, uit.output

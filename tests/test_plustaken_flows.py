@@ -213,14 +213,14 @@ def test_its_outcome_form_proposes_a_warm_handover_to_the_same_team_which_gets_t
 def test_a_venv_in_the_continuity_plan_goes_on_the_agenda_of_the_next_tafel(systeem, verloop):
     from models.regels.instellingen import instellingen
     from models.regels.kalender import werkkalender
-    from models.regels.overdrachtstafel import volgende_tafel
+    from models.regels.overdrachtstafel import tafel_voor_besluit
 
     regio = instellingen()
-    assert verloop.tafel_op == volgende_tafel(regio.gemeente("GM0392").overdrachtstafel, verloop.besluit_op,
-                                              werkkalender(regio))
+    assert verloop.tafel_op == tafel_voor_besluit(regio.gemeente("GM0392").overdrachtstafel, verloop.besluit_op,
+                                                  werkkalender(regio))
     tafel_lokaal = verloop.tafel_op.astimezone(AMS)
     assert (tafel_lokaal.weekday(), tafel_lokaal.hour, tafel_lokaal.minute) == (1, 10, 0)  # a Tuesday, 10:00
-    assert dt.timedelta(0) < verloop.tafel_op - verloop.besluit_op <= dt.timedelta(days=7)
+    assert dt.timedelta(hours=2) < verloop.tafel_op - verloop.besluit_op <= dt.timedelta(days=7, hours=2)
     # Before the lead time nothing goes out; then one agenda per participant; a rerun sends nothing.
     assert (verloop.agenda_te_vroeg, verloop.agenda, verloop.agenda_opnieuw) == (0, 2, 2)
     for adres in TAFEL_ONTVANGERS:

@@ -58,7 +58,7 @@ from models.opslag.overdracht import (
     Veiligheidsvoorwaarden,
 )
 from models.opslag.plustaken import SamenOptrekken
-from models.regels.overdrachtstafel import volgende_tafel
+from models.regels.overdrachtstafel import tafel_voor_besluit
 from models.opslag.storingspunt import storingspunt
 from models.regels.termijnbeleid import bereken_termijn, contactregel, monitoringregel, werkkalender
 from models.opslag.typen import nu
@@ -347,9 +347,10 @@ def _besluit_na_veiligheidsbeoordeling(u: Uitvoering) -> Status:
 
 def _naar_overdrachtstafel(u: Uitvoering) -> Status:
     """Continuity plan (seed 004): register the family with the chosen lokaal team (a handover
-    in writing, the team holding regie) on the agenda of the gemeente's next overdrachtstafel.
+    in writing, the team holding regie) on the agenda of the gemeente's next overdrachtstafel
+    whose agenda has not gone out yet.
     Should the tafel send it back, the V&V that was decided waits on the werkvoorraad."""
-    tafel = volgende_tafel(u.ctx.gemeente.overdrachtstafel, u.moment, werkkalender(u.instellingen))
+    tafel = tafel_voor_besluit(u.ctx.gemeente.overdrachtstafel, u.moment, werkkalender(u.instellingen))
     u.record.gepland = S.voorwaarden_en_vervolg.value
     u.session.add(Overdracht(casus_id=u.casus.id, type=OverdrachtType.schriftelijk.value,
                              lokaal_team_code=u.invoer.lokaal_team, regie=Regie.lokaal_team.value,
@@ -564,17 +565,20 @@ def casussen_na_overdracht(session: Session, gemeente_code: str) -> list[dict]:
 
 
 def casussen_voor_overdrachtstafel(session: Session, gemeente_code: str, tafel_op: dt.datetime) -> list[dict]:
-    """The casussen of a gemeente registered for the overdrachtstafel that starts at `tafel_op`
-    and not yet decided on: reference, team code and since when (the agenda)."""
+    """The casussen of a gemeente on the agenda of the overdrachtstafel that starts at
+    `tafel_op`: registered for it, or for an earlier tafel that recorded no outcome (it did not
+    get to them), so no family drops off the agenda. Not yet decided on; reference, team code,
+    since when, and the tafel it was registered for (the agenda)."""
     rijen = session.exec(
-        select(Casus.referentie, Overdracht.lokaal_team_code, Overdracht.aangemaakt_op)
+        select(Casus.referentie, Overdracht.lokaal_team_code, Overdracht.aangemaakt_op, Overdracht.overdrachtstafel_op)
         .join(Overdracht, Overdracht.casus_id == Casus.id)
         .where(Casus.gemeente_code == gemeente_code, Casus.status == S.overdracht.value,
-               Overdracht.overdrachtstafel_op == tafel_op,
+               Overdracht.overdrachtstafel_op <= tafel_op,
                Overdracht.status.not_in([s.value for s in AFGESLOTEN_OVERDRACHT]))
         .order_by(Casus.referentie)
     ).all()
-    return [dict(referentie=r, lokaal_team=t, aangemeld_op=a) for r, t, a in rijen]
+    return [dict(referentie=r, lokaal_team=t, aangemeld_op=a, eerder=_utc(op) if _utc(op) != tafel_op else None)
+            for r, t, a, op in rijen]
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:

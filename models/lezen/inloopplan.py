@@ -21,7 +21,7 @@ from models.lezen.rapportage import Dienst, Rapportcijfers, _intervallen, _open_
 from models.opslag.typen import UTCDateTime
 from models.regels.inloopplan import Doorstroom, Inloopplanrapport, Inloopregel, bereken, doeldatum
 from models.regels.instellingen import Instellingen
-from models.regels.onderdrukking import REGIO, Cel, kolomlijnen, marge_rang, onderdruk
+from models.regels.onderdrukking import REGIO, VERBORGEN, Cel, kolomlijnen, marge_rang, onderdruk
 from models.regels.perioden import Periode
 
 
@@ -68,21 +68,65 @@ def _cellen(per_gebied: dict[str, dict[str, int]], minimum: int) -> dict[tuple[s
     return onderdruk(waarden, kolomlijnen(gebieden, namen), minimum, rang=marge_rang(None))
 
 
+_STANDEN = ("voor", "stand")  # the wachtlijst at the window's start and at the peildatum
+_STROMEN = ("instroom", "uitstroom")
+
+
+def _stromen(tellingen: Mapping[str, Doorstroom], gebieden: Sequence[str], minimum: int,
+             getoond: Mapping[tuple[str, str], Cel | None]) -> dict[tuple[str, str], Cel]:
+    """Instroom and uitstroom suppressed together with what a reader knows beside them: per
+    area the wachtlijst at the window's start plus the instroom is the wachtlijst at the
+    peildatum plus the uitstroom, and every column adds up to the region. So a report that
+    showed both wachtlijsten cannot be set beside a shown instroom to give a hidden uitstroom
+    away, nor a wachtlijst a report hid be worked out from the flows.
+
+    `getoond`: each wachtlijst as published (None: never published). A wachtlijst a report hid
+    stays hidden here; one it showed stays shown: should protecting the flows need to hide it
+    (its area's flows are 0 or hidden already), that area's flows are hidden instead."""
+    waarden, onzichtbaar, verborgen = {}, [], set()
+    for g in gebieden:
+        t = tellingen[g]
+        waarden |= {(g, "voor"): t.stand - t.instroom + t.uitstroom, (g, "instroom"): t.instroom,
+                    (g, "uitstroom"): t.uitstroom, (g, "stand"): t.stand}
+        for naam in _STANDEN:
+            cel = getoond[(g, naam)]
+            if cel is None:
+                onzichtbaar.append((g, naam))
+            elif isinstance(cel, str):
+                verborgen.add((g, naam))
+    lijnen = [*kolomlijnen(list(gebieden), [*_STANDEN, *_STROMEN]),
+              *({(g, "voor"): 1, (g, "instroom"): 1, (g, "stand"): -1, (g, "uitstroom"): -1} for g in gebieden)]
+
+    def rang(k) -> int:  # hide a flow before a wachtlijst, a municipality before the region
+        return 2 * (k[1] in _STANDEN) + (k[0] == REGIO)
+
+    for _ in gebieden:
+        cellen = onderdruk(waarden, lijnen, minimum, onzichtbaar=onzichtbaar, rang=rang, verborgen=verborgen)
+        geraakt = {g for g in gebieden for n in _STANDEN
+                   if isinstance(cellen.get((g, n)), str) and isinstance(getoond[(g, n)], int)}
+        if not geraakt:
+            return cellen
+        verborgen |= {(g, n) for g in geraakt for n in _STROMEN}
+    return {(g, n): VERBORGEN for g in gebieden for n in _STROMEN}
+
+
 def publiceer(
     tellingen: Mapping[str, Doorstroom], instellingen: Instellingen, peildatum: dt.date, doel: dt.date,
-    extra_capaciteit: int = 0, stand: Mapping[str, Cel] | None = None,
+    extra_capaciteit: int = 0, stand: Mapping[str, Cel] | None = None, stand_voor: Mapping[str, Cel] | None = None,
 ) -> Inloopplanrapport:
     """`stand`: the wachtlijst as another table already published it (the report's werkvoorraad):
     the same count must be hidden the same way everywhere, or one table gives away what the
-    other hid. Without it the stand is suppressed here, with the flows."""
+    other hid. Without it the stand is suppressed here on its own. `stand_voor`: the wachtlijst
+    at the window's start as an earlier report published it (None: not published)."""
     minimum = instellingen.rapportage.minimum_aantal
     weken = instellingen.inloopplan.venster_weken
     namen = {g.code: g.naam for g in instellingen.gemeenten}
     gebieden = [*namen, REGIO]
-    cellen = _cellen({g: {"instroom": tellingen[g].instroom, "uitstroom": tellingen[g].uitstroom} for g in gebieden},
-                     minimum)
     if stand is None:
         stand = {g: c for (g, _), c in _cellen({g: {"stand": tellingen[g].stand} for g in gebieden}, minimum).items()}
+    getoond = {(g, "stand"): stand[g] for g in gebieden} | {
+        (g, "voor"): stand_voor[g] if stand_voor is not None else None for g in gebieden}
+    cellen = _stromen(tellingen, gebieden, minimum, getoond)
 
     def regel(g: str) -> Inloopregel:
         getoond = {"stand": stand[g], "instroom": cellen[(g, "instroom")], "uitstroom": cellen[(g, "uitstroom")]}
@@ -108,13 +152,15 @@ def publiceer(
     )
 
 
-def voor_rapport(session: Session, instellingen: Instellingen, cijfers: Rapportcijfers) -> Inloopplanrapport:
+def voor_rapport(session: Session, instellingen: Instellingen, cijfers: Rapportcijfers,
+                 stand_voor: Mapping[str, Cel] | None = None) -> Inloopplanrapport:
     """The report's inloopplan as of its period end, with the wachtlijst exactly as the report's
-    werkvoorraad table published it; the target from the settings."""
+    werkvoorraad table published it, and at the window's start as the report of that day did
+    (`stand_voor`; None: no report ends that day); the target from the settings."""
     peildatum = cijfers.periode_eind
     plan = instellingen.inloopplan
     tellingen = doorstroom(session, [g.code for g in instellingen.gemeenten], peildatum, plan.venster_weken)
     stand = {g.code: next(r.aantal for r in g.werkvoorraad if r.dienst == Dienst.wachtlijst.value)
              for g in cijfers.gebieden}
     return publiceer(tellingen, instellingen, peildatum, doeldatum(peildatum, plan.doeldatum, plan.doel_weken),
-                     stand=stand)
+                     stand=stand, stand_voor=stand_voor)

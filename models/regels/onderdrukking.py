@@ -27,16 +27,18 @@ def klein(minimum: int) -> str:
 
 def onderdruk(
     waarden: Mapping[K, int],
-    lijnen: Iterable[Sequence[K]],
+    lijnen: Iterable[Sequence[K] | Mapping[K, int]],
     minimum: int,
     *,
     onzichtbaar: Iterable[K] = (),
     rang: Callable[[K], int] = lambda _: 0,
+    verborgen: Iterable[K] = (),
 ) -> dict[K, Cel]:
     """Suppress small counts in a table and what would give them away.
 
     `lijnen` are the table's additive relations: in each, the last cell is the sum of the others
-    (a municipality's row and its total, a column and the region's figure). `onzichtbaar` cells
+    (a municipality's row and its total, a column and the region's figure), or, given as a
+    mapping cell -> +1 or -1, the signed cells add up to zero. `onzichtbaar` cells
     take part in the relations but are never published (e.g. "not acute" beside "acute" and
     "total"). Primary: a published count with 0 < count < minimum is shown as "<minimum".
     Secondary: a relation that pins down a cell that must stay hidden (a suppressed count, or an
@@ -50,8 +52,10 @@ def onderdruk(
     from all of them together), and finally every relation is taken at once (linear programs);
     a hidden cell they pin down gets one more hidden cell beside it.
     Zero is always shown: it identifies nobody. Repeats until nothing gives anything away.
+    `verborgen` cells are hidden from the start and protected like a secondary suppression
+    (another table already hid them, or they must not be shown here), zero or not.
     """
-    return _Onderdrukking(waarden, lijnen, minimum, set(onzichtbaar), rang).uitkomst()
+    return _Onderdrukking(waarden, lijnen, minimum, set(onzichtbaar), rang, set(verborgen)).uitkomst()
 
 
 class _Onderdrukking:
@@ -63,18 +67,20 @@ class _Onderdrukking:
     value already. So the answer is the one a check of everything from scratch after every
     change gives, at a fraction of the work."""
 
-    def __init__(self, waarden, lijnen, minimum: int, onzichtbaar: set, rang) -> None:
+    def __init__(self, waarden, lijnen, minimum: int, onzichtbaar: set, rang, verborgen: set = frozenset()) -> None:
         import numpy as np  # here, not at the top: most processes that import this never suppress
 
         self.waarden, self.minimum, self.onzichtbaar = waarden, minimum, onzichtbaar
+        lijnen = list(lijnen)
         self.lijnen = [list(lijn) for lijn in lijnen]
         self.rang = {k: rang(k) for k in waarden}
         self.gevoelig = {k for k, v in waarden.items() if 0 < v < minimum}
         self.primair = self.gevoelig - onzichtbaar
-        self.verborgen = set(self.primair)
+        self.verborgen = set(self.primair) | (set(verborgen) - onzichtbaar)
         self.afgeleid: set = set()  # unpublished, not small, and given away by a relation: fine, but known
         self.verzwegen: set = set()  # small counts shown as "x" rather than "<5" (no upper bound)
-        self.teken = [{k: -1 if i == len(lijn) - 1 else 1 for i, k in enumerate(lijn)} for lijn in self.lijnen]
+        self.teken = [dict(lijn) if isinstance(lijn, Mapping) else
+                      {k: -1 if i == len(lijn) - 1 else 1 for i, k in enumerate(lijn)} for lijn in lijnen]
         self.plek = [{} for _ in self.lijnen]  # cell -> its first position in the relation
         self.in_lijnen: dict = {}  # cell -> the relations holding it, in order
         for n, lijn in enumerate(self.lijnen):
@@ -145,7 +151,8 @@ class _Onderdrukking:
         """What a reader knows of a cell that is not shown."""
         if k in self.primair and k not in self.verzwegen:
             return 1, self.minimum - 1
-        return (1 if k in self.verborgen else 0), math.inf
+        # "x" is never 0 to a reader, except a cell hidden from the start whatever its value.
+        return (1 if k in self.verborgen and self.waarden[k] > 0 else 0), math.inf
 
     def _relaties_met(self, cellen) -> list[int]:
         return sorted({n for k in cellen for n in self.in_lijnen.get(k, ())})

@@ -1,8 +1,9 @@
 """The overdrachtstafel (seed 004): when a casus registered with the lokaal team is discussed.
 
-A pure rule on the Amsterdam calendar: the next tafel is the first one that starts strictly
-after the moment of the besluit. On the tafel's own day before its start that is the same day;
-at or after its start, a week later. A tafel that falls on a day that is not a working day (a
+A pure rule on the Amsterdam calendar: a casus goes to the first tafel whose agenda has not gone
+out yet at the moment of the besluit, so every casus is on the agenda its participants get. On
+the tafel's own day before the agenda (its start minus `agenda_minuten_vooraf`) that is the same
+day; from the agenda on, a week later. A tafel that falls on a day that is not a working day (a
 feestdag of the Algemene termijnenwet or a day in `kalender.extra_niet_werkdagen`) does not take
 place: the casus goes to the tafel of the week after. Not moved to another day, because a tafel
 is a standing meeting of several teams that a feestdag cancels rather than shifts.
@@ -41,6 +42,14 @@ def volgende_tafel(tafel: Overdrachtstafel, moment: dt.datetime, kalender: Werkk
 def agenda_moment(tafel: Overdrachtstafel, dag: dt.date) -> dt.datetime:
     """When the agenda of the tafel on `dag` goes out."""
     return tafelmoment(tafel, dag) - dt.timedelta(minutes=tafel.agenda_minuten_vooraf)
+
+
+def tafel_voor_besluit(tafel: Overdrachtstafel, moment: dt.datetime, kalender: Werkkalender) -> dt.datetime:
+    """The start of the tafel a casus decided at `moment` goes to: the first that takes place
+    whose agenda goes out after `moment` (a casus added after its tafel's agenda went out would
+    be on no agenda)."""
+    vooraf = dt.timedelta(minutes=tafel.agenda_minuten_vooraf)
+    return volgende_tafel(tafel, moment + vooraf, kalender)
 
 
 def agenda_cron(tafel: Overdrachtstafel) -> str:
