@@ -1,6 +1,7 @@
 """Benchmark: one node beside the cluster layout, in one run of this script.
 
     .venv/bin/python benchmarks/cluster_benchmark.py [--beslissingen 20] [--opzet enkel cluster]
+    .venv/bin/python benchmarks/cluster_benchmark.py --opzet enkel --beslissingen 1 20 [--profiel MAP]
 
 - `enkel`: start.sh's layout: scripts/prefect_server.py on its own SQLite, `python -m
   deployments.serve` (runs forked from the preloaded forkserver), the case store on SQLite;
@@ -15,8 +16,14 @@ each is timed from that request until the casus's next form is there (the run Su
 next decision, its form stored). Printed as Markdown rows: p50/p95 of that wait, decisions per
 minute (all of them over the time until the last one was done), and the largest memory (RSS)
 seen during the decisions of the Prefect server (one API replica; and the services process), a
-worker (the serving process for `enkel`) and one resumed run. With the load average: this
-machine is shared, say so beside the figures.
+worker (the serving process for `enkel`) and one resumed run (also its PSS). With the load
+average: this machine is shared, say so beside the figures.
+
+Several numbers for `--beslissingen` are waves on the same system (`1 20`: one decision alone,
+then twenty at once). For `enkel` each wave also prints the CPU seconds per decision, from /proc,
+of the Prefect server, the serving process and the runs forked for it (counted when each run
+has ended), and the system's CPU at rest with all casussen waiting; `--profiel MAP` records
+py-spy stacks (`--gil --subprocesses`) of the server and of the serving process with its runs.
 """
 
 from __future__ import annotations
