@@ -12,8 +12,9 @@ full collection (0.16 s of CPU each on a quiet machine), writing to every page i
 the forkserver and so copying it.
 
 A child forked after this finds all of it in memory. A settings file changed later is read
-again by the run itself (the settings cache compares the file's stat). Nothing here opens a
-database connection, a socket or a thread, which a fork must not copy.
+again by the run itself (the settings cache compares the file's stat). Nothing here leaves a
+database connection, a socket or a thread open, which a fork must not copy (the case store's
+one connection is closed again before the first run is forked).
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ class _Terugdraaien(Exception):
 
 def _casusopslag_opwarmen(regio) -> None:
     """SQLAlchemy compiles a statement once per engine and keeps it: a run forked from here
-    inherits the case store's engine with the reads of a step compiled (a third of a run's CPU
-    when each run compiled them itself). Read for a casus that does not exist, in a transaction
+    inherits the case store's engine with the reads of a step compiled (the case store was a third
+    of a run's CPU in py-spy, most of it SQLAlchemy compiling and setting up). Read for a casus that does not exist, in a transaction
     that is rolled back; the engine's pool is emptied before any run is forked."""
     from models.dossier import voortgang
     from models.opslag.casus import Casus

@@ -70,7 +70,7 @@ def vraag_invoer(formulier: type[RunInput], basis: str, beschrijving: str) -> st
     refusal the form starts with everything that was typed. Suspends without a timeout: a
     decision may take days, and the deadline watch escalates late decisions, not Prefect.
     Call it once `wachtend_antwoord(basis)` found no answer waiting (both flows do, to build no
-    form when one waits): asking the API again here cost every step two more requests."""
+    form when one waits): asking the API again here cost every step one or two more requests."""
     run_id = FlowRunContext.get().flow_run.id
     nummer = _pogingen(run_id, basis) + 1
     sleutel = _poging(basis, nummer)
