@@ -12,9 +12,8 @@ full collection (0.16 s of CPU each on a quiet machine), writing to every page i
 the forkserver and so copying it.
 
 A child forked after this finds all of it in memory. A settings file changed later is read
-again by the run itself (the settings cache compares the file's stat). Nothing here leaves a
-database connection, a socket or a thread open, which a fork must not copy (the case store's
-one connection is closed again before the first run is forked).
+again by the run itself (the settings cache compares the file's stat). Nothing here opens a
+database connection, a socket or a thread, which a fork must not copy.
 """
 
 from __future__ import annotations
@@ -55,46 +54,6 @@ def _opwarmen() -> None:
     for naam in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
         env.get_template(naam)
     maak_pdf("<p>opwarmen</p>", Path(tempfile.gettempdir()))
-    _casusopslag_opwarmen(regio)
-
-
-class _Terugdraaien(Exception):
-    pass
-
-
-def _casusopslag_opwarmen(regio) -> None:
-    """SQLAlchemy compiles a statement once per engine and keeps it: a run forked from here
-    inherits the case store's engine with the reads of a step compiled (the case store was a third
-    of a run's CPU in py-spy, most of it SQLAlchemy compiling and setting up). Read for a casus that does not exist, in a transaction
-    that is rolled back; the engine's pool is emptied before any run is forked."""
-    from models.dossier import voortgang
-    from models.opslag.casus import Casus
-    from models.opslag.db import sessie
-    from models.opslag.typen import nu
-    from models.regels.besluiten import Beslismoment
-    from models.regels.instellingen import CapaciteitsModus
-    from tasks.intake import open_intakes
-    from tasks.levensloop import casusoverzicht, stap_van
-
-    engine = None
-    try:
-        open_intakes("VT-0000-000000")
-        with sessie() as session:
-            engine = session.get_bind()
-            casus = Casus(id=0, referentie="VT-0000-000000", huishouden_id=0, gemeente_code=regio.gemeenten[0].code,
-                          status="veiligheidsbeoordeling", urgentie="regulier", geopend_op=nu(), status_sinds=nu())
-            voortgang.onuitgevoerde_beslissingen(session, casus)
-            voortgang.open_nazorg(session, casus)
-            for moment in Beslismoment:
-                voortgang.volgnummer(session, casus, moment)
-            stap_van(session, casus, regio, CapaciteitsModus.normaal, [])
-            casusoverzicht(session, casus, regio)
-            raise _Terugdraaien
-    except _Terugdraaien:
-        pass
-    finally:
-        if engine is not None:
-            engine.dispose()  # no connection of the forkserver may reach a run
 
 
 try:
