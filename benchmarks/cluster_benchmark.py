@@ -1,6 +1,7 @@
 """Benchmark: one node beside the cluster layout, in one run of this script.
 
     .venv/bin/python benchmarks/cluster_benchmark.py [--beslissingen 20] [--opzet enkel cluster cluster-koud]
+    .venv/bin/python benchmarks/cluster_benchmark.py --opzet enkel --beslissingen 1 20 [--profiel MAP]
 
 - `enkel`: start.sh's layout: scripts/prefect_server.py on its own SQLite, `python -m
   deployments.serve` (runs forked from the preloaded forkserver), the case store on SQLite;
@@ -17,8 +18,14 @@ each is timed from that request until the casus's next form is there (the run Su
 next decision, its form stored). Printed as Markdown rows: p50/p95 of that wait, decisions per
 minute (all of them over the time until the last one was done), and the largest memory (RSS)
 seen during the decisions of the Prefect server (one API replica; and the services process), a
-worker (the serving process for `enkel`) and one resumed run. With the load average: this
-machine is shared, say so beside the figures.
+worker (the serving process for `enkel`) and one resumed run (also its PSS). With the load
+average: this machine is shared, say so beside the figures.
+
+Several numbers for `--beslissingen` are waves on the same system (`1 20`: one decision alone,
+then twenty at once). For `enkel` each wave also prints the CPU seconds per decision, from /proc,
+of the Prefect server, the serving process and the runs forked for it (counted when each run
+has ended), and the system's CPU at rest with all casussen waiting; `--profiel MAP` records
+py-spy stacks (`--gil --subprocesses`) of the server and of the serving process with its runs.
 """
 
 from __future__ import annotations
@@ -63,13 +70,24 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional memory: pages shared with the forkserver and the other runs count in part."""
+    try:
+        for regel in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if regel.startswith("Pss:"):
+                return int(regel.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 class Geheugen(threading.Thread):
     """Samples every 0.5 s the RSS of named processes, and the largest run below `runs_onder`."""
 
     def __init__(self, processen: dict[str, int], runs_onder: list[int], niet: set[int]) -> None:
         super().__init__(daemon=True)
         self.processen, self.runs_onder, self.niet = processen, runs_onder, niet
-        self.maximum: dict[str, float] = dict.fromkeys([*processen, "run"], 0.0)
+        self.maximum: dict[str, float] = dict.fromkeys([*processen, "run", "run_pss"], 0.0)
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -82,6 +100,67 @@ class Geheugen(threading.Thread):
                 for pid in _afstammelingen(ouder):
                     if pid not in self.niet and ("prefect.engine" in _cmdline(pid) or _is_forkserver_kind(pid)):
                         self.maximum["run"] = max(self.maximum["run"], rss_mb(pid))
+                        self.maximum["run_pss"] = max(self.maximum["run_pss"], pss_mb(pid))
+
+
+TIK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconden(pid: int) -> tuple[float, float]:
+    """(CPU seconds of the process itself, of its children that ended and were reaped), user + system."""
+    try:
+        velden = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0.0
+    return (int(velden[11]) + int(velden[12])) / TIK, (int(velden[13]) + int(velden[14])) / TIK
+
+
+def forkserver_van(ouder: int) -> int | None:
+    from scripts.cluster import _afstammelingen
+
+    return next((pid for pid in _afstammelingen(ouder) if "forkserver" in _cmdline(pid)), None)
+
+
+class Cpu:
+    """CPU seconds, from /proc, of the Prefect server, the serving process and the runs forked from
+    its forkserver (each run's CPU is added to the forkserver's children's account when it ends)."""
+
+    def __init__(self, server: int, serve: int) -> None:
+        self.server, self.serve, self.forkserver = server, serve, forkserver_van(serve)
+
+    def stand(self) -> dict[str, float]:
+        eigen, kinderen = cpu_seconden(self.forkserver) if self.forkserver else (0.0, 0.0)
+        return {"server": sum(cpu_seconden(self.server)), "serve": cpu_seconden(self.serve)[0],
+                "runs": eigen + kinderen}
+
+    def wacht_tot_runs_weg(self, timeout: float = 120) -> None:
+        """Until every run forked for the decisions has ended (its CPU is counted only then)."""
+        from scripts.cluster import _afstammelingen
+
+        einde = time.monotonic() + timeout
+        while self.forkserver and _afstammelingen(self.forkserver) and time.monotonic() < einde:
+            time.sleep(0.2)
+
+
+@contextmanager
+def profiel(map_: Path | None, naam: str, pids: dict[str, int]):
+    """py-spy record of each process (with `--subprocesses`: the runs it forks too), raw stacks. Only
+    threads that hold the GIL are sampled (`--gil`): Python's CPU, not threads waiting."""
+    if map_ is None:
+        yield
+        return
+    map_.mkdir(parents=True, exist_ok=True)
+    spionnen = [subprocess.Popen([str(REPO / ".venv" / "bin" / "py-spy"), "record", "--pid", str(pid), "--rate", "100",
+                                  "--nonblocking", "--gil", "--format", "raw", "--subprocesses", "-o",
+                                  str(map_ / f"{naam}-{wie}.txt")], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL) for wie, pid in pids.items()]
+    try:
+        yield
+    finally:
+        for spion in spionnen:
+            spion.send_signal(2)
+        for spion in spionnen:
+            spion.wait(timeout=60)
 
 
 def _cmdline(pid: int) -> str:
@@ -143,48 +222,73 @@ def wachtende_runs(api: str) -> dict[str, str]:
 
 def beslis_allemaal(api: str, runs: dict[str, str]) -> list[float]:
     """Every decision at once (one thread each, as many people clicking Resume); seconds until each
-    casus's next form is there."""
-    from tests.served import hervat, wacht_op_run
+    casus's next form is there. One watcher reads all runs in one request every 0.25 s, so the
+    measuring itself costs the server little (a thread per run polling its own run did: part of
+    the server's CPU per decision was the benchmark's)."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.exceptions import PrefectHTTPStatusError
 
-    tijden: list[float] = []
+    from tests.served import _client, _formulier_klaar, hervat
+
+    begin: dict[str, float] = {}
+    opnieuw: list[str] = []  # resumes refused with 503 and sent again
     fouten: list[BaseException] = []
     start = threading.Barrier(len(runs))
 
-    def een(run_id: str, sleutel: str) -> None:
+    def een(run_id: str) -> None:
         try:
             start.wait()
-            begin = time.perf_counter()
-            hervat(api, run_id, BESLUIT)
-            volgende = sleutel.replace("besluit-1", "uitkomst-rvdk-1")
-            while True:
-                run = wacht_op_run(api, _huidige_run(sleutel), "PAUSED", timeout=900, interval=0.2)
-                if run.state.state_details.pause_key == volgende:
+            begin[run_id] = time.perf_counter()
+            for poging in range(10):  # SQLite's "database is locked" is a 503: a person clicks again
+                try:
+                    hervat(api, run_id, BESLUIT)
                     break
-                time.sleep(0.2)
-            tijden.append(time.perf_counter() - begin)
+                except PrefectHTTPStatusError as fout:
+                    if fout.response.status_code != 503 or poging == 9:
+                        raise
+                    opnieuw.append(run_id)
+                    time.sleep(1)
         except BaseException as fout:  # noqa: BLE001 - reported after all threads end
             fouten.append(fout)
 
-    draden = [threading.Thread(target=een, args=item) for item in runs.items()]
+    draden = [threading.Thread(target=een, args=(run_id,)) for run_id in runs]
     for d in draden:
         d.start()
+    volgende = {run_id: sleutel.replace("besluit-1", "uitkomst-rvdk-1") for run_id, sleutel in runs.items()}
+    klaar: dict[str, float] = {}
+    einde = time.monotonic() + 900
+    with _client(api) as client:
+        while len(klaar) < len(runs) and not fouten:
+            if time.monotonic() > einde:
+                raise TimeoutError(f"{len(runs) - len(klaar)} casussen zonder volgend formulier na 900 s")
+            time.sleep(0.25)
+            huidig = _huidige_runs(runs.values())
+            open_ = [UUID(huidig[s]) for r, s in runs.items() if r not in klaar]
+            for run in client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=open_))):
+                oud = next(r for r, s in runs.items() if huidig[s] == str(run.id))
+                if (run.state.is_paused() and run.state.state_details.pause_key == volgende[oud]
+                        and _formulier_klaar(client, run)):
+                    klaar[oud] = time.perf_counter()
     for d in draden:
         d.join()
     if fouten:
         raise fouten[0]
-    return tijden
+    if opnieuw:
+        print(f"  {len(opnieuw)} keer Resume opnieuw na 503 (SQLite bezet)", flush=True)
+    return [klaar[r] - begin[r] for r in runs]
 
 
-def _huidige_run(sleutel: str) -> str:
-    """The casus's current run (the pause key starts with its reference in lower case)."""
+def _huidige_runs(sleutels) -> dict[str, str]:
+    """Pause key -> the casus's current run (the pause key starts with its reference in lower case)."""
     from sqlmodel import select
 
     from models.opslag.casus import Casus
     from models.opslag.db import sessie
 
-    referentie = sleutel.rsplit("-besluit-1", 1)[0].upper()
+    referenties = {s.rsplit("-besluit-1", 1)[0].upper(): s for s in sleutels}
     with sessie() as session:
-        return session.exec(select(Casus.flow_run_id).where(Casus.referentie == referentie)).one()
+        rijen = session.exec(select(Casus.referentie, Casus.flow_run_id).where(Casus.referentie.in_(referenties)))
+        return {referenties[ref]: run_id for ref, run_id in rijen}
 
 
 def start_open(api: str) -> None:
@@ -246,7 +350,9 @@ def _luisteraar(poort: int) -> int:
     return int(uit.split("pid=")[1].split(",")[0])
 
 
-def meet(opzet: str, aantal: int, smtp) -> dict:
+def meet(opzet: str, golven: list[int], smtp, profielmap: Path | None = None) -> list[dict]:
+    """Per wave of `golven` (e.g. [1, 20]: one decision alone, then 20 at once, on the same system)
+    a result row; for `enkel` with the CPU seconds per decision of each process."""
     import prefect.settings
     from cryptography.fernet import Fernet
 
@@ -254,28 +360,49 @@ def meet(opzet: str, aantal: int, smtp) -> dict:
 
     map_ = Path(tempfile.mkdtemp(prefix=f"vt-cluster-bench-{opzet}-"))
     os.environ.update(VT_DATA_MAP=str(map_ / "vt"), VT_ENCRYPTION_KEY=Fernet.generate_key().decode())
-    regio_voor_test(map_, _Omgeving(), smtp, levensloop={"gelijktijdige_starts": aantal})
+    regio_voor_test(map_, _Omgeving(), smtp, levensloop={"gelijktijdige_starts": max(golven)})
+    uit = []
     opzetten = {"enkel": enkel, "cluster": cluster, "cluster-koud": lambda m: cluster(m, warm=False)}
     with opzetten[opzet](map_) as (api, processen, runs_onder):
         with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: api}):
-            maak_casussen(aantal)
+            maak_casussen(sum(golven))
             start_open(api)
-            runs = wachtende_runs(api)
-            geheugen = Geheugen(processen, runs_onder, niet=set(processen.values()))
-            geheugen.start()
-            begin = time.perf_counter()
-            tijden = beslis_allemaal(api, runs)
-            duur = time.perf_counter() - begin
-            geheugen.stop.set()
-            geheugen.join()
-    return dict(opzet=opzet, n=len(tijden), p50=statistics.median(tijden),
-                p95=sorted(tijden)[max(0, round(0.95 * len(tijden)) - 1)], per_minuut=len(tijden) / duur * 60,
-                rss=geheugen.maximum, belasting=belasting())
+            wachtend = list(wachtende_runs(api).items())
+            teller = Cpu(processen["server"], processen["worker"]) if opzet == "enkel" else None
+            rust = None
+            if teller:  # the system at rest with all casussen waiting: what it costs per second
+                teller.wacht_tot_runs_weg()
+                voor = teller.stand()
+                time.sleep(20)
+                rust = {k: (v - voor[k]) / 20 for k, v in teller.stand().items()}
+            for aantal in golven:
+                runs = dict(wachtend[:aantal])
+                wachtend = wachtend[aantal:]
+                print(f"[{opzet}] {aantal} tegelijk, load average {belasting()}", flush=True)
+                geheugen = Geheugen(processen, runs_onder, niet=set(processen.values()))
+                geheugen.start()
+                voor = teller.stand() if teller else None
+                with profiel(profielmap, f"{opzet}-{aantal}", {"server": processen["server"],
+                                                               "serve": processen["worker"]}):
+                    begin = time.perf_counter()
+                    tijden = beslis_allemaal(api, runs)
+                    duur = time.perf_counter() - begin
+                    if teller:
+                        teller.wacht_tot_runs_weg()
+                geheugen.stop.set()
+                geheugen.join()
+                cpu = {k: (v - voor[k]) / len(tijden) for k, v in teller.stand().items()} if teller else None
+                uit.append(dict(opzet=opzet, n=len(tijden), p50=statistics.median(tijden),
+                                p95=sorted(tijden)[max(0, round(0.95 * len(tijden)) - 1)],
+                                per_minuut=len(tijden) / duur * 60, rss=geheugen.maximum, belasting=belasting(),
+                                cpu=cpu, rust=rust, wachtend=sum(golven)))
+                time.sleep(5)  # the runs' last log lines and events settle before the next wave
+    return uit
 
 
 def rapport(resultaten: list[dict]) -> None:
     print("\n| layout | decisions at once | submit → next form p50 | p95 | decisions/min | RSS server "
-          "(API replica) | RSS services | RSS worker | RSS one resumed run | load average (1/5/15) |")
+          "(API replica) | RSS services | RSS worker | RSS one resumed run (PSS) | load average (1/5/15) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in resultaten:
         naam = {"enkel": "one node (serve(), SQLite server)",
@@ -284,7 +411,16 @@ def rapport(resultaten: list[dict]) -> None:
         rss = r["rss"]
         diensten = f"{rss['diensten']:.0f} MB" if "diensten" in rss else "(in the server)"
         print(f"| {naam} | {r['n']} | {r['p50']:.1f} s | {r['p95']:.1f} s | {r['per_minuut']:.1f} | "
-              f"{rss['server']:.0f} MB | {diensten} | {rss['worker']:.0f} MB | {rss['run']:.0f} MB | {r['belasting']} |")
+              f"{rss['server']:.0f} MB | {diensten} | {rss['worker']:.0f} MB | {rss['run']:.0f} MB ({rss['run_pss']:.0f} MB) | {r['belasting']} |")
+    cpu = [r for r in resultaten if r.get("cpu")]
+    if cpu:
+        print("\n| decisions at once | CPU s per decision: Prefect server | serving process | runs (forked) | "
+              "total | at rest, CPU s per second: server / serving / forkserver (casussen waiting) |")
+        print("|---|---|---|---|---|---|")
+        for r in cpu:
+            c, rust = r["cpu"], r["rust"]
+            print(f"| {r['n']} | {c['server']:.2f} | {c['serve']:.2f} | {c['runs']:.2f} | {sum(c.values()):.2f} | "
+                  f"{rust['server']:.3f} / {rust['serve']:.3f} / {rust['runs']:.3f} ({r['wachtend']}) |")
     for r in resultaten:
         if "vorkserver" in r["rss"]:
             print(f"({r['opzet']}: RSS of one fork server {r['rss']['vorkserver']:.0f} MB; a forked run shares "
@@ -293,7 +429,10 @@ def rapport(resultaten: list[dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--beslissingen", type=int, default=20)
+    parser.add_argument("--beslissingen", type=int, nargs="+", default=[20],
+                        help="decisions at once; several numbers are waves on the same system, e.g. 1 20")
+    parser.add_argument("--profiel", type=Path, default=None,
+                        help="folder for py-spy stacks of the server and the serving process with its runs")
     parser.add_argument("--opzet", nargs="+", default=["enkel", "cluster"], choices=["enkel", "cluster", "cluster-koud"])
     argumenten = parser.parse_args()
     from tests.conftest import SmtpServer
@@ -304,8 +443,9 @@ def main() -> None:
         resultaten = []
         for opzet in argumenten.opzet:
             print(f"[{opzet}] load average {belasting()}", flush=True)
-            resultaten.append(meet(opzet, argumenten.beslissingen, smtp))
-            rapport(resultaten[-1:])
+            rijen = meet(opzet, argumenten.beslissingen, smtp, argumenten.profiel)
+            resultaten.extend(rijen)
+            rapport(rijen)
         rapport(resultaten)
     finally:
         smtp.stop()

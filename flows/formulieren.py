@@ -6,8 +6,8 @@ checks the schema; the rules (`models.regels.besluiten`, `MeldingInvoer`) run in
 resume, which refuse an invalid form with Dutch reasons and ask again.
 
 `vraag_invoer` suspends the run until the form is submitted. A flow re-runs from the top on
-resume, so it asks again at the same place: it then finds the pause key already used and the
-answer stored, and returns that key. Every pause key is unique per decision occurrence and per
+resume, so it comes to the same place again: `wachtend_antwoord` then finds the pause key used
+and the answer stored, and returns that key. Every pause key is unique per decision occurrence and per
 attempt (an invalid form gets a new attempt), and answers are deleted after reading, so a key
 is never reused.
 """
@@ -68,9 +68,9 @@ def vraag_invoer(formulier: type[RunInput], basis: str, beschrijving: str) -> st
     """Suspend this run until staff submit `formulier` (with `beschrijving` above it); returns
     the pause key whose answer is stored (read it with tasks.invoer inside a task). After a
     refusal the form starts with everything that was typed. Suspends without a timeout: a
-    decision may take days, and the deadline watch escalates late decisions, not Prefect."""
-    if (wachtend := wachtend_antwoord(basis)) is not None:
-        return wachtend  # resumed: the answer to the last attempt waits
+    decision may take days, and the deadline watch escalates late decisions, not Prefect.
+    Call it once `wachtend_antwoord(basis)` found no answer waiting (both flows do, to build no
+    form when one waits): asking the API again here cost every step one or two more requests."""
     run_id = FlowRunContext.get().flow_run.id
     nummer = _pogingen(run_id, basis) + 1
     sleutel = _poging(basis, nummer)

@@ -3,7 +3,8 @@
 One run per casus. Each time it runs (at the start, and again after every resume) it reads
 where the casus stands in the case store and carries on from there:
 
-1. finish the follow-ups of decisions already stored (letters, e-mails), each made once;
+1. finish the follow-ups of decisions already stored (letters, e-mails), each made once (one
+   task reads them, or else the step: `lees_casus`);
 2. closed: show it and stop. A step without a person (the front-door check): take it and look
    again;
 3. otherwise the decision of this step: when its answer already waits (the run was resumed),
@@ -26,11 +27,11 @@ from models.regels.besluiten import Beslismoment
 from models.opslag.storingspunt import storingspunt
 from tasks.bezorging import bezorg_notificaties, plaats_notificatie
 from tasks.brieven import bezorg_brieven, maak_brief
-from tasks.intake import crisisbericht, markeer_intake_klaar, open_intakes
+from tasks.intake import crisisbericht, markeer_intake_klaar
 from tasks.levensloop import (
-    lees_stap,
+    Openstaand,
+    lees_casus,
     markeer_nazorg_klaar,
-    open_nazorg,
     publiceer_casusoverzicht,
     ruim_formulieren_op,
     verwerk_beslissing,
@@ -39,10 +40,10 @@ from tasks.levensloop import (
 )
 
 
-def rond_intakes_af(casus_referentie: str) -> None:
+def rond_intakes_af(casus_referentie: str, intakes: list) -> None:
     """The crisis alert and the letter of an intake that stopped after registering its melding
     (the intake flow normally does them itself first); the same keys, so each goes out once."""
-    for intake in open_intakes(casus_referentie):
+    for intake in intakes:
         if (alarm := crisisbericht(intake, str(flow_run.id))) is not None:
             bezorg_notificaties(alleen=[plaats_notificatie(**alarm)])
         brieven = maak_brief(casus_referentie, "melding_ontvangen", intake.melding_referentie,
@@ -58,10 +59,10 @@ def toon_casus(casus_referentie: str, labels: list[str]) -> None:
         klaar.result()
 
 
-def rond_nazorg_af(casus_referentie: str) -> None:
+def rond_nazorg_af(casus_referentie: str, open_: Openstaand) -> None:
     """Letters and e-mails that stored decisions owe; each decision's follow-up once."""
-    rond_intakes_af(casus_referentie)
-    for opdracht in open_nazorg(casus_referentie):
+    rond_intakes_af(casus_referentie, open_.intakes)
+    for opdracht in open_.nazorg:
         brieven = [brief for b in opdracht.brieven
                    for brief in maak_brief(casus_referentie, b.soort, opdracht.aanleiding, b.gegevens)]
         berichten = [plaats_notificatie(**bericht) for bericht in opdracht.berichten]
@@ -77,8 +78,10 @@ def casus_levensloop(casus_referentie: str) -> str:
     """Voer casus `casus_referentie` door de levensloop: wacht bij elk besluit op een formulier."""
     fouten: list[str] = []
     while True:
-        rond_nazorg_af(casus_referentie)
-        stap = lees_stap(casus_referentie, fouten)
+        open_ = lees_casus(casus_referentie, fouten)
+        if (stap := open_.stap) is None:  # follow-ups first, then look again
+            rond_nazorg_af(casus_referentie, open_)
+            continue
         if stap.afgesloten:
             toon_casus(casus_referentie, stap.labels)
             ruim_formulieren_op()

@@ -164,10 +164,9 @@ def crisisbericht(intake: Intake, levensloop_run_id: str) -> dict | None:
     )
 
 
-@task(name="open intakes zoeken", cache_policy=NO_CACHE)
 def open_intakes(casus_referentie: str) -> list[Intake]:
     """Meldingen of this casus whose intake follow-ups (crisis alert, letter) are not done: an
-    intake that stopped after registering them (a crash)."""
+    intake that stopped after registering them (a crash). Read in the task `lees_casus`."""
     with sessie() as session:
         rijen = session.exec(
             select(Casus.referentie, Melding.referentie, Melding.hermelding, Melding.urgentie)

@@ -321,10 +321,10 @@ def _bericht(soort: Bericht, beslissing: Beslissing, casus: Casus, regio: Instel
                 template=f"notificaties/{soort.value}.txt.j2", context=context, casus_id=casus.id)
 
 
-@task(name="nazorg bepalen", cache_policy=NO_CACHE)
 def open_nazorg(casus_referentie: str) -> list[NazorgOpdracht]:
     """The letters and e-mails of stored decisions whose follow-up is not done yet. A decision
-    that never took effect (possible in stores of older versions) is withdrawn first."""
+    that never took effect (possible in stores of older versions) is withdrawn first. Read in the
+    task `lees_casus`."""
     regio = instellingen()
     opdrachten = []
     with sessie() as session:
@@ -353,6 +353,28 @@ def _overdracht_van(session: Session, casus: Casus) -> Overdracht | None:
     return session.exec(
         select(Overdracht).where(Overdracht.casus_id == casus.id).order_by(Overdracht.id.desc())
     ).first()
+
+
+@dataclass(frozen=True)
+class Openstaand:
+    """What the lifecycle does next: the follow-ups still open, or else (`stap`) the casus's step."""
+
+    intakes: list = field(default_factory=list)  # tasks.intake.Intake
+    nazorg: list[NazorgOpdracht] = field(default_factory=list)
+    stap: Stap | None = None
+
+
+@task(name="casus lezen", cache_policy=NO_CACHE)
+def lees_casus(casus_referentie: str, fouten: list[str] | None = None) -> Openstaand:
+    """`open_intakes`, `open_nazorg` and, when neither finds anything, `lees_stap`, as one task:
+    every task run is three state events the Prefect server records, and a step read the casus
+    three times over (six task runs of the fourteen of a decision)."""
+    from tasks.intake import open_intakes  # tasks.intake builds on this module
+
+    intakes, nazorg = open_intakes(casus_referentie), open_nazorg(casus_referentie)
+    if intakes or nazorg:
+        return Openstaand(intakes=intakes, nazorg=nazorg)
+    return Openstaand(stap=lees_stap.fn(casus_referentie, fouten))
 
 
 @task(name="nazorg afgerond", cache_policy=NO_CACHE)

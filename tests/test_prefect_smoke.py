@@ -151,3 +151,20 @@ def test_the_prefect_internals_the_bulk_start_relies_on_are_unchanged():
         assert [c.key for c in orm.artifact_collection_unique_upsert_columns] == ["key"]
     for queries in (AioSqliteQueryComponents(), AsyncPostgresQueryComponents()):
         assert hasattr(queries.insert(orm_models.FlowRunInput), "on_conflict_do_nothing")
+
+
+def test_prefect_clients_of_a_run_share_one_tls_context():
+    """deployments/_tls.py: Prefect 3.8.8 makes a TLS context per API client with
+    `ssl.create_default_context(cafile=...)` in its client module; the forkserver's runs share one
+    (five clients per run, 20-30 ms of CPU each). If Prefect changes how it makes them, runs would
+    silently pay for it again: this fails."""
+    import inspect
+
+    import prefect.client.orchestration as orchestration
+    from deployments._tls import een_tls_context
+
+    for klasse in (orchestration.PrefectClient, orchestration.SyncPrefectClient):
+        assert "ssl.create_default_context(cafile=cert_file)" in inspect.getsource(klasse.__init__)
+    een_tls_context()
+    eerste, tweede = (orchestration.SyncPrefectClient("http://127.0.0.1:1/api") for _ in range(2))
+    assert eerste._client._transport._pool._ssl_context is tweede._client._transport._pool._ssl_context
