@@ -10,6 +10,8 @@
 - `engine`: `database_url` with our schema migrated (`models.opslag.db.migreer`) and an engine on it.
 - `encryption_key` (autouse): a fresh Fernet key in `VT_ENCRYPTION_KEY`.
 - `instellingen`: the demo region's settings (config/demo-regio.yaml).
+- `regio`: those settings active (VT_INSTELLINGEN) and synchronised into `engine`'s database, with
+  DATABASE_URL and VT_DATA_MAP pointing at the test's database and folder.
 - `smtp_server`: a real SMTP server (aiosmtpd) on 127.0.0.1 and a free port collecting messages.
 """
 
@@ -164,6 +166,14 @@ def encryption_key(monkeypatch: pytest.MonkeyPatch) -> str:
     sleutel = Fernet.generate_key().decode()
     monkeypatch.setenv("VT_ENCRYPTION_KEY", sleutel)
     return sleutel
+
+
+@pytest.fixture
+def regio(engine, database_url, tmp_path, monkeypatch):
+    """The demo region in the test's database, its settings active (`tests.helpers.regio_in_opslag`)."""
+    from tests.helpers import regio_in_opslag
+
+    return regio_in_opslag(engine, database_url, tmp_path, monkeypatch)
 
 
 @pytest.fixture
