@@ -8,7 +8,8 @@
   afterwards). An unreachable PostgreSQL FAILS the test, it never skips.
   Only one backend: `@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)`.
 - `engine`: `database_url` with our schema migrated (`models.opslag.db.migreer`) and an engine on it.
-- `encryption_key` (autouse): a fresh Fernet key in `VT_ENCRYPTION_KEY`.
+- `encryption_key` (autouse): a fresh Fernet key in `VT_ENCRYPTION_KEY`, or the key of the
+  served system a test uses (`systeem`, `achter_de_poort`).
 - `instellingen`: the demo region's settings (config/demo-regio.yaml).
 - `regio`: those settings active (VT_INSTELLINGEN) and synchronised into `engine`'s database, with
   DATABASE_URL and VT_DATA_MAP pointing at the test's database and folder.
@@ -214,10 +215,18 @@ def engine(database_url: str):
 # --- settings and secrets -------------------------------------------------------------------------
 
 
+# Wider fixtures that start processes with a key of their own, set for their tests: such a test
+# keeps that key, so it reads what those processes wrote.
+_EIGEN_SLEUTEL = {"systeem", "achter_de_poort"}
+
+
 @pytest.fixture(autouse=True)
-def encryption_key(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh Fernet key in VT_ENCRYPTION_KEY for every test."""
+def encryption_key(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh Fernet key in VT_ENCRYPTION_KEY for every test (but see `_EIGEN_SLEUTEL`)."""
     from cryptography.fernet import Fernet
+
+    if _EIGEN_SLEUTEL & set(request.fixturenames) and "VT_ENCRYPTION_KEY" in os.environ:
+        return os.environ["VT_ENCRYPTION_KEY"]
 
     sleutel = Fernet.generate_key().decode()
     monkeypatch.setenv("VT_ENCRYPTION_KEY", sleutel)

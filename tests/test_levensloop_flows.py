@@ -13,7 +13,6 @@ runs in its own thread, all at the same time, as a team works.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 import threading
 import time
@@ -255,18 +254,6 @@ def test_a_decision_is_carried_out_once_however_often_it_is_submitted(engine, in
     with Session(engine) as session:
         assert len(session.exec(select(Beslissing)).all()) == 1
         assert len(session.exec(select(AuditEvent).where(AuditEvent.actie == "besluit")).all()) == 1
-
-
-@pytest.fixture(autouse=True)
-def encryption_key(request, monkeypatch):
-    """The scenario's processes share one key (set in `systeem`): keep it for its tests."""
-    if "systeem" in request.fixturenames:
-        return os.environ["VT_ENCRYPTION_KEY"]
-    from cryptography.fernet import Fernet
-
-    sleutel = Fernet.generate_key().decode()
-    monkeypatch.setenv("VT_ENCRYPTION_KEY", sleutel)
-    return sleutel
 
 
 # --- driving the UI's forms ----------------------------------------------------------------------

@@ -14,7 +14,6 @@ SMTP server on loopback.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -43,18 +42,6 @@ from tests.test_levensloop_flows import (
 
 HELMOND_TEAM = "sociaalteam@helmond.example.org"
 TAFEL_ONTVANGERS = ["overdrachtstafel@haarlem.example.org", "overdrachtstafel@vt-demo.example.org"]
-
-
-@pytest.fixture(autouse=True)
-def encryption_key(request, monkeypatch):
-    """The scenario's processes share one key (set in `systeem`): keep it for its tests."""
-    if "systeem" in request.fixturenames:
-        return os.environ["VT_ENCRYPTION_KEY"]
-    from cryptography.fernet import Fernet
-
-    sleutel = Fernet.generate_key().decode()
-    monkeypatch.setenv("VT_ENCRYPTION_KEY", sleutel)
-    return sleutel
 
 
 def mails_aan(systeem: Systeem, adres: str) -> list:
