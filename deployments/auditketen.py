@@ -8,6 +8,7 @@ from prefect.schedules import Cron
 
 def deployments() -> list[RunnerDeployment]:
     from flows.auditketen import auditanker, auditcontrole
+    from models.regels.instellingen import TIJDZONE
 
     return [
         auditanker.to_deployment(
@@ -17,7 +18,7 @@ def deployments() -> list[RunnerDeployment]:
                 "rapportarchief en stuurt het controlegetal naar de ingestelde ontvanger buiten het systeem. "
                 "Opnieuw starten op dezelfde dag verstuurt niets dubbel."
             ),
-            schedules=[Cron("30 0 * * *", timezone="Europe/Amsterdam")],
+            schedules=[Cron("30 0 * * *", timezone=TIJDZONE)],
             tags=["audit"],
         ),
         auditcontrole.to_deployment(
@@ -27,7 +28,7 @@ def deployments() -> list[RunnerDeployment]:
                 "(elke keten en de nieuwste ankers). Een breuk gaat eenmaal per e-mail naar beheer; de run "
                 "eindigt dan als mislukt. Zelf controleren: vt audit controleer."
             ),
-            schedules=[Cron("0 6 * * *", timezone="Europe/Amsterdam")],
+            schedules=[Cron("0 6 * * *", timezone=TIJDZONE)],
             tags=["audit"],
         ),
     ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from prefect.client.schemas.schedules import CronSchedule
 from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron
 
 from deployments import met_formulier
 
@@ -27,7 +27,7 @@ def deployments() -> list[RunnerDeployment]:
                 "'Custom run'; met 'Proefdraai' aan "
                 "toont het artefact 'bewaartermijn-proefdraai' wat er zou gaan; er wordt niets gewijzigd."
             ),
-            schedules=[CronSchedule(cron=NACHTELIJK, timezone=TIJDZONE)],
+            schedules=[Cron(NACHTELIJK, timezone=TIJDZONE)],
             parameters={"proefdraai": False},  # the nightly run destroys; a dry run is asked for by hand
             tags=["bewaartermijn", "privacy"],
         ), bewaartermijn, BewaartermijnFormulier),

@@ -3,8 +3,8 @@ the agenda of each overdrachtstafel."""
 
 from __future__ import annotations
 
-from prefect.client.schemas.schedules import CronSchedule
 from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron, Schedule
 
 from models.regels.instellingen import TIJDZONE, instellingen
 
@@ -46,7 +46,7 @@ def deployments() -> list[RunnerDeployment]:
                 "Elke week: de vaste contactpersoon van elke gemeente met wekelijks casusoverleg krijgt "
                 "de lijst van casussen in of na de overdracht (casusnummer, stap, lokaal team, regie)."
             ),
-            schedules=[CronSchedule(cron=regio.levensloop.casusagenda_cron, timezone=TIJDZONE)],
+            schedules=[Cron(regio.levensloop.casusagenda_cron, timezone=TIJDZONE)],
             tags=["overdracht", "casusagenda"],
         ),
         overdrachtstafel_agenda.to_deployment(
@@ -64,9 +64,9 @@ def deployments() -> list[RunnerDeployment]:
     ]
 
 
-def _tafelschema(regio) -> list[CronSchedule]:
+def _tafelschema(regio) -> list[Schedule]:
     """One schedule per distinct agenda moment of the gemeenten's overdrachtstafels."""
     from models.regels.overdrachtstafel import agenda_cron
 
     crons = sorted({agenda_cron(g.overdrachtstafel) for g in regio.gemeenten if g.overdrachtstafel})
-    return [CronSchedule(cron=cron, timezone=TIJDZONE) for cron in crons]
+    return [Cron(cron, timezone=TIJDZONE) for cron in crons]

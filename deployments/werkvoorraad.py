@@ -8,6 +8,7 @@ from prefect.schedules import Cron
 
 def deployments() -> list[RunnerDeployment]:
     from flows.werkvoorraad import werkvoorraad_zorg
+    from models.regels.instellingen import TIJDZONE
 
     return [
         werkvoorraad_zorg.to_deployment(
@@ -20,7 +21,7 @@ def deployments() -> list[RunnerDeployment]:
                 "Gezinnen zonder contact na de ingestelde grens worden gemeld aan de teamleider. Opnieuw "
                 "starten op dezelfde dag verstuurt niets dubbel. Parameter peildatum: leeg = vandaag."
             ),
-            schedules=[Cron("0 7 * * *", timezone="Europe/Amsterdam")],
+            schedules=[Cron("0 7 * * *", timezone=TIJDZONE)],
             tags=["werkvoorraad", "brieven", "contact"],
         ),
     ]

@@ -8,9 +8,15 @@
   afterwards). An unreachable PostgreSQL FAILS the test, it never skips.
   Only one backend: `@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)`.
 - `engine`: `database_url` with our schema migrated (`models.opslag.db.migreer`) and an engine on it.
-- `encryption_key` (autouse): a fresh Fernet key in `VT_ENCRYPTION_KEY`.
+- `encryption_key` (autouse): a fresh Fernet key in `VT_ENCRYPTION_KEY`, or the key of the
+  served system a test uses (`systeem`, `achter_de_poort`).
 - `instellingen`: the demo region's settings (config/demo-regio.yaml).
+- `regio`: those settings active (VT_INSTELLINGEN) and synchronised into `engine`'s database, with
+  DATABASE_URL and VT_DATA_MAP pointing at the test's database and folder.
 - `smtp_server`: a real SMTP server (aiosmtpd) on 127.0.0.1 and a free port collecting messages.
+- `systeem` (module): the served system the scenario modules share (`tests.served.GedeeldSysteem`):
+  one case store, SMTP server and serving process for the session, started by the first test
+  that asks for it and stopped after the last; its modules run one after another.
 """
 
 from __future__ import annotations
@@ -102,6 +108,59 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         )
 
 
+# --- the shared served system -----------------------------------------------------------------------
+
+_GEDEELD = pytest.StashKey[object]()
+_LAATSTE_GEBRUIKER = pytest.StashKey[pytest.Item]()
+
+
+@pytest.fixture(scope="session")
+def gedeeld_systeem(prefect_server, tmp_path_factory, pytestconfig):
+    import prefect.settings
+
+    from tests.served import GedeeldSysteem
+
+    gedeeld = GedeeldSysteem(tmp_path_factory.mktemp("casussysteem"), prefect.settings.PREFECT_API_URL.value())
+    pytestconfig.stash[_GEDEELD] = gedeeld
+    yield gedeeld
+    gedeeld.stop()
+
+
+@pytest.fixture(scope="module")
+def systeem(gedeeld_systeem):
+    """The shared served system, with its settings, case store, key and data folder set for this
+    module's tests (and only for them)."""
+    from models.regels import instellingen as instellingen_module
+
+    draaiend = gedeeld_systeem.start()
+    with pytest.MonkeyPatch.context() as mp:
+        for naam, waarde in draaiend.omgeving.items():
+            mp.setenv(naam, waarde)
+        instellingen_module._cache.clear()
+        yield draaiend
+    instellingen_module._cache.clear()
+
+
+def pytest_collection_modifyitems(session, config, items: list) -> None:
+    """The modules that use the shared served system run one after another (where the first of
+    them stands), so it serves only while they run; its last test stops it."""
+    gebruikers = [item for item in items if "gedeeld_systeem" in item.fixturenames]
+    if not gebruikers:
+        return
+    modules = {item.path for item in gebruikers}
+    samen = [item for item in items if item.path in modules]
+    eerste = next(i for i, item in enumerate(items) if item.path in modules)
+    rest = [item for item in items if item.path not in modules]
+    items[:] = rest[:eerste] + samen + rest[eerste:]
+    config.stash[_LAATSTE_GEBRUIKER] = [item for item in items if "gedeeld_systeem" in item.fixturenames][-1]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem) -> None:
+    if item is item.config.stash.get(_LAATSTE_GEBRUIKER, None) and _GEDEELD in item.config.stash:
+        item.config.stash[_GEDEELD].stop()
+
+
 # --- databases ----------------------------------------------------------------------------------
 
 
@@ -156,14 +215,30 @@ def engine(database_url: str):
 # --- settings and secrets -------------------------------------------------------------------------
 
 
+# Wider fixtures that start processes with a key of their own, set for their tests: such a test
+# keeps that key, so it reads what those processes wrote.
+_EIGEN_SLEUTEL = {"systeem", "achter_de_poort"}
+
+
 @pytest.fixture(autouse=True)
-def encryption_key(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh Fernet key in VT_ENCRYPTION_KEY for every test."""
+def encryption_key(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh Fernet key in VT_ENCRYPTION_KEY for every test (but see `_EIGEN_SLEUTEL`)."""
     from cryptography.fernet import Fernet
+
+    if _EIGEN_SLEUTEL & set(request.fixturenames) and "VT_ENCRYPTION_KEY" in os.environ:
+        return os.environ["VT_ENCRYPTION_KEY"]
 
     sleutel = Fernet.generate_key().decode()
     monkeypatch.setenv("VT_ENCRYPTION_KEY", sleutel)
     return sleutel
+
+
+@pytest.fixture
+def regio(engine, database_url, tmp_path, monkeypatch):
+    """The demo region in the test's database, its settings active (`tests.helpers.regio_in_opslag`)."""
+    from tests.helpers import regio_in_opslag
+
+    return regio_in_opslag(engine, database_url, tmp_path, monkeypatch)
 
 
 @pytest.fixture

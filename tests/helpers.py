@@ -74,6 +74,22 @@ def regio_voor_test(tmp_path, monkeypatch, smtp_server=None, **wijzigingen):
     return laad_instellingen(pad)
 
 
+def regio_in_opslag(engine, database_url: str, tmp_path, monkeypatch, smtp_server=None, **wijzigingen):
+    """The region as the application under test sees it: DATABASE_URL at the test's database,
+    VT_DATA_MAP in `tmp_path`, the test settings (`regio_voor_test`) active and synchronised
+    into the case store, as `vt migreer` does."""
+    from sqlmodel import Session
+
+    from models.opslag.regio import synchroniseer
+
+    gebruik_database(monkeypatch, database_url)
+    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "data"))
+    ingesteld = regio_voor_test(tmp_path, monkeypatch, smtp_server, **wijzigingen)
+    with Session(engine) as session, session.begin():
+        synchroniseer(session, ingesteld)
+    return ingesteld
+
+
 def gebruik_database(monkeypatch, database_url: str) -> None:
     """Point the application (tasks, flows, CLI) at the test database, as DATABASE_URL does."""
     monkeypatch.setenv("DATABASE_URL", database_url)

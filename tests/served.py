@@ -6,6 +6,7 @@ only works for runs started from a deployment).
         ...   # serve.log() shows what the process printed
 
 `wacht_op_run_status` and `hervat` help a test drive suspended runs the way staff do in the UI.
+`GedeeldSysteem` is the one served system the scenario modules share (conftest: `systeem`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
 
-from tests.conftest import vrije_poort
+from tests.conftest import SmtpServer, vrije_poort
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
@@ -142,6 +143,107 @@ def casussysteem(api_url: str, database_url: str, map: Path, extra: dict[str, st
                 yield engine, served
     finally:
         engine.dispose()
+
+
+@dataclass
+class Systeem:
+    """A served system as the scenario tests drive it; `omgeving` is what its processes were
+    started with (settings, case store, key, data folder), for the test process to use too."""
+
+    api_url: str
+    database_url: str
+    engine: object
+    smtp: SmtpServer
+    map: Path
+    served: Served | None = None
+    omgeving: dict[str, str] = field(default_factory=dict)
+
+    def casus(self, referentie: str):
+        from sqlmodel import Session, select
+
+        from models.opslag.casus import Casus
+
+        with Session(self.engine) as session:
+            return session.exec(select(Casus).where(Casus.referentie == referentie)).one()
+
+    def audit(self, referentie: str) -> list:
+        from sqlmodel import Session, select
+
+        from models.opslag.casus import AuditEvent
+
+        with Session(self.engine) as session:
+            return list(session.exec(select(AuditEvent).where(AuditEvent.casus_id == self.casus(referentie).id)
+                                     .order_by(AuditEvent.id)))
+
+    def tellingen(self, referenties: list[str]) -> dict:
+        """Every side effect for the casussen `referenties`, counted: audit events, letters,
+        notifications, decisions, meldingen, and the mails naming one of them."""
+        from sqlmodel import Session, select
+
+        from models.opslag.casus import AuditEvent, Casus, Melding
+        from models.opslag.communicatie import Brief, Notificatie
+        from models.opslag.overdracht import Beslissing
+
+        with Session(self.engine) as session:
+            ids = session.exec(select(Casus.id).where(Casus.referentie.in_(referenties))).all()
+            tel = {naam: len(session.exec(select(tabel.id).where(tabel.casus_id.in_(ids))).all())
+                   for naam, tabel in (("audit", AuditEvent), ("brieven", Brief), ("notificaties", Notificatie),
+                                       ("beslissingen", Beslissing), ("meldingen", Melding))}
+        tel["mails"] = len([b for b in list(self.smtp.berichten) if any(r in _inhoud(b) for r in referenties)])
+        return tel
+
+
+def _inhoud(bericht) -> str:
+    """Subject and text of a received e-mail."""
+    deel = bericht.get_body(preferencelist=("plain", "html"))
+    return f"{bericht['Subject']}\n{deel.get_content() if deel else ''}"
+
+
+class GedeeldSysteem:
+    """One served system (case store, SMTP server, every deployment served) for the test modules
+    that drive casussen through it: started by the first test that asks for it, stopped after the
+    last (conftest). Each module sets `omgeving` only while its tests run; what they assert is per
+    casus, so the modules do not see each other's casussen."""
+
+    def __init__(self, map_: Path, api_url: str) -> None:
+        self.map, self.api_url = map_, api_url
+        self._stapel: ExitStack | None = None
+        self.systeem: Systeem | None = None
+
+    def start(self) -> Systeem:
+        if self.systeem is not None:
+            return self.systeem
+        import pytest
+        from cryptography.fernet import Fernet
+
+        from tests.helpers import regio_voor_test
+
+        stapel = ExitStack()
+        try:
+            smtp = SmtpServer()
+            smtp.start()
+            stapel.callback(smtp.stop)
+            database_url = f"sqlite:///{self.map}/casussen.db"
+            with pytest.MonkeyPatch.context() as mp:  # for the processes started here only
+                mp.setenv("VT_ENCRYPTION_KEY", Fernet.generate_key().decode())
+                mp.setenv("VT_DATA_MAP", str(self.map / "vt"))
+                mp.setenv("DATABASE_URL", database_url)
+                # Two monitoring moments keep the scenarios short and still show 'next moment' and 'last moment'.
+                regio_voor_test(self.map, mp, smtp, monitoring_momenten_maanden=[3, 9])
+                omgeving = {k: os.environ[k] for k in ("VT_ENCRYPTION_KEY", "VT_DATA_MAP", "DATABASE_URL",
+                                                       "VT_INSTELLINGEN")}
+                engine, served = stapel.enter_context(casussysteem(self.api_url, database_url, self.map))
+        except BaseException:
+            stapel.close()
+            raise
+        self._stapel = stapel
+        self.systeem = Systeem(self.api_url, database_url, engine, smtp, self.map, served, omgeving)
+        return self.systeem
+
+    def stop(self) -> None:
+        if self._stapel is not None:
+            self._stapel.close()
+        self._stapel = self.systeem = None
 
 
 def _wacht_op_deployments(api_url: str, served: Served, timeout: float) -> None:

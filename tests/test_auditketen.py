@@ -17,19 +17,8 @@ from models.dossier.registratie import registreer_meldingen
 from models.dossier.wijzigingen import audit, casus_op_referentie
 from models.lezen.auditketen import controleer, koppen, laatste_ankers
 from models.opslag.casus import AuditEvent
-from models.opslag.regio import synchroniseer
 from models.regels.auditketen import Soort, bereken_hash
-from tests.helpers import AMS, gebruik_database, melding, regio_voor_test
-
-
-@pytest.fixture
-def regio(engine, database_url, tmp_path, monkeypatch):
-    gebruik_database(monkeypatch, database_url)
-    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "data"))
-    regio = regio_voor_test(tmp_path, monkeypatch)
-    with Session(engine) as session, session.begin():
-        synchroniseer(session, regio)
-    return regio
+from tests.helpers import AMS, melding, regio_in_opslag
 
 
 def _casussen(engine, regio, aantal: int, events_per_casus: int) -> list[str]:
@@ -222,11 +211,8 @@ def test_the_daily_flows_send_the_anchor_and_alert_beheer_once_per_break(
         engine, database_url, smtp_server, tmp_path, monkeypatch):
     from flows.auditketen import auditanker, auditcontrole
 
-    gebruik_database(monkeypatch, database_url)
-    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "data"))
-    regio = regio_voor_test(tmp_path, monkeypatch, smtp_server)  # the anchor goes to fg@, beheer to beheer@
-    with Session(engine) as session, session.begin():
-        synchroniseer(session, regio)
+    # the anchor goes to fg@, beheer to beheer@
+    regio = regio_in_opslag(engine, database_url, tmp_path, monkeypatch, smtp_server)
     referentie, _ = _casussen(engine, regio, 2, 3)
 
     auditanker()

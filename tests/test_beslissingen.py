@@ -26,7 +26,6 @@ from models.opslag.casus import AuditEvent, Casus
 from models.regels.instellingen import CapaciteitsModus
 from models.regels.levensloop import Status
 from models.opslag.overdracht import Beslissing
-from tests.test_levensloop_flows import systeem  # noqa: F401 (the served system, a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
 DOOR = "Medewerker Testbeslisser"

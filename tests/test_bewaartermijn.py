@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import text
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import SQLModel, select
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -33,13 +33,12 @@ from models.lezen.dossier import zoek_op_bsn
 from models.opslag.casus import AuditEvent, ContactVorm, Huishouden, Melder, Melding, Persoon
 from models.opslag.communicatie import Brief
 from models.opslag.db import sessie
-from models.opslag.regio import synchroniseer
 from models.regels.bewaartermijn import afgesloten_voor, vernietigen_vanaf
 from models.regels.levensloop import Status
 from tasks import bewaartermijn as bt
 from tasks.brieven import maak_brieven, naar_printwachtrij
 from tests.dossier_lokaal import AlsPoort, Inzagelog
-from tests.helpers import AMS, gebruik_database, melding, regio_voor_test
+from tests.helpers import AMS, melding, regio_in_opslag, regio_voor_test
 
 runner = CliRunner()
 DOOR = "Beheerder Bakker"
@@ -71,16 +70,6 @@ def test_on_28_february_of_a_year_without_leap_day_both_28_and_29_february_are_d
 
 
 # --- a region with three closed casussen ------------------------------------------------------------------
-
-
-@pytest.fixture
-def regio(engine, database_url, tmp_path, monkeypatch):
-    gebruik_database(monkeypatch, database_url)
-    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "data"))
-    ingesteld = regio_voor_test(tmp_path, monkeypatch)
-    with Session(engine) as session, session.begin():
-        synchroniseer(session, ingesteld)
-    return ingesteld
 
 
 @dataclass
@@ -436,11 +425,7 @@ def test_the_nightly_flow_destroys_what_is_due_today_and_tells_beheer_once_with_
     from flows.bewaartermijn import bewaartermijn
     from models.opslag.typen import nu
 
-    gebruik_database(monkeypatch, database_url)
-    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "data"))
-    ingesteld = regio_voor_test(tmp_path, monkeypatch, smtp_server)
-    with sessie() as session:
-        synchroniseer(session, ingesteld)
+    ingesteld = regio_in_opslag(engine, database_url, tmp_path, monkeypatch, smtp_server)
     vandaag = nu().astimezone(AMS).replace(hour=0, minute=5, second=0, microsecond=0)
     gezin = Gezin("Foxtrot", "123456708", "9999 FF")
     sluit(ingesteld, gezin, vandaag - relativedelta(years=ingesteld.bewaartermijn_jaren))

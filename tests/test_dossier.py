@@ -22,16 +22,13 @@ from models.dossier.registratie import MelderInvoer, registreer_meldingen
 from models.dossier.werkvoorraad import registreer_contact
 from models.dossier.wijzigingen import casus_op_referentie, hervat, open_termijnen, schort_op, verleng
 from models.opslag.casus import ContactVorm
-from models.opslag.regio import synchroniseer
 from models.opslag.typen import nu
 from models.regels.besluiten import BesluitNaVeiligheidsbeoordeling, Beslismoment, DriegesprekPlannen, sleutel
 from models.regels.instellingen import CapaciteitsModus, TermijnSoort
 from models.regels.levensloop import Status
 from tasks.brieven import maak_brieven
 from tests.dossier_lokaal import BEHEER, GEMEENTE, MEDEWERKER, TEAMLEIDER, AlsPoort, Inzagelog
-from tests.helpers import (
-    AMS, FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, gebruik_database, melding, regio_voor_test,
-)
+from tests.helpers import AMS, FICTIEF_ADRES, FICTIEF_BSN, FICTIEVE_NAMEN, FICTIEVE_OMSCHRIJVING, melding
 
 DOOR = "Medewerker De Vries"
 HERMELDING = "Kind stond in de avond zonder jas buiten bij de voordeur"
@@ -39,16 +36,6 @@ BUURVROUW = "Buurvrouw Testpersoon"
 OPSCHORTING = "Wacht op informatie van de huisarts"
 VERLENGING = "Extra gesprek met de school nodig"
 NOTITIE = "Moeder telefonisch gesproken, afspraak voor huisbezoek gemaakt"
-
-
-@pytest.fixture
-def regio(engine, database_url, tmp_path, monkeypatch):
-    gebruik_database(monkeypatch, database_url)
-    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "data"))
-    ingesteld = regio_voor_test(tmp_path, monkeypatch)
-    with Session(engine) as session, session.begin():
-        synchroniseer(session, ingesteld)
-    return ingesteld
 
 
 def _beslis(session, regio, casus, invoer, volgnummer=1):

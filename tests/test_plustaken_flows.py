@@ -14,7 +14,6 @@ SMTP server on loopback.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -25,9 +24,7 @@ from models.opslag.casus import AuditEvent
 from models.opslag.communicatie import Brief, Notificatie
 from models.opslag.overdracht import Beslissing, Overdracht
 from models.regels.instellingen import CapaciteitsModus
-from tests.conftest import SmtpServer
-from tests.helpers import regio_voor_test
-from tests.served import casussysteem, wacht_op_run
+from tests.served import wacht_op_run
 from tests.test_levensloop_flows import (
     AMS,
     PERSOONSGEGEVENS,
@@ -45,38 +42,6 @@ from tests.test_levensloop_flows import (
 
 HELMOND_TEAM = "sociaalteam@helmond.example.org"
 TAFEL_ONTVANGERS = ["overdrachtstafel@haarlem.example.org", "overdrachtstafel@vt-demo.example.org"]
-
-
-@pytest.fixture(scope="module")
-def systeem(prefect_server, tmp_path_factory):
-    import prefect.settings
-    from cryptography.fernet import Fernet
-
-    map_ = tmp_path_factory.mktemp("plustaken")
-    smtp = SmtpServer()
-    smtp.start()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("VT_ENCRYPTION_KEY", Fernet.generate_key().decode())
-        mp.setenv("VT_DATA_MAP", str(map_ / "vt"))
-        regio_voor_test(map_, mp, smtp, monitoring_momenten_maanden=[3])
-        database_url = f"sqlite:///{map_}/casussen.db"
-        mp.setenv("DATABASE_URL", database_url)
-        api_url = prefect.settings.PREFECT_API_URL.value()
-        with casussysteem(api_url, database_url, map_) as (engine, served):
-            yield Systeem(api_url, database_url, engine, smtp, map_, served)
-    smtp.stop()
-
-
-@pytest.fixture(autouse=True)
-def encryption_key(request, monkeypatch):
-    """The scenario's processes share one key (set in `systeem`): keep it for its tests."""
-    if "systeem" in request.fixturenames:
-        return os.environ["VT_ENCRYPTION_KEY"]
-    from cryptography.fernet import Fernet
-
-    sleutel = Fernet.generate_key().decode()
-    monkeypatch.setenv("VT_ENCRYPTION_KEY", sleutel)
-    return sleutel
 
 
 def mails_aan(systeem: Systeem, adres: str) -> list:

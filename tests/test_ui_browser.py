@@ -18,7 +18,6 @@ temporary folder, or, to refresh the ones in the staff handbook, to the folder i
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import datetime as dt
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from tests.conftest import SmtpServer
 from tests.helpers import regio_voor_test
 from tests.served import CHROMEDRIVER, CHROMIUM, casussysteem, chromium, hervat, prefect_server, wacht_op_run
 
@@ -55,30 +55,38 @@ def systeem(prefect_ui, tmp_path, monkeypatch, smtp_server):
         yield dict(api=prefect_ui, ui=prefect_ui.removesuffix("/api"), engine=engine, served=served)
 
 
-@pytest.fixture
-def achter_de_poort(tmp_path, monkeypatch, smtp_server):
+@pytest.fixture(scope="module")
+def achter_de_poort(tmp_path_factory):
     """The system as start.sh runs it: the Prefect server with its credential behind the gateway,
-    every deployment served, local accounts for a medewerker, beheer and a gemeente."""
+    every deployment served, local accounts for a medewerker, beheer and a gemeente. Both walks
+    use it, each with a casus and a browser of its own."""
     import prefect.settings
+    from cryptography.fernet import Fernet
 
     from tests.test_toegang import ACCOUNTS, SLEUTEL, _maak_accounts, prefect_database, toegangspoort
 
-    monkeypatch.setenv("VT_DATA_MAP", str(tmp_path / "vt"))
-    database_url = f"sqlite:///{tmp_path}/casussen.db"
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    thuis = tmp_path / "prefect"
+    map_ = tmp_path_factory.mktemp("achter-de-poort")
+    database_url = f"sqlite:///{map_}/casussen.db"
+    thuis = map_ / "prefect"
     thuis.mkdir()
-    with prefect_database() as prefect_db, prefect_server(thuis, {
-            "PREFECT_SERVER_API_AUTH_STRING": SLEUTEL, "PREFECT_SERVER_DATABASE_CONNECTION_URL": prefect_db}) as api:
-        regio_voor_test(tmp_path, monkeypatch, smtp_server)
+    smtp = SmtpServer()
+    smtp.start()
+    with pytest.MonkeyPatch.context() as mp, prefect_database() as prefect_db, \
+            prefect_server(thuis, {"PREFECT_SERVER_API_AUTH_STRING": SLEUTEL,
+                                   "PREFECT_SERVER_DATABASE_CONNECTION_URL": prefect_db}) as api:
+        mp.setenv("VT_ENCRYPTION_KEY", Fernet.generate_key().decode())
+        mp.setenv("VT_DATA_MAP", str(map_ / "vt"))
+        mp.setenv("DATABASE_URL", database_url)
+        regio_voor_test(map_, mp, smtp)
         omgeving = {k: os.environ[k] for k in ("VT_ENCRYPTION_KEY", "VT_DATA_MAP", "VT_INSTELLINGEN", "DATABASE_URL")}
         with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: api,
                                                   prefect.settings.PREFECT_API_AUTH_STRING: SLEUTEL}), \
-                casussysteem(api, database_url, tmp_path, extra={"PREFECT_API_AUTH_STRING": SLEUTEL}) as (engine, served):
+                casussysteem(api, database_url, map_, extra={"PREFECT_API_AUTH_STRING": SLEUTEL}) as (engine, served):
             _maak_accounts(database_url)
             with toegangspoort(api.removesuffix("/api"), {**omgeving, "PREFECT_SERVER_API_AUTH_STRING": SLEUTEL},
-                               tmp_path) as poort:
+                               map_) as poort:
                 yield dict(api=api, ui=poort, engine=engine, served=served, prefect_db=prefect_db, accounts=ACCOUNTS)
+    smtp.stop()
 
 
 def log_in(browser, ui: str, account: str) -> None:
@@ -92,6 +100,14 @@ def log_in(browser, ui: str, account: str) -> None:
     browser.find_element(By.ID, "wachtwoord").send_keys(WACHTWOORD)
     browser.find_element(By.ID, "inloggen").click()
     wacht_op(browser, lambda b: account in b.find_element(By.TAG_NAME, "body").text, wat=f"ingelogd als {account}")
+
+
+def log_uit(browser, ui: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{ui}/start")
+    browser.find_element(By.ID, "uitloggen").click()
+    wacht_op(browser, lambda b: "U bent uitgelogd" in b.find_element(By.TAG_NAME, "body").text, wat="uitgelogd")
 
 
 @pytest.fixture
@@ -262,6 +278,12 @@ def _status(systeem, casus_id) -> str:
         return session.exec(select(Casus.status).where(Casus.id == casus_id)).one()
 
 
+def _hele_minuut_na(moment: dt.datetime) -> dt.datetime:
+    """The first whole minute at or after `moment`: the form takes hours and minutes."""
+    afgerond = moment.replace(second=0, microsecond=0)
+    return afgerond if afgerond == moment else afgerond + dt.timedelta(minutes=1)
+
+
 def _nog_open(dialoog) -> bool:
     try:
         return dialoog.is_displayed()
@@ -269,9 +291,10 @@ def _nog_open(dialoog) -> bool:
         return False
 
 
-def _verstuur(browser, dialoog, weergave: str, run_id, systeem, verwacht: str = "PAUSED") -> None:
+def _verstuur(browser, dialoog, weergave: str, run_id, systeem, verwacht: str = "PAUSED") -> float:
     """Press the form's send button and wait until the run asks its next form (or, with
-    `verwacht="COMPLETED"`, ends). A form the UI does not send fails with what the form shows."""
+    `verwacht="COMPLETED"`, ends); returns the seconds that took. A form the UI does not send
+    fails with what the form shows."""
     from tests.served import _client
 
     with _client(systeem["api"]) as client:
@@ -291,6 +314,7 @@ def _verstuur(browser, dialoog, weergave: str, run_id, systeem, verwacht: str = 
                 raise AssertionError(f"het formulier is niet verstuurd; het toont:\n{dialoog.text[:3000]}")
             time.sleep(0.3)
     wacht_op_run(systeem["api"], run_id, verwacht, served=systeem["served"])
+    return time.monotonic() - begin
 
 
 @pytest.mark.parametrize("weergave", ["nieuw", "klassiek"])
@@ -374,14 +398,14 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     # Completing before the driegesprek is refused, showing the planned time as 14:00.
     dialoog = open_formulier(browser, ui, weergave, run_id, "Overdracht afronden")
     assert in_beeld(browser, dialoog, f"driegesprek {'ma di wo do vr za zo'.split()[morgen.weekday()]} {morgen:%d-%m-%Y} 14:00")
-    _verstuur(browser, dialoog, weergave, run_id, systeem)
+    stap = _verstuur(browser, dialoog, weergave, run_id, systeem)
     dialoog = open_formulier(browser, ui, weergave, run_id, "Niet verwerkt")
     assert in_beeld(browser, dialoog, f"Het driegesprek is gepland op {morgen:%d-%m-%Y} om 14:00 en heeft nog niet plaatsgevonden.")
     schermafdruk(browser, f"{weergave}-afronden-geweigerd.png")
-    # The driegesprek was moved to within the next few minutes: said so, with the new date and time.
-    # At least 90 s ahead (whole minutes): a step may take half a minute on a busy machine, and a
-    # moment already passed is refused.
-    straks = (dt.datetime.now(AMSTERDAM) + dt.timedelta(seconds=150)).replace(second=0, microsecond=0)
+    # The driegesprek was moved to within the next minutes: said so, with the new date and time. A
+    # moment already passed when the form is read is refused: the next whole minute at least twice
+    # the last step (and 30 s) ahead.
+    straks = _hele_minuut_na(dt.datetime.now(AMSTERDAM) + dt.timedelta(seconds=max(30.0, 2 * stap)))
     zet_aan(dialoog, "Bij een warme overdracht: het driegesprek is verplaatst")
     typ(dialoog, "Nieuw moment van het driegesprek: datum", f"{straks:%d-%m-%Y}")
     typ(dialoog, "Nieuw moment van het driegesprek: tijd", f"{straks:%H:%M}")
@@ -389,10 +413,24 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     dialoog = open_formulier(browser, ui, weergave, run_id, "Overdracht afronden")
     assert in_beeld(browser, dialoog, f"{straks:%d-%m-%Y %H:%M}")
     assert "Niet verwerkt" not in tekst(dialoog)
-    time.sleep(max(0.0, (straks - dt.datetime.now(AMSTERDAM)).total_seconds() + 1))
-    browser.refresh()
-    dialoog = open_formulier(browser, ui, weergave, run_id, "Overdracht afronden")
     schermafdruk(browser, f"{weergave}-afronden.png")
+
+    # Until the driegesprek: the run list shows the gemeente by name in the tags, and a gemeente
+    # gets its reports, and a refusal on the Prefect UI and on any dossier.
+    browser.get(f"{ui}{UIS[weergave]['pad']}/runs/flow-run/{run_id}")
+    wacht_op(browser, lambda b: "gemeente:Gennep" in b.find_element(By.TAG_NAME, "body").text, wat="tag gemeente:Gennep")
+    log_uit(browser, ui)
+    log_in(browser, ui, "g.gennep")
+    assert browser.current_url.endswith("/rapporten/") and "Rapporten voor Gennep" in browser.page_source
+    for pad in (f"{UIS[weergave]['pad']}/runs", f"/dossier/casus/{casus.referentie}"):
+        browser.get(f"{ui}{pad}")
+        assert "Geen toegang" in browser.find_element(By.TAG_NAME, "body").text, pad
+    log_uit(browser, ui)
+    log_in(browser, ui, "m.medewerker")
+
+    # After the driegesprek the handover is completed.
+    time.sleep(max(0.0, (straks - dt.datetime.now(AMSTERDAM)).total_seconds()))
+    dialoog = open_formulier(browser, ui, weergave, run_id, "Overdracht afronden")
     _verstuur(browser, dialoog, weergave, run_id, systeem)
     assert _status(systeem, casus.id) == "monitoring"
 
@@ -400,9 +438,6 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     assert gekozen(dialoog, "Bij buiten beeld: reden") == "Niet van toepassing"
     assert "BuitenBeeldReden" not in tekst(dialoog) and "None" not in tekst(dialoog)
     schermafdruk(browser, f"{weergave}-monitoring.png")
-    # The run list shows the gemeente by name in the tags.
-    browser.get(f"{ui}{UIS[weergave]['pad']}/runs/flow-run/{run_id}")
-    wacht_op(browser, lambda b: "gemeente:Gennep" in b.find_element(By.TAG_NAME, "body").text, wat="tag gemeente:Gennep")
 
     # The audit trail names the logged-in account for every decision; nobody typed a name.
     from models.opslag.casus import AuditEvent
@@ -412,9 +447,7 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     assert "m.medewerker" in actoren and actoren <= {"m.medewerker", "orkestratie", "systeem"}, actoren
 
     # Beheer sees in the access log exactly what this walk did: the dossier opened once, then the decisions.
-    browser.get(f"{ui}/start")
-    browser.find_element(By.ID, "uitloggen").click()
-    wacht_op(browser, lambda b: "U bent uitgelogd" in b.find_element(By.TAG_NAME, "body").text, wat="uitgelogd")
+    log_uit(browser, ui)
     log_in(browser, ui, "b.beheer")
     browser.get(f"{ui}/beheer/inzage/{casus.referentie}")
     regels = wacht_op(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#inzagelog tr")[1:], wat="inzagelog")
@@ -422,16 +455,6 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     assert [r.text.split()[-3:-1] for r in regels] == [["dossier", "bekeken"]] + [["besluit", "genomen"]] * 6, \
         [r.text for r in regels]
     assert all("m.medewerker" in r.text for r in regels)
-
-    # A gemeente gets its reports, and a refusal on the Prefect UI and on any dossier.
-    browser.get(f"{ui}/start")
-    browser.find_element(By.ID, "uitloggen").click()
-    wacht_op(browser, lambda b: "U bent uitgelogd" in b.find_element(By.TAG_NAME, "body").text, wat="uitgelogd")
-    log_in(browser, ui, "g.gennep")
-    assert browser.current_url.endswith("/rapporten/") and "Rapporten voor Gennep" in browser.page_source
-    for pad in (f"{UIS[weergave]['pad']}/runs", f"/dossier/casus/{casus.referentie}"):
-        browser.get(f"{ui}{pad}")
-        assert "Geen toegang" in browser.find_element(By.TAG_NAME, "body").text, pad
 
     # Nothing of the household reached Prefect's database.
     aantallen, dump = _prefect_database(systeem["prefect_db"])

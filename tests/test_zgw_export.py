@@ -344,7 +344,7 @@ def test_the_run_form_asks_for_a_day_or_one_casus_or_all_and_says_in_dutch_what_
     assert exportkeuze(ALLE, ALLE) == (None, None)
     assert exportkeuze("01-11-2026", ALLE) == (dt.date(2026, 11, 1), None)
     assert exportkeuze("alle", " vt-2026-000123 ") == (None, "VT-2026-000123")
-    for sinds, casus, reden in [("gisteren", ALLE, "'gisteren' is geen datum"),
+    for sinds, casus, reden in [("gisteren", ALLE, "'gisteren' is geen datum. Vul bij 'Alleen casussen gewijzigd sinds'"),
                                 (ALLE, "123", "Vul een casusnummer in zoals VT-2026-000123."),
                                 ("01-11-2026", "VT-2026-000123", "Kies een dag of één casus, niet allebei")]:
         with pytest.raises(ValueError, match=reden):

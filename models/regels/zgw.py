@@ -125,8 +125,8 @@ def exportkeuze(sinds: str, casus: str) -> tuple[dt.date | None, str | None]:
     try:
         dag = lees_dag(sinds, (ALLE,))
     except ValueError:
-        raise ValueError(f"'{sinds.strip()}' is geen datum. Vul bij 'Sinds' een dag in als dag-maand-jaar, "
-                         f"bijvoorbeeld 01-11-2026, of '{ALLE}'.") from None
+        raise ValueError(f"'{sinds.strip()}' is geen datum. Vul bij 'Alleen casussen gewijzigd sinds' een dag in "
+                         f"als dag-maand-jaar, bijvoorbeeld 01-11-2026, of '{ALLE}'.") from None
     referentie = None
     if casus.strip().lower() not in ("", ALLE):
         try:
