@@ -15,8 +15,9 @@
 # ./start.sh --cluster: the same system on the cluster layout (docs/beheer.md, "Cluster"), as a
 # stand-in for several machines: Prefect on PostgreSQL with two API replicas behind HAProxy on
 # 127.0.0.1:4201, the background services in their own process, a private Redis, two process
-# workers (each with the fork server its runs start from) instead of deployments.serve
-# (scripts/cluster.py), and the case store on PostgreSQL.
+# workers (each with the fork server its runs start from) instead of deployments.serve, two
+# gateways behind HAProxy on 127.0.0.1:4200 (scripts/cluster.py), and the case store on PostgreSQL
+# (which also holds the gateways' sessions).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 REPO="$(pwd)"
@@ -199,7 +200,7 @@ if $CLUSTER; then
     echo "=== $(date '+%F %T') ./start.sh --cluster ===" >>"$PREFECT_LOG"
     rm -f "$VT/cluster/klaar"
     start_kind "Prefect-cluster" "$PREFECT_LOG" \
-        .venv/bin/python -u scripts/cluster.py --map "$VT/cluster" --poort "$PREFECT_POORT"
+        .venv/bin/python -u scripts/cluster.py --map "$VT/cluster" --poort "$PREFECT_POORT" --toegangspoort "$POORT"
     PREFECT_PID=$!
     wacht_op "$PREFECT_PID" "$PREFECT_LOG" 300 "de Prefect-cluster" "
 import pathlib, sys
@@ -247,15 +248,20 @@ log "stap: demo-accounts (vt account demo)"
 # Kept in this shell only (never on disk) and printed once, below.
 DEMO_ACCOUNTS="$(.venv/bin/vt account demo)" || mislukt "stap 'demo-accounts' mislukt; zie de uitvoer hierboven."
 POORT_LOG="$LOGS/toegangspoort.log"
-log "toegangspoort starten op 127.0.0.1:$POORT (log: $POORT_LOG)"
-start_kind "toegangspoort" "$POORT_LOG" \
-    .venv/bin/python -m web.toegang --host 127.0.0.1 --port "$POORT" --prefect "http://127.0.0.1:$PREFECT_POORT"
-POORT_PID=$!
-wacht_op "$POORT_PID" "$POORT_LOG" 60 "de toegangspoort" "
+if $CLUSTER; then
+    POORT_PID="" # two gateways behind HAProxy on 127.0.0.1:$POORT, started with the cluster
+    log "toegangspoorten: 2 achter HAProxy op 127.0.0.1:$POORT (logs: $VT/cluster/logs/toegangspoort-*.log)"
+else
+    log "toegangspoort starten op 127.0.0.1:$POORT (log: $POORT_LOG)"
+    start_kind "toegangspoort" "$POORT_LOG" \
+        .venv/bin/python -m web.toegang --host 127.0.0.1 --port "$POORT" --prefect "http://127.0.0.1:$PREFECT_POORT"
+    POORT_PID=$!
+    wacht_op "$POORT_PID" "$POORT_LOG" 60 "de toegangspoort" "
 import sys, urllib.request
 with urllib.request.urlopen('http://127.0.0.1:$POORT/inloggen', timeout=2) as r:
     sys.exit(0 if r.status == 200 else 1)
 "
+fi
 
 # --- deployments -----------------------------------------------------------------------------------
 SERVE_LOG="$LOGS/deployments.log"
@@ -294,9 +300,10 @@ $(sed 's/^/  /' <<<"$DEMO_ACCOUNTS")
   Tweede kanaal:   onbestelbare berichten worden ook gemeld via 127.0.0.1:$TWEEDE_POORT,
                    opgeslagen in $TWEEDE_MAIL/
   Database:        $($CLUSTER && echo "PostgreSQL vt_cluster_casussen" || echo "$VT/casussen.db (SQLite)"), sleutel in $SLEUTEL
-$($CLUSTER && echo "  Cluster:         2 API-replica's achter HAProxy op 127.0.0.1:$PREFECT_POORT, 2 workers (elk met een
-                   voorgeladen proces waaruit zijn runs starten), eigen Redis; logs in $VT/cluster/logs/ (docs/beheer.md, Cluster)")
-  Logs:            $LOGS/ (toegangspoort.log, $(basename "$PREFECT_LOG"), smtp.log$($CLUSTER || echo ", deployments.log"))
+$($CLUSTER && echo "  Cluster:         2 toegangspoorten achter HAProxy op 127.0.0.1:$POORT, 2 API-replica's achter
+                   HAProxy op 127.0.0.1:$PREFECT_POORT, 2 workers (elk met een voorgeladen proces waaruit
+                   zijn runs starten), eigen Redis; logs in $VT/cluster/logs/ (docs/beheer.md, Cluster)")
+  Logs:            $LOGS/ ($($CLUSTER || echo "toegangspoort.log, ")$(basename "$PREFECT_LOG"), smtp.log$($CLUSTER || echo ", deployments.log"))
 
   Stoppen:         Ctrl-C in dit venster (stopt alle onderdelen netjes)
 ================================================================================

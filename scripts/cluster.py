@@ -6,18 +6,23 @@ from Python with `cluster(...)`). docs/beheer.md, chapter "Cluster", says what r
     PostgreSQL database of Prefect      migrated once, as a step of its own
     API replicas (>= 2)                 scripts/prefect_server.py --no-services
     HAProxy                             the one Prefect address: spreads over the replicas
+    gateways (>= 2)                     python -m web.toegang (with --toegangspoort); sessions in the case store
+    HAProxy for the gateways            the system's address (4200): spreads over the gateways
     background services (once)          prefect server services start
     deployments on a process work pool  python -m deployments.werkpool (and the heartbeat automation)
     worker machines (>= 2), each:
       fork server                       python -m deployments._vorkserver --socket ... (runs start warm)
       worker                            prefect worker start --pool ... (VT_VORKSERVER_SOCKET: that socket)
 
-    python scripts/cluster.py --map .vt/cluster --poort 4201     (foreground until SIGTERM/Ctrl-C)
+    python scripts/cluster.py --map .vt/cluster --poort 4201 [--toegangspoort 4200]
+                                                                 (foreground until SIGTERM/Ctrl-C)
 
 Every part is its own process group; `stop()` ends them in reverse order. A worker machine is its
 worker and its fork server (and the runs forked from it): `kill_machine(i)` kills all of them. The case store
 (DATABASE_URL), the settings (VT_INSTELLINGEN), the key (VT_ENCRYPTION_KEY) and the data folder
-(VT_DATA_MAP) are taken from the environment and handed to every worker, and so to every run.
+(VT_DATA_MAP) are taken from the environment and handed to every worker, and so to every run, and
+to the gateways, with the Prefect credential and the gateways' cookie key (VT_POORT_GEHEIM, or the
+file in the data folder they share).
 """
 
 from __future__ import annotations
@@ -66,6 +71,10 @@ class Opzet:
     warm: bool = True
     postgres: str = POSTGRES
     omgeving: dict[str, str] = field(default_factory=dict)  # extra settings for every part
+    # The system's address: a load balancer over `toegangspoorten` gateways (None: no gateways,
+    # only the Prefect part).
+    toegangspoort: int | None = None
+    toegangspoorten: int = 2
 
 
 @dataclass
@@ -81,6 +90,7 @@ class Cluster:
         self.delen: list[Deel] = []
         self.redis_poort = vrije_poort()
         self.replica_poorten = [vrije_poort() for _ in range(opzet.replicas)]
+        self.poort_poorten = [vrije_poort() for _ in range(opzet.toegangspoorten if opzet.toegangspoort else 0)]
         self.api_url = f"http://127.0.0.1:{opzet.poort}/api"
         (opzet.map / "logs").mkdir(parents=True, exist_ok=True)
         # The fork servers' sockets: a short path (a UNIX socket's is at most 107 bytes), 0700.
@@ -183,6 +193,24 @@ class Cluster:
         deel = self._start("haproxy", ["haproxy", "-db", "-f", str(cfg)])
         self._wacht(deel, lambda: _gezond(self.api_url), 30)
 
+    def start_toegangspoort(self, i: int) -> Deel:
+        """Gateway i: its own process (its own web machine), on the case store and Prefect's load balancer."""
+        adres = f"http://127.0.0.1:{self.poort_poorten[i]}"
+        deel = self._start(f"toegangspoort-{i + 1}", [
+            sys.executable, "-m", "web.toegang", "--host", "127.0.0.1", "--port", str(self.poort_poorten[i]),
+            "--prefect", self.api_url.removesuffix("/api")])
+        self._wacht(deel, lambda: _antwoordt_http(f"{adres}/inloggen"), 60)
+        return deel
+
+    def start_toegangspoorten(self) -> None:
+        """The gateways and their load balancer on the system's address (`opzet.toegangspoort`)."""
+        for i in range(len(self.poort_poorten)):
+            self.start_toegangspoort(i)
+        cfg = self.opzet.map / "haproxy-toegang.cfg"
+        cfg.write_text(haproxy_toegang_configuratie(self.opzet.toegangspoort, self.poort_poorten))
+        deel = self._start("haproxy-toegang", ["haproxy", "-db", "-f", str(cfg)])
+        self._wacht(deel, lambda: _antwoordt_http(f"http://127.0.0.1:{self.opzet.toegangspoort}/inloggen"), 30)
+
     def registreer_deployments(self) -> None:
         self._stap("deployments", [sys.executable, "-m", "deployments.werkpool", "--pool", self.opzet.pool,
                                    "--gelijktijdig", str(self.opzet.gelijktijdige_runs),
@@ -220,6 +248,8 @@ class Cluster:
         self.registreer_deployments()
         for i in range(self.opzet.workers):
             self.start_machine(i)
+        if self.opzet.toegangspoort:
+            self.start_toegangspoorten()
 
     # --- stopping -----------------------------------------------------------------------------
 
@@ -304,6 +334,47 @@ backend api
 """
 
 
+def haproxy_toegang_configuratie(poort: int, poorten: list[int]) -> str:
+    """Round robin over the gateways, each checked on its log-in page every second: no sticky
+    sessions (a session is in the case store, the cookie key the same on each). A connection a
+    gateway refuses goes to another one; a request a gateway received is never sent twice (it may
+    have been a decision). The gateway learns the person's address from X-Forwarded-For (it trusts
+    127.0.0.1, `--forwarded-allow-ips`), for the access log."""
+    servers = "\n".join(f"    server poort{i + 1} 127.0.0.1:{p} check inter 1s fall 2 rise 2"
+                        for i, p in enumerate(poorten))
+    return f"""global
+    maxconn 2000
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 1h
+    timeout server 1h
+    timeout tunnel 1h
+    retries 3
+    option redispatch 1
+    retry-on conn-failure
+
+frontend toegang
+    bind 127.0.0.1:{poort}
+    default_backend toegangspoorten
+
+backend toegangspoorten
+    balance roundrobin
+    option forwardfor
+    option httpchk GET /inloggen
+{servers}
+"""
+
+
+def _antwoordt_http(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as antwoord:
+            return antwoord.status == 200
+    except OSError:
+        return False
+
+
 def _antwoordt_tcp(poort: int) -> bool:
     import socket
 
@@ -313,11 +384,7 @@ def _antwoordt_tcp(poort: int) -> bool:
 
 
 def _gezond(api_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as antwoord:
-            return antwoord.status == 200
-    except OSError:
-        return False
+    return _antwoordt_http(f"{api_url}/health")
 
 
 def _afstammelingen(pid: int) -> list[int]:
@@ -376,9 +443,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--prefect-database", default="vt_prefect_cluster")
+    parser.add_argument("--toegangspoort", type=int,
+                        help="het adres van het systeem: een load balancer over twee toegangspoorten op deze poort")
     argumenten = parser.parse_args(argv)
     opzet = Opzet(argumenten.map.resolve(), argumenten.poort, prefect_database=argumenten.prefect_database,
-                  replicas=argumenten.replicas, workers=argumenten.workers)
+                  replicas=argumenten.replicas, workers=argumenten.workers, toegangspoort=argumenten.toegangspoort)
     stoppen = False
 
     def bij_signaal(*_):
@@ -391,7 +460,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         c.start()
         (opzet.map / "klaar").write_text(c.api_url)
-        print(f"[cluster] klaar: Prefect-API {c.api_url} ({opzet.replicas} replica's, {opzet.workers} workers)",
+        poorten = f", {len(c.poort_poorten)} toegangspoorten op poort {opzet.toegangspoort}" if c.poort_poorten else ""
+        print(f"[cluster] klaar: Prefect-API {c.api_url} ({opzet.replicas} replica's, {opzet.workers} workers{poorten})",
               flush=True)
         while not stoppen:
             if gestopt := [d for d in c.delen if d.proces.poll() is not None]:

@@ -783,6 +783,10 @@ class Omgeving(BaseSettings):
         validation_alias="VT_ENCRYPTION_KEY",
         description="Fernet-sleutel(s), komma-gescheiden; de eerste versleutelt.",
     )
+    poort_geheim: str | None = Field(
+        None, validation_alias="VT_POORT_GEHEIM",
+        description="Sleutel waarmee de toegangspoort zijn cookies ondertekent, op elke poort dezelfde; "
+                    "leeg: <VT_DATA_MAP>/toegangspoort.geheim (bij de eerste start gemaakt).")
     instellingen_pad: Path = Field(DEMO_INSTELLINGEN, validation_alias="VT_INSTELLINGEN")
     data_map: Path = Field(REPO_ROOT / ".vt", validation_alias="VT_DATA_MAP")
     zgw_map: Path | None = Field(

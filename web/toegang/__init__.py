@@ -2,7 +2,8 @@
 
 - who you are: a local account (argon2 hash in the case store) or the region's OpenID Connect
   provider (`web.toegang.oidc`); the roles of `models.regels.toegang`;
-- a session per person (`web.toegang.sessies`): idle timeout, log-out, CSRF token on every form;
+- a session per person (`web.toegang.sessies`), in the case store so every gateway shares it:
+  idle timeout, log-out, CSRF token on every form;
 - behind it: the Prefect UI and API (`web.toegang.proxy`, with the server's credential, for the
   roles that may use it), the dossier pages under /dossier (package `web.dossier`), the reports
   of its own municipality for role gemeente (/rapporten/), the access log for beheer (/beheer/inzage/);
@@ -94,7 +95,7 @@ class Poort:
                  geheim: bytes, https: bool, rapporten: Path) -> None:
         toegang = instellingen.toegang
         self.engine, self.instellingen, self.archief = engine, instellingen, rapporten
-        self.sessies = Sessies(geheim, toegang.sessie_minuten * 60)
+        self.sessies = Sessies(engine, geheim, toegang.sessie_minuten * 60)
         self.pogingen = Pogingen(toegang.max_mislukte_pogingen, toegang.vertraging_seconden)
         self.inlogtokens = URLSafeTimedSerializer(geheim, salt="vt-inloggen")
         self.prefect = Prefect(prefect_url, auth_string)
@@ -109,9 +110,11 @@ class Poort:
         antwoord.set_cookie(naam, waarde, httponly=True, samesite="lax", path="/",
                             secure=self.https or request.url.scheme == "https")
 
-    def sessie(self, request: Request | WebSocket) -> Sessie | None:
-        """The session of this request; raises Ongeldig/Verlopen (see sessies)."""
-        return self.sessies.lees(request.cookies.get(COOKIE), activiteit=_is_activiteit(request))
+    async def sessie(self, request: Request | WebSocket) -> Sessie | None:
+        """The session of this request; raises Ongeldig/Verlopen (see sessies). Read in a worker
+        thread: a slow database must not hold up every other request of this gateway."""
+        return await anyio.to_thread.run_sync(self.sessies.lees, request.cookies.get(COOKIE),
+                                              _is_activiteit(request))
 
     def _weigering_sessie(self, request: Request, fout: Exception) -> Response:
         api = request.url.path.startswith("/api")
@@ -130,8 +133,8 @@ class Poort:
             antwoord.delete_cookie(COOKIE, path="/")
         return antwoord
 
-    def _ingelogd(self, request: Request, gebruiker: Gebruiker, volgende: str) -> Response:
-        cookie, _ = self.sessies.begin(gebruiker)
+    async def _ingelogd(self, request: Request, gebruiker: Gebruiker, volgende: str) -> Response:
+        cookie, _ = await anyio.to_thread.run_sync(self.sessies.begin, gebruiker)
         if not gebruiker.mag(Bevoegdheid.prefect_ui) and volgende == "/start":
             volgende = "/rapporten/"
         antwoord = RedirectResponse(_lokaal(volgende), 303)
@@ -161,7 +164,7 @@ class Poort:
             self.pogingen.fout(account)
             return self._inlogpagina(request, volgende, 401, "Account of wachtwoord klopt niet.")
         self.pogingen.goed(account)
-        return self._ingelogd(request, gebruiker, volgende)
+        return await self._ingelogd(request, gebruiker, volgende)
 
     def _controleer(self, account: str, wachtwoord: str) -> Gebruiker | None:
         with Session(self.engine) as session:
@@ -215,11 +218,11 @@ class Poort:
             gebruiker = await self.oidc.terug(request.query_params["code"], nonce, _terug_url(request))
         except OidcGeweigerd as exc:
             return melding("Inloggen niet gelukt", f"{exc} Er is niets veranderd.", 403)
-        return self._ingelogd(request, gebruiker, volgende)
+        return await self._ingelogd(request, gebruiker, volgende)
 
     async def uitloggen(self, request: Request) -> Response:
         try:
-            sessie = self.sessie(request)
+            sessie = await self.sessie(request)
         except (Ongeldig, Verlopen) as exc:
             return self._weigering_sessie(request, exc)
         if sessie is None:
@@ -231,7 +234,7 @@ class Poort:
             return melding("Formulier niet geaccepteerd", "Dit formulier komt niet van deze site of is verlopen "
                            "(CSRF-controle). U bent nog ingelogd; er is niets veranderd.", 403,
                            sessie=sessie, link=("/start", "Naar de startpagina"))
-        self.sessies.beeindig(request.cookies.get(COOKIE))
+        await anyio.to_thread.run_sync(self.sessies.beeindig, request.cookies.get(COOKIE))
         antwoord = melding("Uitgelogd", "U bent uitgelogd. Sluit ook het browservenster als u een gedeelde "
                            "computer gebruikt.", 200, link=("/inloggen", "Opnieuw inloggen"))
         antwoord.delete_cookie(COOKIE, path="/")
@@ -244,7 +247,7 @@ class Poort:
         def omhulsel(handler):
             async def route(request: Request) -> Response:
                 try:
-                    sessie = self.sessie(request)
+                    sessie = await self.sessie(request)
                 except (Ongeldig, Verlopen) as exc:
                     return self._weigering_sessie(request, exc)
                 if sessie is None:
@@ -375,7 +378,7 @@ class Poort:
 
     async def websocket(self, ws: WebSocket) -> None:
         try:
-            sessie = self.sessie(ws)
+            sessie = await self.sessie(ws)
         except (Ongeldig, Verlopen):
             sessie = None
         if sessie is None or not sessie.gebruiker.mag(Bevoegdheid.prefect_ui):
@@ -385,9 +388,11 @@ class Poort:
 
 
 def maak_app(*, engine: Engine, instellingen: Instellingen, prefect_url: str, auth_string: str | None,
-             geheim: bytes | None = None, https: bool = False, rapporten: Path) -> Starlette:
+             geheim: bytes, https: bool = False, rapporten: Path) -> Starlette:
+    """The gateway. `geheim` signs its cookies: the same for every gateway on this case store
+    (`web.toegang.sessies.gedeeld_geheim`)."""
     poort = Poort(engine=engine, instellingen=instellingen, prefect_url=prefect_url, auth_string=auth_string,
-                  geheim=geheim or secrets.token_bytes(32), https=https, rapporten=rapporten)
+                  geheim=geheim, https=https, rapporten=rapporten)
     routes = [
         Route("/inloggen", poort.inloggen, methods=["GET", "POST"]),
         Route("/uitloggen", poort.uitloggen, methods=["GET", "POST"]),

@@ -2,7 +2,9 @@
 
 The Prefect server's credential comes from PREFECT_SERVER_API_AUTH_STRING (the same variable the
 server reads); the case store and the settings file from DATABASE_URL / VT_INSTELLINGEN as for
-every other part. TLS: either here (--ssl-certfile/--ssl-keyfile) or by a proxy in front that
+every other part; the key that signs its cookies from VT_POORT_GEHEIM or the file
+<VT_DATA_MAP>/toegangspoort.geheim (made at the first start): the same for every gateway of the
+region, so that any of them honours a session another one began (web.toegang.sessies). TLS: either here (--ssl-certfile/--ssl-keyfile) or by a proxy in front that
 sets X-Forwarded-Proto (--forwarded-allow-ips names it); either way session cookies are Secure.
 """
 
@@ -19,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     from models.lezen.rapportarchief import RAPPORTMAP
     from models.regels.instellingen import Omgeving, instellingen
     from web.toegang import maak_app
+    from web.toegang.sessies import gedeeld_geheim
 
     parser = argparse.ArgumentParser(description="De toegangspoort: inloggen, en daarachter Prefect en de dossiers.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -34,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     app = maak_app(
         engine=maak_engine(omgeving.database_url), instellingen=instellingen(streng=True),
         prefect_url=argumenten.prefect, auth_string=os.environ.get("PREFECT_SERVER_API_AUTH_STRING"),
+        geheim=gedeeld_geheim(omgeving.poort_geheim, omgeving.data_map),
         https=argumenten.https, rapporten=omgeving.data_map / RAPPORTMAP,
     )
     uvicorn.run(app, host=argumenten.host, port=argumenten.port, ssl_certfile=argumenten.ssl_certfile,
