@@ -39,12 +39,12 @@ def rapportcijfers(session, regio: Instellingen, periode: Periode, capaciteit) -
     periods as their sent reports showed them."""
     ruw = rapportage.bereken(session, regio, periode)
     knelpunten = [MedewerkerKnelpunt(k.gemeente_code, k.tekst) for k in voor_periode(session, periode.eind)]
-    # The inloopplan's window starts at an earlier period end: its wachtlijst as that report showed it.
-    begin = periode.eind - dt.timedelta(weeks=regio.inloopplan.venster_weken)
-    gepubliceerd = rapportage.gepubliceerde_rapporten(session, [*ruw.perioden[1:], Periode(begin, begin)])
+    # The inloopplan's window lies over earlier periods: their wachtlijsten and any plan of the
+    # same window as those reports showed them.
+    gepubliceerd = rapportage.gepubliceerde_rapporten(
+        session, [*ruw.perioden[1:], *inloopplan.vensterperioden(regio, periode.eind)])
     cijfers = rapportage.publiceer(ruw, regio, capaciteit, knelpunten, gepubliceerd)
-    stand_voor = rapportage.wachtlijst_zoals_gepubliceerd(ruw, regio, gepubliceerd, begin)
-    return cijfers.model_copy(update={"inloopplan": inloopplan.voor_rapport(session, regio, cijfers, stand_voor)})
+    return cijfers.model_copy(update={"inloopplan": inloopplan.voor_rapport(session, regio, cijfers, gepubliceerd)})
 
 
 @task(name="rapportageperiode bepalen", cache_policy=NO_CACHE)

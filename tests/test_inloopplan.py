@@ -322,9 +322,31 @@ def test_vt_inloopplan_weigert_een_onbekende_gemeente_in_het_nederlands(engine, 
     assert "Onbekende gemeente(n): Atlantis" in uit.output and "Traceback" not in uit.output
 
 
-def test_het_tweewekelijkse_rapport_toont_het_inloopplan_met_de_methode(engine, instellingen):
-    """The report for the period ending Sunday 30 August 2026 (on the demo schedule): its window
-    is 6 July to 30 August. Gennep: the casus that left on 12 July now left inside the window, so
+def verstuur(session: Session, instellingen, tmp_path, *eindes: dt.date) -> None:
+    """Make and archive the reports of these period ends, oldest first, as they go out."""
+    from models.lezen.rapportage import archiveer
+    from models.regels.perioden import periode
+    from tasks.rapportage import rapportcijfers
+
+    for eind in eindes:
+        cijfers = rapportcijfers(session, instellingen, periode(instellingen.rapportage, eind), instellingen.capaciteit)
+        archiveer(session, cijfers, 1, tmp_path / eind.isoformat(), {"rapport.pdf": "0" * 64}, "rapport.pdf")
+
+
+EERDER = [dt.date(2026, 7, 5), dt.date(2026, 7, 19), dt.date(2026, 8, 2), dt.date(2026, 8, 16)]  # the block's earlier period ends
+
+
+def blokken_tot(instellingen, eind: dt.date):
+    """The demo schedule (same periods) with its anchor the day after `eind`: a block of the
+    inloopplan ends on `eind`."""
+    anker = dt.datetime.combine(eind + dt.timedelta(days=1), instellingen.rapportage.anker.time())
+    return instellingen.model_copy(update={"rapportage": instellingen.rapportage.model_copy(update={"anker": anker})})
+
+
+def test_het_tweewekelijkse_rapport_toont_het_inloopplan_met_de_methode(engine, instellingen, tmp_path):
+    """The report for the period ending Sunday 30 August 2026, the last day of a block of 8
+    weeks (the schedule's anchor 31 August), the reports of the block's earlier period ends
+    sent: its window is 6 July to 30 August. Gennep: the casus that left on 12 July now left inside the window, so
     17 out; 10 in, 11 waiting. 10 / 8 = 1.25 in and 17 / 8 = 2.125 out a week; usual level 5; 6
     too many, 7/8 fewer a week: 48/7 weeks = 48 days, 17 October. Target 13 weeks on: 29 November,
     no extra needed. Venlo grows (8 in, none out): usual level 4, 9 too many; by the target
@@ -335,12 +357,15 @@ def test_het_tweewekelijkse_rapport_toont_het_inloopplan_met_de_methode(engine, 
     from tasks.rapportage import rapportcijfers
     from templates import render
 
+    instellingen = blokken_tot(instellingen, dt.date(2026, 8, 30))
     with Session(engine) as session:
         bouw(session, instellingen, met_latere=False)
         synchroniseer_werkdagen(session, instellingen)
+        verstuur(session, instellingen, tmp_path, *EERDER)
         cijfers = rapportcijfers(session, instellingen, periode(instellingen.rapportage, dt.date(2026, 8, 30)),
                                  instellingen.capaciteit)
     plan = cijfers.inloopplan
+    assert plan.venster_eind == plan.peildatum
     per_code = {r.code: r for r in plan.gebieden}
     gennep, venlo, regio = per_code[GENNEP], per_code[VENLO], per_code[REGIO]
     assert (gennep.stand, gennep.instroom, gennep.uitstroom) == (11, 10, 17)
@@ -366,27 +391,82 @@ def test_het_tweewekelijkse_rapport_toont_het_inloopplan_met_de_methode(engine, 
     assert "<h3>Inloopplan</h3>" in email and "zijn 2 casussen per week extra nodig" in email
 
 
-def test_de_wachtlijst_aan_het_begin_van_het_venster_zoals_dat_rapport_hem_toonde(engine, instellingen):
-    """The report of 30 August 2026: its window starts at the period end 5 July, whose report
-    showed Gennep's wachtlijst then (11 - 10 + 17 = 18) and Venlo's (13 - 8 + 0 = 5). Sent, as
-    it was sent; unsent, as it would have been; a day that ends no period: never published."""
-    from models.lezen.rapportage import bereken, wachtlijst_zoals_gepubliceerd
+def test_een_gemeente_waarvan_het_rapport_aan_het_begin_van_het_blok_de_wachtlijst_verborg_krijgt_geen_stromen(
+    engine, instellingen, tmp_path
+):
+    """The report of 5 July, the block's start, went out with Gennep's and Venlo's wachtlijst
+    hidden ("x"). Venlo's 8 in and 0 out beside its 13 on 30 August would give its 5 of 5 July
+    back (and, block after block, tie every window before and after together), so the flows of
+    both are hidden and their plans not shown; the region keeps its plan."""
+    from models.lezen.rapportage import archiveer
     from models.opslag.werkdagen import synchroniseer_werkdagen
     from models.regels.perioden import periode
     from tasks.rapportage import rapportcijfers
 
-    begin = dt.date(2026, 7, 5)
+    instellingen = blokken_tot(instellingen, dt.date(2026, 8, 30))
+
+    def rapport(session, eind):
+        return rapportcijfers(session, instellingen, periode(instellingen.rapportage, eind), instellingen.capaciteit)
+
     with Session(engine) as session:
         bouw(session, instellingen, met_latere=False)
         synchroniseer_werkdagen(session, instellingen)
-        ruw = bereken(session, instellingen, periode(instellingen.rapportage, dt.date(2026, 8, 30)))
-        toen = rapportcijfers(session, instellingen, periode(instellingen.rapportage, begin), instellingen.capaciteit)
-    onverzonden = wachtlijst_zoals_gepubliceerd(ruw, instellingen, {}, begin)
-    assert (onverzonden[GENNEP], onverzonden[VENLO], onverzonden[REGIO]) == (18, 5, 23)
-    gewijzigd = toen.model_copy(update={"gemeenten": [
-        g.model_copy(update={"werkvoorraad": [r.model_copy(update={"aantal": "x"}) if r.dienst == "wachtlijst" else r
-                                              for r in g.werkvoorraad]}) if g.code == VENLO else g
-        for g in toen.gemeenten]})
-    verzonden = wachtlijst_zoals_gepubliceerd(ruw, instellingen, {begin: gewijzigd}, begin)
-    assert (verzonden[GENNEP], verzonden[VENLO]) == (18, "x")  # what the sent report showed wins
-    assert wachtlijst_zoals_gepubliceerd(ruw, instellingen, {}, dt.date(2026, 7, 8)) is None
+        for eind in EERDER:
+            cijfers = rapport(session, eind)
+            if eind == dt.date(2026, 7, 5):
+                cijfers = cijfers.model_copy(update={"gemeenten": [
+                    g.model_copy(update={"werkvoorraad": [r.model_copy(update={"aantal": "x"})
+                                                          if r.dienst == "wachtlijst" else r for r in g.werkvoorraad]})
+                    if g.code in (GENNEP, VENLO) else g for g in cijfers.gemeenten]})
+            archiveer(session, cijfers, 1, tmp_path / eind.isoformat(), {"rapport.pdf": "0" * 64}, "rapport.pdf")
+        plan = rapport(session, dt.date(2026, 8, 30)).inloopplan
+    per_code = {r.code: r for r in plan.gebieden}
+    for code in (GENNEP, VENLO):
+        assert (per_code[code].instroom, per_code[code].uitstroom, per_code[code].verloop) == ("x", "x", None)
+    assert (per_code[REGIO].instroom, per_code[REGIO].uitstroom, per_code[REGIO].verloop) == (18, 17, "groeit")
+
+
+def test_de_rapporten_binnen_een_blok_tonen_hetzelfde_venster(engine, instellingen, tmp_path):
+    """The reports of 13 and 27 September show the block that ended on 30 August, as the report
+    of 30 August showed it: Gennep 10 in, 17 out. Their plans start from their own wachtlijst:
+    on 13 September Gennep's 10 (one left on 7 September); 5 too many at 7/8 fewer a week: 40/7
+    weeks, 40 days, 23 October. Had each report counted its own last 8 weeks, 13 September's
+    window (20 July to 13 September) minus 30 August's (6 July to 30 August) would give the
+    flows of the two weeks between, per gemeente. Had the report of 30 August not gone out, no
+    report published the wachtlijsten of that day: the block's flows stay hidden."""
+    from models.lezen.rapportage import archiveer
+    from models.opslag.werkdagen import synchroniseer_werkdagen
+    from models.regels.perioden import periode
+    from tasks.rapportage import rapportcijfers
+    from templates import render
+
+    instellingen = blokken_tot(instellingen, dt.date(2026, 8, 30))
+
+    def rapport(session, eind):
+        return rapportcijfers(session, instellingen, periode(instellingen.rapportage, eind), instellingen.capaciteit)
+
+    def stromen(cijfers):
+        return {r.code: (r.instroom, r.uitstroom) for r in cijfers.inloopplan.gebieden}
+
+    with Session(engine) as session:
+        bouw(session, instellingen, met_latere=False)
+        synchroniseer_werkdagen(session, instellingen)
+        verstuur(session, instellingen, tmp_path, *EERDER)
+        blok = rapport(session, dt.date(2026, 8, 30))
+        onverzonden = [rapport(session, dt.date(2026, 9, 13)), rapport(session, dt.date(2026, 9, 27))]
+        archiveer(session, blok, 1, tmp_path, {"rapport.pdf": "0" * 64}, "rapport.pdf")
+        verzonden = [rapport(session, dt.date(2026, 9, 13)), rapport(session, dt.date(2026, 9, 27))]
+    for cijfers in onverzonden:
+        assert set(stromen(cijfers).values()) == {("x", "x")}
+    for cijfers in [*onverzonden, *verzonden]:
+        assert cijfers.inloopplan.venster_eind == dt.date(2026, 8, 30)
+    for cijfers in verzonden:
+        assert stromen(cijfers) == stromen(blok)
+    assert stromen(blok)[GENNEP] == (10, 17)
+    gennep = {r.code: r for r in verzonden[0].inloopplan.gebieden}[GENNEP]
+    assert (gennep.stand, gennep.verloop, gennep.datum) == (10, "slinkt", dt.date(2026, 10, 23))
+    markdown = render("rapport/rapport.md.j2", c=verzonden[0], versie=1)
+    assert "in de 8 weken tot en met 30 augustus 2026 op de wachtlijst kwamen" in markdown
+    # The next block (to 25 October) is counted afresh.
+    with Session(engine) as session:
+        assert rapport(session, dt.date(2026, 10, 25)).inloopplan.venster_eind == dt.date(2026, 10, 25)

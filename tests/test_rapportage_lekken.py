@@ -10,6 +10,12 @@ before it. Every cell of every period is an unknown; every figure any report pub
 identity between cells the reader knows is an equation. Exact linear algebra (fractions) shows
 that no hidden cell is determined by them, and an integer program (bounds included) that no
 hidden cell has only one possible value.
+
+The inloopplan is part of the series: its wachtlijst and its window's instroom and uitstroom.
+The wachtlijst of every period is the one before plus what came onto it minus what left it in
+the period; those flows are cells too (never published, so a small one must not follow), and a
+window is the sum of the flows of the periods it covers. So consecutive reports' windows can be
+subtracted and set beside the wachtlijsten, as a reader would.
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from models.regels.instellingen import DEMO_INSTELLINGEN, CapaciteitsModus, laad_instellingen
-from models.regels.perioden import eerdere_perioden, periode
+from models.regels.perioden import blokeind, eerdere_perioden, periode
 from models.regels.onderdrukking import REGIO, TOTAAL
+from models.lezen import inloopplan
 from models.lezen.rapportage import Dienst, MedewerkerKnelpunt, RuweCijfers, Wachttijd, publiceer
+from models.regels.inloopplan import Doorstroom
 from templates import render
 
 DIENSTEN = [d.value for d in Dienst]
@@ -37,8 +45,10 @@ NORMEN = ("veiligheidsbeoordeling", "onderzoek_en_venv")
 STROOM = [f"{n}_{m}" for n in NORMEN for m in ("op_tijd", "te_laat", TOTAAL)] + [
     "meldingen", "acuut", "niet_acuut", "hermeldingen", "eerste", "overdrachten", "warm", "anders",
     "buiten_beeld", "escalaties", "overdracht_over_tijd", "zonder_contact"]
-RAPPORTEN, GRAFIEK = 4, 3  # consecutive reports; periods in each chart
-LAATSTE_EIND = dt.date(2026, 1, 4)
+W = Dienst.wachtlijst.value
+WACHTSTROMEN = ("erbij", "eraf")  # onto and off the wachtlijst in a period (the inloopplan's instroom, uitstroom)
+RAPPORTEN, GRAFIEK = 5, 3  # consecutive reports; periods in each chart
+LAATSTE_EIND = dt.date(2025, 12, 7)  # the last day of an inloopplan block: the series shows a whole one
 
 
 @cache
@@ -55,9 +65,33 @@ def gemeenten() -> list[str]:
     return [g.code for g in regio().gemeenten]
 
 
+INTERVAL = regio().rapportage.interval_weken
+VENSTER = regio().inloopplan.venster_weken // INTERVAL  # periods in the inloopplan's window
+_EERSTE_EIND = LAATSTE_EIND - dt.timedelta(weeks=INTERVAL * (RAPPORTEN - 1))  # report 0's period end
+# Period index of report 0: its chart, and the window (block) it shows, start at or after period 0.
+EERSTE = max(GRAFIEK - 1, VENSTER + (_EERSTE_EIND - blokeind(regio().rapportage, _EERSTE_EIND,
+                                                             regio().inloopplan.venster_weken)).days // (7 * INTERVAL))
+PERIODEN = EERSTE + RAPPORTEN  # periods of raw figures: 0 .. the last report's
+
+
+def nu(j: int) -> int:
+    """Period index of report j (0 oldest)."""
+    return EERSTE + j
+
+
+def index(eind: dt.date) -> int:
+    """Period index of the period ending on `eind`."""
+    return PERIODEN - 1 - (LAATSTE_EIND - eind).days // (7 * INTERVAL)
+
+
+def venster(eind: int) -> range:
+    """The periods an inloopplan window ending at period `eind` covers."""
+    return range(eind - VENSTER + 1, eind + 1)
+
+
 def rapportperioden(j: int):
     """Report j (0 oldest) of the series: its period first, then the earlier ones of its chart."""
-    eind = LAATSTE_EIND - dt.timedelta(weeks=2 * (RAPPORTEN - 1 - j))
+    eind = LAATSTE_EIND - dt.timedelta(weeks=INTERVAL * (RAPPORTEN - 1 - j))
     return eerdere_perioden(regio().rapportage, periode(regio().rapportage, eind), GRAFIEK)
 
 
@@ -67,9 +101,15 @@ klein_of_niet = st.one_of(st.just(0), st.integers(1, 4), st.integers(5, 12))
 
 
 @st.composite
-def stand_van_gemeente(draw) -> dict[str, int]:
+def stand_van_gemeente(draw, vorige: dict[str, int] | None = None) -> dict[str, int]:
+    """A municipality's werkvoorraad at a period end; after the first period its wachtlijst is the
+    previous one plus what came onto it (erbij) minus what left it (eraf) in the period."""
     rij = {d: draw(klein_of_niet) for d in DIENSTEN}
-    rij["boven"] = draw(st.integers(0, rij[Dienst.wachtlijst.value]))
+    if vorige is not None:
+        rij["erbij"] = draw(klein_of_niet)
+        rij["eraf"] = draw(st.integers(0, vorige[W] + rij["erbij"]))
+        rij[W] = vorige[W] + rij["erbij"] - rij["eraf"]
+    rij["boven"] = draw(st.integers(0, rij[W]))
     return rij
 
 
@@ -96,8 +136,9 @@ def stroom_van_gemeente(draw) -> dict[str, int]:
 def reeks(draw):
     """Raw figures of every period the series shows, the flows of each report's period, and
     which reports were made (the last one always)."""
-    perioden = RAPPORTEN + GRAFIEK - 1
-    standen = [{g: draw(stand_van_gemeente()) for g in gemeenten()} for _ in range(perioden)]
+    standen = []
+    for _ in range(PERIODEN):
+        standen.append({g: draw(stand_van_gemeente(standen[-1][g] if standen else None)) for g in gemeenten()})
     stromen = [{g: draw(stroom_van_gemeente()) for g in gemeenten()} for _ in range(RAPPORTEN)]
     gemaakt = [*draw(st.lists(st.booleans(), min_size=RAPPORTEN - 1, max_size=RAPPORTEN - 1)), True]
     return standen, stromen, gemaakt
@@ -109,11 +150,10 @@ def met_regio(per_gemeente: dict[str, dict[str, int]]) -> dict[str, dict[str, in
 
 
 def ruwe_cijfers(j: int, standen, stromen) -> RuweCijfers:
-    """What `bereken` returns for report j (period index j + GRAFIEK - 1 in `standen`)."""
-    nu = j + GRAFIEK - 1
+    """What `bereken` returns for report j (period index `nu(j)` in `standen`)."""
     werkvoorraad, lang = {}, {}
     for k in range(GRAFIEK):
-        stand = met_regio(standen[nu - k])
+        stand = met_regio(standen[nu(j) - k])
         werkvoorraad[k] = {(g, d): rij[d] for g, rij in stand.items() for d in DIENSTEN if rij[d]}
         werkvoorraad[k].update({(g, TOTAAL): sum(rij[d] for d in DIENSTEN) for g, rij in stand.items()})
         lang[k] = {g: rij["boven"] for g, rij in stand.items()}
@@ -136,12 +176,24 @@ def ruwe_cijfers(j: int, standen, stromen) -> RuweCijfers:
     )
 
 
+def doorstroom(standen, eind: dt.date) -> dict[str, Doorstroom]:
+    """What `models.lezen.inloopplan.doorstroom` counts for the report period ending on `eind`."""
+    p = index(eind)
+    return {code: Doorstroom(code, **{n: sum(standen[p][c][f] for c in (gemeenten() if code == REGIO else [code]))
+                                      for n, f in (("stand", W), ("instroom", "erbij"), ("uitstroom", "eraf"))})
+            for code in [*gemeenten(), REGIO]}
+
+
 def publiceer_reeks(standen, stromen, gemaakt):
-    """The reports made, oldest first, each with the archive of the ones before it."""
+    """The reports made, oldest first, each with the archive of the ones before it, and its
+    inloopplan as `tasks.rapportage.rapportcijfers` adds it."""
     archief, rapporten = {}, []
     for j in range(RAPPORTEN):
         if gemaakt[j]:
-            cijfers = publiceer(ruwe_cijfers(j, standen, stromen), regio(), CapaciteitsModus.normaal, [], archief)
+            ruw = ruwe_cijfers(j, standen, stromen)
+            cijfers = publiceer(ruw, regio(), CapaciteitsModus.normaal, [], archief)
+            plan = inloopplan.bij_rapport(regio(), cijfers, archief, lambda eind: doorstroom(standen, eind))
+            cijfers = cijfers.model_copy(update={"inloopplan": plan})
             archief[cijfers.periode_eind] = cijfers
             rapporten.append((j, cijfers))
     return rapporten
@@ -151,13 +203,18 @@ def publiceer_reeks(standen, stromen, gemaakt):
 
 
 def waarheid(standen, stromen) -> dict[tuple, int]:
-    """Every cell's true value: ("stand", period, area, name) and ("stroom", report, area, name)."""
+    """Every cell's true value: ("stand", period, area, name), ("wacht", period, area, erbij|eraf)
+    (the wachtlijst's flows in a period), ("venster", last period, area, erbij|eraf) (an
+    inloopplan window's) and ("stroom", report, area, name)."""
     cellen = {}
     for p, stand in enumerate(standen):
-        for g, rij in met_regio({g: {**rij, TOTAAL: sum(rij[d] for d in DIENSTEN),
-                                     "binnen": rij[Dienst.wachtlijst.value] - rij["boven"]}
+        for g, rij in met_regio({g: {**rij, TOTAAL: sum(rij[d] for d in DIENSTEN), "binnen": rij[W] - rij["boven"]}
                                  for g, rij in stand.items()}).items():
-            cellen.update({("stand", p, g, n): v for n, v in rij.items()})
+            cellen.update({("wacht" if n in WACHTSTROMEN else "stand", p, g, n): v for n, v in rij.items()})
+    for eind in range(VENSTER, len(standen)):
+        for g in [*gemeenten(), REGIO]:
+            cellen.update({("venster", eind, g, n): sum(cellen[("wacht", p, g, n)] for p in venster(eind))
+                           for n in WACHTSTROMEN})
     for j, stroom in enumerate(stromen):
         for g, rij in met_regio(stroom).items():
             volledig = {**rij, "niet_acuut": rij["meldingen"] - rij["acuut"],
@@ -168,13 +225,33 @@ def waarheid(standen, stromen) -> dict[tuple, int]:
     return cellen
 
 
-def identiteiten(perioden: set[int], rapporten: set[int]) -> list[tuple[dict, int]]:
-    """The sums every reader knows, as (coefficients, right-hand side)."""
+def wachtperioden(vensters: set[int]) -> set[int]:
+    """The periods whose flows the published windows cover."""
+    return {p for eind in vensters for p in venster(eind)}
+
+
+def identiteiten(perioden: set[int], rapporten: set[int], vensters: set[int] = frozenset()) -> list[tuple[dict, int]]:
+    """The sums every reader knows, as (coefficients, right-hand side). `vensters`: the last
+    periods of the inloopplan windows published: a window is the sum of its periods' flows, and
+    in each period the wachtlijst at its start plus erbij is the wachtlijst at its end plus eraf."""
     gebieden = [*gemeenten(), REGIO]
     vergelijkingen = []
 
     def som(delen, geheel):
         vergelijkingen.append(({**{d: 1 for d in delen}, geheel: -1}, 0))
+
+    for eind in vensters:
+        for g in gebieden:
+            for n in WACHTSTROMEN:
+                som([("wacht", p, g, n) for p in venster(eind)], ("venster", eind, g, n))
+    for p in wachtperioden(vensters):
+        for g in gebieden:
+            vergelijkingen.append(({("stand", p - 1, g, W): 1, ("wacht", p, g, "erbij"): 1, ("stand", p, g, W): -1,
+                                    ("wacht", p, g, "eraf"): -1}, 0))
+        for n in WACHTSTROMEN:
+            som([("wacht", p, g, n) for g in gemeenten()], ("wacht", p, REGIO, n))
+    for p in {q for p in wachtperioden(vensters) for q in (p - 1, p)} - perioden:
+        som([("stand", p, g, W) for g in gemeenten()], ("stand", p, REGIO, W))
 
     for p in perioden:
         for g in gebieden:
@@ -206,6 +283,7 @@ class Lezer:
         self.tekens: dict[tuple, str] = {}  # cell -> "<5" or "x"
         self.vergelijkingen: list[tuple[dict, int]] = []  # published changes
         self.ondergrens: dict[tuple, int] = {}  # a wait was shown: at least `minimum`
+        self.vensters: set[int] = set()  # last periods of the inloopplan windows shown
         self.onjuist: list[str] = []
 
     def cel(self, cel: tuple, waarde) -> None:
@@ -215,16 +293,15 @@ class Lezer:
             self.onjuist.append(f"{cel} twee keer gepubliceerd: {self.getallen[cel]} en {waarde}")
 
     def lees(self, j: int, c) -> None:
-        nu = j + GRAFIEK - 1
         for g in c.gebieden:
             for r in g.werkvoorraad:
-                self.cel(("stand", nu, g.code, r.dienst), r.aantal)
+                self.cel(("stand", nu(j), g.code, r.dienst), r.aantal)
                 if isinstance(r.verschil, int):
                     self.vergelijkingen.append(
-                        ({("stand", nu, g.code, r.dienst): 1, ("stand", nu - 1, g.code, r.dienst): -1}, r.verschil))
+                        ({("stand", nu(j), g.code, r.dienst): 1, ("stand", nu(j) - 1, g.code, r.dienst): -1}, r.verschil))
                 if r.mediaan_werkdagen is not None or r.langste_werkdagen is not None:
-                    self.ondergrens[("stand", nu, g.code, r.dienst)] = self.minimum
-            self.cel(("stand", nu, g.code, "boven"), g.langer_dan_gebruikelijk)
+                    self.ondergrens[("stand", nu(j), g.code, r.dienst)] = self.minimum
+            self.cel(("stand", nu(j), g.code, "boven"), g.langer_dan_gebruikelijk)
             for naam, n in [("veiligheidsbeoordeling", g.veiligheidsbeoordeling), ("onderzoek_en_venv", g.onderzoek_en_venv)]:
                 for maat in ("op_tijd", "te_laat", TOTAAL):
                     self.cel(("stroom", j, g.code, f"{naam}_{maat}"), getattr(n, maat))
@@ -238,10 +315,27 @@ class Lezer:
             getoond = {k.soort: k.aantal for k in g.knelpunten if k.soort != "medewerker"}
             for soort in KNELPUNT_STROOM:
                 self.cel(("stroom", j, g.code, soort), getoond.get(soort, 0))
-            self.cel(("stand", nu, g.code, "boven"), getoond.get("langer_dan_gebruikelijk", 0))
+            self.cel(("stand", nu(j), g.code, "boven"), getoond.get("langer_dan_gebruikelijk", 0))
         for i, _ in enumerate(c.grafiek.perioden):
             for code, waarden in c.grafiek.reeksen.items():
-                self.cel(("stand", nu - GRAFIEK + 1 + i, code, TOTAAL), waarden[i])
+                self.cel(("stand", nu(j) - GRAFIEK + 1 + i, code, TOTAAL), waarden[i])
+        self.lees_inloopplan(j, c.inloopplan)
+
+    def lees_inloopplan(self, j: int, plan) -> None:
+        """The wachtlijst and the window's instroom and uitstroom. The plan's other figures (per
+        week, usual level, date, extra capacity) are computed from these three counts alone
+        (`models.regels.inloopplan.bereken`), so they tell a reader nothing more, provided they
+        are only shown beside all three."""
+        eind = index(plan.venster_eind or plan.peildatum)
+        self.vensters.add(eind)
+        for r in plan.gebieden:
+            self.cel(("stand", nu(j), r.code, W), r.stand)
+            self.cel(("venster", eind, r.code, "erbij"), r.instroom)
+            self.cel(("venster", eind, r.code, "eraf"), r.uitstroom)
+            getoond = [v is not None for v in (r.instroom_per_week, r.uitstroom_per_week, r.gebruikelijk_niveau,
+                                               r.verloop, r.datum, r.weken, r.extra_voor_doel)]
+            if any(getoond) and not all(isinstance(v, int) for v in (r.stand, r.instroom, r.uitstroom)):
+                self.onjuist.append(f"inloopplan {r.code} getoond naast een verborgen aantal")
 
 
 def onbepaald(vergelijkingen: list[tuple[dict, int]], onbekend: list[tuple], doelen: list[tuple]) -> dict[tuple, bool]:
@@ -303,10 +397,13 @@ def lekken(standen, stromen, gemaakt) -> list[str]:
     lezer = Lezer(minimum)
     for j, c in rapporten:
         lezer.lees(j, c)
-    perioden = {j + GRAFIEK - 1 - k for j, _ in rapporten for k in range(GRAFIEK)}
+    perioden = {nu(j) - k for j, _ in rapporten for k in range(GRAFIEK)}
+    stroomperioden = wachtperioden(lezer.vensters)
+    wachtlijsten = {q for p in stroomperioden for q in (p - 1, p)}
     waar = waarheid(standen, stromen)
-    cellen = {c for c in waar if (c[0] == "stand" and c[1] in perioden) or (c[0] == "stroom" and c[1] in
-                                                                                 {j for j, _ in rapporten})}
+    cellen = {c for c in waar if (c[0] == "stand" and (c[1] in perioden or (c[1] in wachtlijsten and c[3] == W)))
+              or (c[0] == "stroom" and c[1] in {j for j, _ in rapporten})
+              or (c[0] == "wacht" and c[1] in stroomperioden) or (c[0] == "venster" and c[1] in lezer.vensters)}
     fouten = list(lezer.onjuist)
     fouten += [f"{c} gepubliceerd als {v}, is {waar[c]}" for c, v in lezer.getallen.items() if waar[c] != v]
     fouten += [f"{c} gepubliceerd als klein getal {v}" for c, v in lezer.getallen.items() if 0 < v < minimum]
@@ -315,7 +412,7 @@ def lekken(standen, stromen, gemaakt) -> list[str]:
 
     # Substitute the published numbers: what is left are the unknowns.
     vergelijkingen = []
-    for coef, rechts in identiteiten(perioden, {j for j, _ in rapporten}) + lezer.vergelijkingen:
+    for coef, rechts in identiteiten(perioden, {j for j, _ in rapporten}, lezer.vensters) + lezer.vergelijkingen:
         rest = {c: a for c, a in coef.items() if c not in lezer.getallen}
         vergelijkingen.append((rest, rechts - sum(a * lezer.getallen[c] for c, a in coef.items() if c not in rest)))
     onbekend = cellen - lezer.getallen.keys()
@@ -367,6 +464,45 @@ def samenhangend(vergelijkingen, onbekend):
 def test_no_hidden_count_of_any_report_follows_from_it_and_the_reports_before(gegevens):
     standen, stromen, gemaakt = gegevens
     assert lekken(standen, stromen, gemaakt) == []
+
+
+# --- the inloopplan's windows of consecutive reports ------------------------------------------------
+
+
+def stille_reeks(erbij: dict[int, int]):
+    """Raw figures where nothing is small except what the first municipality's wachtlijst takes
+    in: 10 waiting at first, none leaving, `erbij` per period index (0 where not given). The
+    others take in and let go 10 a period."""
+    eerste, *andere = gemeenten()
+    standen = []
+    for p in range(PERIODEN):
+        vorige = standen[-1] if standen else None
+        rij = {}
+        for g in gemeenten():
+            bij = erbij.get(p, 0) if g == eerste else 10
+            af = 0 if g == eerste else 10
+            wacht = vorige[g][W] + bij - af if vorige else 10
+            rij[g] = {**{d: 20 for d in DIENSTEN}, W: wacht, "boven": 0, **({"erbij": bij, "eraf": af} if p else {})}
+        standen.append(rij)
+    stromen = [{g: {n: 20 for n in stroom_namen()} for g in gemeenten()} for _ in range(RAPPORTEN)]
+    return standen, stromen
+
+
+def test_two_consecutive_inloopplan_windows_do_not_give_away_the_newest_periods_instroom():
+    """Gennep's wachtlijst takes in nobody for eight weeks (the first report's window: 0), then 6,
+    then 3 in two weeks. The next reports' windows would show 6 and 9: a reader subtracts them
+    and, knowing the two weeks that left the window took in 0, finds the 3."""
+    standen, stromen = stille_reeks({nu(1): 6, nu(2): 3})
+    assert lekken(standen, stromen, [True] * RAPPORTEN) == []
+
+
+def test_a_window_in_which_nobody_left_does_not_turn_the_changes_in_wachtlijst_into_counts():
+    """Gennep's wachtlijst goes 10, 13, 19, 24, 30 over the four periods of a window and nobody
+    leaves it. The reports show each wachtlijst; a window with "0 eraf" beside them says that
+    each rise is what came in: 3 in the first period, a small count."""
+    eind = index(blokeind(regio().rapportage, rapportperioden(RAPPORTEN - 1)[0].eind, regio().inloopplan.venster_weken))
+    standen, stromen = stille_reeks(dict(zip(venster(eind), (3, 6, 5, 6))))
+    assert lekken(standen, stromen, [True] * RAPPORTEN) == []
 
 
 # --- the case seen: a wachtlijst hidden in one report, revealed by the next ---------------------------
@@ -435,7 +571,7 @@ def test_an_earlier_period_shows_what_its_sent_report_published_not_a_recount():
     """Figures can change afterwards (a status recorded late): the chart and the change keep to
     what the overleg received."""
     standen = [{g: {**{d: 0 for d in DIENSTEN}, "onderzoek": 9, "boven": 0} for g in gemeenten()}
-               for _ in range(RAPPORTEN + GRAFIEK - 1)]
+               for _ in range(PERIODEN)]
     stromen = [{g: {n: 0 for n in stroom_namen()} for g in gemeenten()} for _ in range(RAPPORTEN)]
     eerder = publiceer(ruwe_cijfers(RAPPORTEN - 2, standen, stromen), regio(), CapaciteitsModus.normaal)
     code = gemeenten()[0]
@@ -451,8 +587,8 @@ def test_an_earlier_period_shows_what_its_sent_report_published_not_a_recount():
 
 
 def test_a_knelpunt_that_looks_like_a_formula_is_plain_text_in_the_csv_and_a_negative_change_stays_a_number():
-    standen = [{g: {**{d: 0 for d in DIENSTEN}, "onderzoek": 20 - 2 * p, "boven": 0} for g in gemeenten()}
-               for p in range(RAPPORTEN + GRAFIEK - 1)]
+    standen = [{g: {**{d: 0 for d in DIENSTEN}, "onderzoek": 30 - 2 * p, "boven": 0} for g in gemeenten()}
+               for p in range(PERIODEN)]
     stromen = [{g: {n: 0 for n in stroom_namen()} for g in gemeenten()} for _ in range(RAPPORTEN)]
     teksten = ['=HYPERLINK("http://x","klik")', "+31 vacatures", "-1 medewerker", "@SUM(A1)", "\tTab", "\rCR",
                "Gewone tekst; met puntkomma"]
@@ -462,5 +598,5 @@ def test_a_knelpunt_that_looks_like_a_formula_is_plain_text_in_the_csv_and_a_neg
     assert [r[3] for r in rijen if r[2] == "tekst"] == [
         "'=HYPERLINK(\"http://x\",\"klik\")", "'+31 vacatures", "'-1 medewerker", "'@SUM(A1)", "'\tTab", "'\rCR",
         "Gewone tekst; met puntkomma"]
-    # 20 - 2 * period: the onderzoek of every municipality went down by 2; a number, not text.
-    assert ["werkvoorraad", "Onderzoek", "verschil t.o.v. 2025-12-21", "-6"] in rijen
+    # 30 - 2 * period: the onderzoek of every municipality went down by 2; a number, not text.
+    assert ["werkvoorraad", "Onderzoek", "verschil t.o.v. 2025-11-23", "-6"] in rijen

@@ -31,6 +31,8 @@ def main(uit: Path = HIER, aantal_meldingen: int = 30_000) -> None:
     from models.regels.instellingen import DEMO_INSTELLINGEN, laad_instellingen
     from models.regels.kalender import AMSTERDAM
     from models.dossier.knelpunt import KnelpuntInvoer, voeg_toe
+    from models.lezen.inloopplan import vensterperioden
+    from models.lezen.rapportage import archiveer
     from models.regels.perioden import laatste_periode
     from models.opslag.typen import nu
     from rapportage_benchmark import zaai
@@ -52,6 +54,11 @@ def main(uit: Path = HIER, aantal_meldingen: int = 30_000) -> None:
                 voeg_toe(session, KnelpuntInvoer(periode_eind=periode.eind, gemeente_code=gemeente, tekst=tekst,
                                                  door="teamleider (voorbeeld)"), regio)
         plustaken(engine, regio, periode)
+        with Session(engine) as session, session.begin():
+            # The reports of the inloopplan's block went out before this one (it reads what they showed).
+            for eerder in vensterperioden(regio, periode.eind):
+                archiveer(session, rapportcijfers(session, regio, eerder, regio.capaciteit), 1, Path(tmp) / "eerder",
+                          {"rapport.pdf": "0" * 64}, "rapport.pdf")
         with Session(engine) as session:
             cijfers = rapportcijfers(session, regio, periode, regio.capaciteit)
         bestanden = schrijf_rapportbestanden(cijfers, 1, Path(tmp) / "rapport")

@@ -676,18 +676,9 @@ def publiceer(
     )
 
 
-def wachtlijst_zoals_gepubliceerd(ruw: RuweCijfers, instellingen: Instellingen,
-                                  gepubliceerd: Mapping[dt.date, Rapportcijfers], eind: dt.date) -> dict[str, Cel] | None:
-    """The wachtlijst per area at an earlier period end `eind` as its sent report published it,
-    or, unsent, as `publiceer` shows that period; None when no report and no period ends then."""
-    gebieden = [*(g.code for g in instellingen.gemeenten), REGIO]
-    if eind in gepubliceerd:
-        tabel = _zoals_gepubliceerd(gepubliceerd[eind], gebieden)
-    elif eind in [p.eind for p in ruw.perioden[1:]]:
-        k = [p.eind for p in ruw.perioden].index(eind)
-        tabel = _werkvoorraadtabel(ruw, k, gebieden, instellingen.rapportage.minimum_aantal)
-    else:
-        return None
+def gepubliceerde_wachtlijst(rapport: Rapportcijfers, gebieden: Sequence[str]) -> dict[str, Cel]:
+    """The wachtlijst per area as a report published it; an area it did not show stays hidden."""
+    tabel = _zoals_gepubliceerd(rapport, gebieden)
     return {g: tabel[(g, Dienst.wachtlijst.value)] for g in gebieden}
 
 

@@ -139,6 +139,9 @@ class Inloopregel(BaseModel):
 class Inloopplanrapport(BaseModel):
     peildatum: dt.date
     venster_weken: int
+    # The report's window is the latest block of `venster_weken` that is over: it ends on this
+    # day. None: it ends at the peildatum (`vt inloopplan`, and reports archived before blocks).
+    venster_eind: dt.date | None = None
     doel: dt.date
     extra_capaciteit: int
     gebruikelijke_wachttijd_werkdagen: int

@@ -436,7 +436,9 @@ class Inloopplan(_Strikt):
     (`gebruikelijke_wachttijd_werkdagen`), i.e. the weekly inflow times that wait (Little's law),
     so it follows each gemeente's size and the region's own promise to families."""
 
-    venster_weken: int = Field(8, ge=1, le=52, description="Over zoveel weken worden instroom en doorstroom gemeten.")
+    venster_weken: int = Field(
+        8, ge=1, le=52, description="Over zoveel weken worden instroom en doorstroom gemeten (in het rapport: het laatste "
+        "afgesloten blok van zoveel weken; een veelvoud van rapportage.interval_weken).")
     doel_weken: int = Field(
         13, ge=1, le=104, description="Zonder doeldatum: het doel is zoveel weken na de peildatum."
     )
@@ -711,6 +713,10 @@ class Instellingen(_Strikt):
         dubbel = sorted({c for c in teams if teams.count(c) > 1})
         if dubbel:
             raise ValueError(f"code van lokaal team komt dubbel voor: {', '.join(dubbel)}")
+        if self.inloopplan.venster_weken % self.rapportage.interval_weken:
+            # The window is a block of whole report periods (models/regels/perioden.py: blokeind).
+            raise ValueError(f"inloopplan.venster_weken ({self.inloopplan.venster_weken}) is geen veelvoud van "
+                             f"rapportage.interval_weken ({self.rapportage.interval_weken})")
         return self
 
     @model_validator(mode="after")

@@ -101,6 +101,14 @@ def eerdere_perioden(rapportage: Rapportage, laatste: Periode, aantal: int) -> l
     return [periode(rapportage, laatste.eind - i * _lengte(rapportage)) for i in range(aantal)]
 
 
+def blokeind(rapportage: Rapportage, eind: dt.date, weken: int) -> dt.date:
+    """The last day of the latest block of `weken` weeks that is over at period end `eind`:
+    blocks lie end to end on the schedule's grid (a period end every `weken` weeks from the
+    first one), so two reports' blocks are the same or do not overlap."""
+    rest = (eind - _eerste_eind(rapportage)).days % (7 * weken)
+    return eind - dt.timedelta(days=rest)
+
+
 def interval_en_anker(rapportage: Rapportage) -> tuple[dt.timedelta, dt.datetime]:
     """The schedule: every interval from the anchor, in local time (Prefect's interval schedule
     keeps 08:00 across daylight saving time and reaches back from an anchor in the future)."""
