@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/cluster_benchmark.py [--beslissingen 20] [--opzet enkel cluster cluster-koud]
     .venv/bin/python benchmarks/cluster_benchmark.py --opzet enkel --beslissingen 1 20 [--profiel MAP]
 
+The layouts (benchmarks/opstellingen.py, shared with benchmarks/massastart_benchmark.py):
 - `enkel`: start.sh's layout: scripts/prefect_server.py on its own SQLite, `python -m
   deployments.serve` (runs forked from the preloaded forkserver), the case store on SQLite;
 - `cluster`: scripts/cluster.py as `./start.sh --cluster`: Prefect on PostgreSQL, two API
@@ -38,13 +39,14 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from uuid import UUID
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from opstellingen import cluster, enkel  # noqa: E402  (benchmarks/: the layouts, shared)
 
 BESLUIT = {"besluit": "rvdk_verzoek", "door": "Benchmark"}
 
@@ -300,56 +302,6 @@ def start_open(api: str) -> None:
 # --- the two layouts ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def enkel(map_: Path):
-    from tests.served import casussysteem, prefect_server
-
-    thuis = map_ / "prefect"
-    thuis.mkdir(parents=True)
-    database_url = f"sqlite:///{map_}/casussen.db"
-    os.environ["DATABASE_URL"] = database_url
-    with prefect_server(thuis) as api:
-        server = _luisteraar(int(api.rsplit(":", 1)[1].split("/")[0]))
-        with casussysteem(api, database_url, map_) as (_engine, served):
-            processen = {"server": server, "worker": served.proces.pid}
-            yield api, processen, [served.proces.pid]
-
-
-@contextmanager
-def cluster(map_: Path, warm: bool = True):
-    import prefect.settings
-
-    from models.opslag.db import migreer
-    from scripts.cluster import Opzet, cluster as start_cluster, maak_database, POSTGRES, vrije_poort
-
-    naam = f"vt_bench_cluster_{uuid.uuid4().hex[:8]}"
-    maak_database(POSTGRES, naam)
-    database_url = f"{POSTGRES}/{naam}"
-    os.environ["DATABASE_URL"] = database_url
-    migreer(database_url)
-    try:
-        with start_cluster(Opzet(map_ / "cluster", vrije_poort(), prefect_database=f"{naam}_prefect", warm=warm)) as c, \
-                prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: c.api_url}):
-            delen = {d.naam: d.proces.pid for d in c.delen}
-            processen = {"server": delen["api-1"], "diensten": delen["diensten"], "worker": delen["worker-1"]}
-            if "vorkserver-1" in delen:
-                processen["vorkserver"] = delen["vorkserver-1"]
-            # Runs: below the workers (cold) or below the fork servers (warm).
-            yield c.api_url, processen, [pid for naam, pid in delen.items() if naam.startswith(("worker-", "vorkserver-"))]
-    finally:
-        import psycopg
-
-        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-            for db in (naam, f"{naam}_prefect"):
-                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-
-
-def _luisteraar(poort: int) -> int:
-    """The pid of the process listening on 127.0.0.1:`poort` (the Prefect server of `enkel`)."""
-    uit = subprocess.run(["ss", "-Htlnp", f"sport = :{poort}"], capture_output=True, text=True).stdout
-    return int(uit.split("pid=")[1].split(",")[0])
-
-
 def meet(opzet: str, golven: list[int], smtp, profielmap: Path | None = None) -> list[dict]:
     """Per wave of `golven` (e.g. [1, 20]: one decision alone, then 20 at once, on the same system)
     a result row; for `enkel` with the CPU seconds per decision of each process."""
@@ -363,7 +315,8 @@ def meet(opzet: str, golven: list[int], smtp, profielmap: Path | None = None) ->
     regio_voor_test(map_, _Omgeving(), smtp, levensloop={"gelijktijdige_starts": max(golven)})
     uit = []
     opzetten = {"enkel": enkel, "cluster": cluster, "cluster-koud": lambda m: cluster(m, warm=False)}
-    with opzetten[opzet](map_) as (api, processen, runs_onder):
+    with opzetten[opzet](map_) as opstelling:
+        api, processen, runs_onder = opstelling.api, opstelling.processen, opstelling.runs_onder
         with prefect.settings.temporary_settings({prefect.settings.PREFECT_API_URL: api}):
             maak_casussen(sum(golven))
             start_open(api)

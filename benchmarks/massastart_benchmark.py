@@ -1,16 +1,22 @@
 """Benchmark: `vt levensloop start-open` for many open casussen that wait for a decision, the
 bulk way (tasks/massastart.py: runs created Suspended at their form, no process per casus)
-beside the old way (a deployment run per casus, served by `deployments.serve`, each running the
-flow up to its form) on a small sample.
+beside the old way (a deployment run per casus) on a small sample, on one machine beside the
+cluster layout in one run of this script.
 
-    .venv/bin/python benchmarks/massastart_benchmark.py [--casussen 10000] [--oud 50]
+    .venv/bin/python benchmarks/massastart_benchmark.py [--casussen 10000] [--oud 50] [--opzet enkel cluster]
 
-On its own temporary folders and free ports, as start.sh runs it: the Prefect server
-(scripts/prefect_server.py, SQLite), `python -m deployments.serve`, a SQLite case store.
-Volume: demo meldingen (models/dossier/demo.py) registered and moved along their demo paths
-until `--casussen` casussen are open; a casus at an automatic step (the front-door check) is
-moved on in the store as the flow's first task would, so every open casus waits for a person.
-Then:
+Per layout (benchmarks/opstellingen.py), each started afresh on its own temporary folders, free
+ports and databases:
+- `enkel`: as start.sh runs it: the Prefect server (scripts/prefect_server.py) on SQLite, API and
+  services in one process, `python -m deployments.serve`, a SQLite case store;
+- `cluster`: as `./start.sh --cluster` (scripts/cluster.py): Prefect on PostgreSQL, two API
+  replicas behind HAProxy (the bulk start goes through it), the services apart with
+  `pause_expirations` off, Redis, two worker machines; the case store on PostgreSQL.
+The sentinel "casussen in beeld" is paused first (its passes would start the same casussen the
+normal way). Volume: `--casussen` open casussen through the overstap import (models/dossier/
+overstap.py, the demo file of models/dossier/overstap_demo.py), evenly over the eight states a
+casus is switched over in, each waiting for a person's decision; printed apart as the set-up,
+which is not the figure. Then:
 1. the old way for the first `--oud` casussen (`tasks.in_beeld.herstel`, in the groups of
    `levensloop.gelijktijdige_starts` as the CLI does), timed until each waits at its form;
 2. the bulk way for all others (`tasks.massastart.start_in_bulk`), timed until it returns: then
@@ -21,15 +27,15 @@ Then:
    `POST /api/flow_runs/paginate` (which also counts), p50/p95 of `--lijst` requests each;
 4. the same work list as a page load in headless Chromium, in the new view and the classic one
    (docs/medewerkers.md, chapter 1): from navigation start until the first row shows, `--pagina`
-   loads each.
-The sentinel "casussen in beeld" is paused during the measurement (its passes would compete for
-the same casussen). The load average is printed with each figure (the machine is shared).
+   loads each;
+5. with `--kloon-tot` (cluster only: copies made in Prefect's PostgreSQL database) the work list
+   again at that many runs.
+The load average is printed with each figure (the machine is shared).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import random
 import sys
@@ -47,49 +53,62 @@ def belasting() -> str:
     return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def maak_casussen(aantal_open: int) -> int:
-    """Demo casussen until `aantal_open` are open, each waiting for a decision. Returns how many."""
-    from sqlmodel import select
+PORTIE = 5_000  # casussen per import transaction: the size measured in "Overstap" (BENCHMARKS.md)
 
-    from models.dossier import voortgang
-    from models.dossier.demo import breng_demo_casussen_verder, demo_meldingen
-    from models.dossier.registratie import registreer_meldingen
-    from models.opslag.casus import Casus
+
+def maak_casussen(aantal: int) -> int:
+    """`aantal` open casussen through the overstap import (models/dossier/overstap.py), in
+    transactions of `PORTIE`: the demo file of models/dossier/overstap_demo.py, spread evenly over
+    the eight states a casus is switched over in, each waiting for a person's decision (none is at
+    an automatic step: the front-door check is not a state of the overstap). Returns how many."""
+    from models.dossier.overstap import OverstapCasus, controleer, neem_over
+    from models.dossier.overstap_demo import overstapcasussen
     from models.opslag.db import sessie
     from models.opslag.regio import synchroniseer
     from models.opslag.typen import nu
-    from models.regels.besluiten import automatische_stap
     from models.regels.instellingen import instellingen
-    from models.regels.levensloop import OPEN_STATUSSEN
 
     regio = instellingen()
-    moment = nu()
-    # About 0.63 open casus per demo melding (hermeldingen join a casus, some paths close it).
-    meldingen = demo_meldingen(regio, int(aantal_open / 0.6), nu=moment, seed=4_2026)
+    stand_op = nu()
     with sessie() as session:
         synchroniseer(session, regio)
-    for begin in range(0, len(meldingen), 2_000):
+    rijen = [_niets_binnenkort(r, stand_op) for r in overstapcasussen(regio, aantal, stand_op, bron="benchmark")]
+    overgenomen, start = 0, time.perf_counter()
+    for begin in range(0, aantal, PORTIE):
+        casussen = [(begin + n, OverstapCasus.model_validate(r, context={"instellingen": regio}))
+                    for n, r in enumerate(rijen[begin:begin + PORTIE], 1)]
+        fouten = [f for _, c in casussen for f in controleer(c, regio, stand_op)]
+        assert not fouten, fouten[:3]
         with sessie() as session:
-            registreer_meldingen(session, meldingen[begin:begin + 2_000], regio, actor="benchmark")
-    with sessie() as session:
-        breng_demo_casussen_verder(session, moment)
-    open_statussen = [s.value for s in OPEN_STATUSSEN]
-    with sessie() as session:
-        ids = session.exec(select(Casus.id).where(Casus.status.in_(open_statussen)).order_by(Casus.id)).all()
-    teveel = ids[aantal_open:]
-    with sessie() as session:  # the surplus is closed: exactly `aantal_open` stay open
-        if teveel:
-            from sqlalchemy import update
+            overgenomen += neem_over(session, casussen, regio, "benchmark", stand_op).overgenomen
+        _analyseer()
+        print(f"  {overgenomen} overgenomen na {time.perf_counter() - start:.0f} s; {belasting()}", flush=True)
+    return overgenomen
 
-            for begin in range(0, len(teveel), 500):
-                session.execute(update(Casus).where(Casus.id.in_(teveel[begin:begin + 500]))
-                                .values(status="afgesloten"))
-    for begin in range(0, min(len(ids), aantal_open), 500):
-        with sessie() as session:
-            for casus in session.exec(select(Casus).where(Casus.id.in_(ids[begin:begin + 500]))):
-                while (naar := automatische_stap(voortgang.stand(session, casus))) is not None:
-                    voortgang.zet_automatische_stap(session, casus, naar, regio)
-    return min(len(ids), aantal_open)
+
+def _analyseer() -> None:
+    """PostgreSQL's statistics brought up to date after each portion, as autovacuum would after such
+    a growth (it had not yet, minutes in): otherwise the planner still takes the fresh tables for
+    empty, and each portion's look-ups by melding scan everything imported before (superlinear)."""
+    from sqlalchemy import text
+
+    from models.opslag.db import sessie
+
+    with sessie() as session:
+        if session.bind.dialect.name == "postgresql":
+            session.execute(text("ANALYZE"))
+
+
+def _niets_binnenkort(casus: dict, stand_op) -> dict:
+    """The demo's warnings due half an hour after the switch moved to five days: the deadline
+    watch (every five minutes) would otherwise send thousands of them during the measurement."""
+    import datetime as dt
+
+    binnenkort = (stand_op + dt.timedelta(hours=1)).isoformat()
+    for termijn in casus["termijnen"]:
+        if termijn.get("waarschuw_op") and termijn["waarschuw_op"] < binnenkort:
+            termijn["waarschuw_op"] = (stand_op + dt.timedelta(days=5)).isoformat()
+    return casus
 
 
 def oude_weg(gevallen, api: str) -> float:
@@ -107,30 +126,38 @@ def oude_weg(gevallen, api: str) -> float:
     return time.perf_counter() - begin
 
 
-def cpu_seconden(*kenmerken: str) -> float:
-    """CPU time (user + system) so far of every process whose command line holds one of
-    `kenmerken` (the Prefect server by its port)."""
+def cpu_seconden(pids: list[int]) -> float:
+    """CPU time (user + system) so far of the processes `pids` (the Prefect server's)."""
     totaal = 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in pids:
         try:
-            regel = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if any(k in regel for k in kenmerken):
-                velden = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                totaal += int(velden[11]) + int(velden[12])
+            velden = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            totaal += int(velden[11]) + int(velden[12])
         except OSError:  # ended meanwhile
             continue
     return totaal / os.sysconf("SC_CLK_TCK")
 
 
-def pauzeer_bewaking(api: str) -> None:
-    """The sentinel's schedule off: its passes would start the same casussen the normal way."""
+def pauzeer_bewaking(api: str, geduld: float = 300) -> None:
+    """The sentinel's schedule off before the casussen exist (its passes would start them the
+    normal way), and a pass already under way waited for."""
     from prefect.client.orchestration import SyncPrefectClient
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId, DeploymentFilterName, \
+        FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
 
     with SyncPrefectClient(api) as client:
-        for deployment in client.read_deployments(deployment_filter=DeploymentFilter(
-                name=DeploymentFilterName(any_=["casussen in beeld"]))):
+        deployments = client.read_deployments(deployment_filter=DeploymentFilter(
+            name=DeploymentFilterName(any_=["casussen in beeld"])))
+        for deployment in deployments:
             client.pause_deployment(deployment.id)
+        einde = time.monotonic() + geduld
+        while client.count_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[d.id for d in deployments])),
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+                    any_=["SCHEDULED", "PENDING", "RUNNING"])))):
+            if time.monotonic() > einde:
+                raise SystemExit(f"de bewaking 'casussen in beeld' loopt na {geduld:.0f} s nog")
+            time.sleep(1)
 
 
 def werklijst(api: str, herhalingen: int) -> None:
@@ -235,15 +262,14 @@ def _labels_van_een_run(api: str) -> list[str]:
     return runs[0]["tags"] if runs else []
 
 
-def kloon_runs(tot: int) -> int:
+def kloon_runs(prefect_database: str, tot: int) -> int:
     """Copies of the waiting lifecycle runs in Prefect's PostgreSQL database (new id, name and
     idempotency key; same tags and state) until it holds `tot` runs: the work list at a volume
     this shared machine cannot create in a session. Only the list is measured on them."""
     import psycopg
     from psycopg import sql
 
-    url = os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"].replace("+asyncpg", "", 1)
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(prefect_database.replace("+asyncpg", "", 1), autocommit=True) as conn:
         kolommen = [r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
                                                "WHERE table_name = 'flow_run' ORDER BY ordinal_position")]
         wachtend = conn.execute("SELECT count(*) FROM flow_run WHERE state_name = 'Suspended'").fetchone()[0]
@@ -287,71 +313,63 @@ def controleer(api: str, verwacht: int, steekproef: int = 100) -> None:
         raise SystemExit("niet elke casus wacht bij zijn formulier")
 
 
+OPZETTEN = {"enkel": "één machine (Prefect-server op SQLite, deployments.serve, casussen in SQLite)",
+            "cluster": "cluster (Prefect op PostgreSQL, 2 API-replica's achter HAProxy, diensten apart, "
+                       "Redis, 2 workers; casussen in PostgreSQL)"}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--casussen", type=int, default=10_000)
+    parser.add_argument("--opzet", nargs="+", choices=list(OPZETTEN), default=list(OPZETTEN),
+                        help="de opzetten, na elkaar, elk vers gestart (standaard beide)")
     parser.add_argument("--oud", type=int, default=50, help="casussen die de oude weg gaan (steekproef; 0: geen)")
     parser.add_argument("--lijst", type=int, default=20, help="verzoeken per meting van de werklijst")
     parser.add_argument("--pagina", type=int, default=10,
                         help="keer de werklijst laden in Chromium, per weergave (0: niet)")
     parser.add_argument("--schermafdruk", type=Path, help="map voor een schermafdruk van de werklijst per weergave")
     parser.add_argument("--kloon-tot", type=int, default=0,
-                        help="daarna de werklijst opnieuw bij zoveel runs, aangevuld met kopieën (alleen postgresql)")
+                        help="daarna de werklijst opnieuw bij zoveel runs, aangevuld met kopieën (alleen cluster)")
     parser.add_argument("--rust", type=float, default=60,
                         help="bij --kloon-tot: zoveel seconden de CPU van de server in rust, voor en na het kopiëren")
     parser.add_argument("--api", action="store_true",
                         help="formulieren en artefacten via de API (een verzoek elk), niet in Prefects database")
-    parser.add_argument("--prefect-database", choices=["sqlite", "postgresql"], default="sqlite",
-                        help="database van de Prefect-server (postgresql: een nieuwe database op 127.0.0.1:5432)")
     args = parser.parse_args(argv)
 
     from cryptography.fernet import Fernet
 
-    map_ = Path(tempfile.mkdtemp(prefix="vt-massastart-"))
     os.environ.setdefault("VT_ENCRYPTION_KEY", Fernet.generate_key().decode())
-    os.environ["VT_DATA_MAP"] = str(map_ / "vt")
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    database_url = f"sqlite:///{map_}/casussen.db"
-    os.environ["DATABASE_URL"] = database_url
-    (map_ / "prefect").mkdir()
-
-    from models.opslag.db import migreer
-    from tests.served import prefect_server
-
     print(f"{os.cpu_count()} cores; {belasting()}", flush=True)
-    migreer(database_url)
-    begin = time.perf_counter()
-    aantal = maak_casussen(args.casussen)
-    print(f"{aantal} open casussen gemaakt in {time.perf_counter() - begin:.0f} s; {belasting()}", flush=True)
+    for opzet in args.opzet:
+        from opstellingen import cluster, enkel
 
-    with contextlib.ExitStack() as stapel:
-        # The server's database, also in this process's settings: as an operator runs the command
-        # with the services' environment, forms and artifacts go straight into it.
-        url = f"sqlite+aiosqlite:///{map_ / 'prefect' / 'prefect.db'}"
-        if args.prefect_database == "postgresql":
-            from benchmarkdatabase import postgresql_database
-
-            url = stapel.enter_context(postgresql_database()).replace("+psycopg", "+asyncpg", 1)
-        omgeving = {"PREFECT_SERVER_DATABASE_CONNECTION_URL": url}
-        os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = url
-        print(f"Prefect-server op {args.prefect_database}", flush=True)
-        meet(stapel.enter_context(prefect_server(map_ / "prefect", omgeving)), database_url, map_, aantal, args)
+        map_ = Path(tempfile.mkdtemp(prefix=f"vt-massastart-{opzet}-"))
+        os.environ["VT_DATA_MAP"] = str(map_ / "vt")
+        print(f"\n[{opzet}] {OPZETTEN[opzet]}; {belasting()}", flush=True)
+        with {"enkel": enkel, "cluster": cluster}[opzet](map_) as opstelling:
+            meet(opstelling, args, kopieren=opzet == "cluster")
 
 
-def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
+def meet(opstelling, args, kopieren: bool) -> None:
     import prefect.settings
+    from prefect.server.database.dependencies import temporary_database_interface
 
-    from tests.served import serveer
-
-    os.environ["PREFECT_API_URL"] = api
+    api = opstelling.api
     with prefect.settings.temporary_settings({
             prefect.settings.PREFECT_API_URL: api,
-            prefect.settings.PREFECT_SERVER_DATABASE_CONNECTION_URL: os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"]}), \
-            serveer(api, database_url, map_):
+            # Prefect's database in this process's settings too: as an operator runs the command with
+            # the server's environment, forms and artifacts go straight into it.
+            prefect.settings.PREFECT_SERVER_DATABASE_CONNECTION_URL: opstelling.prefect_database}), \
+            temporary_database_interface():  # else Prefect keeps the first layout's database for the process
         from tasks.in_beeld import zoek_buiten_beeld
         from tasks.massastart import start_in_bulk
 
         pauzeer_bewaking(api)
+        begin = time.perf_counter()
+        aantal = maak_casussen(args.casussen)
+        print(f"opzet (telt niet mee): {aantal} open casussen overgenomen in {time.perf_counter() - begin:.0f} s; "
+              f"{belasting()}", flush=True)
         gevallen = zoek_buiten_beeld()
         print(f"{len(gevallen)} casussen zonder run; {belasting()}", flush=True)
         oud, rest = gevallen[:args.oud], gevallen[args.oud:]
@@ -360,37 +378,38 @@ def meet(api: str, database_url: str, map_: Path, aantal: int, args) -> None:
             print(f"oude weg: {len(oud)} casussen in {duur:.1f} s = {duur / len(oud):.2f} s per casus "
                   f"(geëxtrapoleerd naar {aantal}: {duur / len(oud) * aantal / 3600:.1f} uur); {belasting()}",
                   flush=True)
-        server = f"--port {api.rsplit(':', 1)[1].split('/')[0]}"
-        cpu_voor = (time.process_time(), cpu_seconden(server))
+        cpu_voor = (time.process_time(), cpu_seconden(opstelling.prefect))
         begin = time.perf_counter()
         uitkomst = start_in_bulk(rest, lambda n: print(
             f"  {n} klaar na {time.perf_counter() - begin:.0f} s; {belasting()}", flush=True),
             via_database=not args.api)
         duur = time.perf_counter() - begin
+        if not args.api and uitkomst.weg != "database":
+            raise SystemExit(f"Prefects database ({opstelling.prefect_database}) niet bereikt: de meting zou de API-weg zijn")
         print(f"bulk (formulieren en artefacten via {uitkomst.weg}): {len(uitkomst.gestart)} casussen wachtend bij "
               f"hun formulier in {duur:.1f} s = {duur / max(1, len(uitkomst.gestart)) * 1000:.1f} ms per casus; "
               f"{len(uitkomst.anders)} via de normale weg; {uitkomst.herhaald} verzoeken herhaald (server bezet); "
               f"{belasting()}", flush=True)
         n = max(1, len(uitkomst.gestart))
         cpu = [na - voor for na, voor in zip(
-            (time.process_time(), cpu_seconden(server)), cpu_voor)]
+            (time.process_time(), cpu_seconden(opstelling.prefect)), cpu_voor)]
         print(f"CPU per casus: dit proces (lezen, formulieren, verzoeken, Prefects database) {cpu[0] / n * 1000:.1f} ms, "
               f"Prefect-server (API en diensten) {cpu[1] / n * 1000:.1f} ms; PostgreSQL niet gemeten (de server "
               f"opent en sluit zijn verbindingen)", flush=True)
         controleer(api, aantal)
         werklijst(api, args.lijst)
         werklijst_in_chromium(api, args.pagina, args.schermafdruk)
-        if args.kloon_tot and args.prefect_database == "postgresql":
-            rust(server, args.rust)
+        if args.kloon_tot and kopieren:
+            rust(opstelling.prefect, args.rust)
             begin = time.perf_counter()
-            print(f"{kloon_runs(args.kloon_tot)} kopieën van wachtende runs erbij (tot {args.kloon_tot} runs) in "
-                  f"{time.perf_counter() - begin:.0f} s; {belasting()}", flush=True)
+            print(f"{kloon_runs(opstelling.prefect_database, args.kloon_tot)} kopieën van wachtende runs erbij (tot "
+                  f"{args.kloon_tot} runs) in {time.perf_counter() - begin:.0f} s; {belasting()}", flush=True)
             werklijst(api, args.lijst)
             werklijst_in_chromium(api, args.pagina, args.schermafdruk)
-            rust(server, args.rust)
+            rust(opstelling.prefect, args.rust)
 
 
-def rust(server: str, seconden: float) -> None:
+def rust(server: list[int], seconden: float) -> None:
     """The server's CPU while nobody asks anything (its services, the served schedules)."""
     if seconden:
         voor = cpu_seconden(server)
