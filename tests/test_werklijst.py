@@ -223,7 +223,9 @@ def test_unreadable_choices_are_said_in_dutch_and_the_whole_list_shown(poort, ac
     for zin in ("Deze gemeente hoort niet bij de regio", "In deze stap wacht geen casus op een besluit",
                 "Deze urgentie bestaat niet", "Het paginanummer is geen getal"):
         assert zin in tekst
-    assert _tekst(browser.get("/werklijst/?pagina=99").text).count("VT-") == 5  # past the end: the last page
+    for voorbij in ("99", "9" * 5000):  # past the end: the last page
+        assert _tekst(browser.get(f"/werklijst/?pagina={voorbij}").text).count("VT-") == 5
+    assert "Het paginanummer is geen getal" in _tekst(browser.get("/werklijst/?pagina=²").text)
 
 
 @pagina_op_sqlite

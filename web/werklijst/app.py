@@ -69,11 +69,12 @@ def _filter(request: Request, gemeenten: dict[str, str]) -> tuple[lezen.Filter, 
         fouten.append("Deze urgentie bestaat niet; de lijst toont alle urgenties.")
         urgentie = None
     tekst = vraag.get("pagina", "1").strip() or "1"
-    if not tekst.isdigit() or int(tekst) < 1:
+    if not tekst.isdecimal() or int(tekst[:12]) < 1:
         fouten.append("Het paginanummer is geen getal vanaf 1; de lijst toont de eerste pagina.")
         tekst = "1"
+    # Twelve digits are past the last page already (it shows the last one).
     return lezen.Filter(gemeente, Status(stap) if stap else None, Urgentie(urgentie) if urgentie else None,
-                        int(tekst)), fouten
+                        int(tekst[:12])), fouten
 
 
 class _Pagina:
