@@ -202,39 +202,81 @@ new MutationObserver((_, waarnemer) => {
 """
 
 # The work list as staff open it (docs/medewerkers.md, chapter 1): Runs, state Suspended, one
-# `gemeente:` tag, in the new view and the classic one.
+# `gemeente:` tag, in the new view and the classic one; and our own page (web/werklijst, from the
+# case store) through the gateway, for the same gemeente.
 WEERGAVEN = {
     "nieuw": "/v2/runs?state=Suspended&tags={tag}",
     "klassiek": "/runs?state=Suspended&tag={tag}",
+    "eigen werklijst": "/werklijst/?gemeente={gemeente}",
 }
+_ACHTER_DE_POORT = {"eigen werklijst"}  # views served by the gateway (after logging in), not by Prefect
 
 
 def werklijst_in_chromium(api: str, herhalingen: int, schermafdruk: Path | None = None) -> None:
     """The same work list as a page load in headless Chromium: from navigation start until the
     first row shows, p50/p95 over `herhalingen` loads per view (a fresh page each time, the
-    browser's cache warm after the first, as for a medewerker who opens it again)."""
+    browser's cache warm after the first, as for a medewerker who opens it again). Prefect's two
+    views straight from the server; our own page /werklijst through the gateway, logged in with
+    a local account made for the measurement."""
     import statistics
     from urllib.parse import quote
 
     if herhalingen <= 0:
         return
 
+    from models.regels.instellingen import instellingen
     from tests.served import chromium
 
     tag = next(t for t in _labels_van_een_run(api) if t.startswith("gemeente:"))
+    gemeente = next(g.code for g in instellingen().gemeenten if g.naam == tag.removeprefix("gemeente:"))
     ui = api.removesuffix("/api")
-    with tempfile.TemporaryDirectory(prefix="vt-chromium-") as map_, chromium(Path(map_)) as browser:
+    with tempfile.TemporaryDirectory(prefix="vt-chromium-") as map_, chromium(Path(map_)) as browser, \
+            _toegangspoort(ui, Path(map_)) as (poort, account, wachtwoord):
         browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _EERSTE_RIJ})
+        _log_in(browser, poort, account, wachtwoord)
         for weergave, pad in WEERGAVEN.items():
-            url = ui + pad.format(tag=quote(tag))
+            url = (poort if weergave in _ACHTER_DE_POORT else ui) + pad.format(tag=quote(tag), gemeente=gemeente)
             tijden = [_laad(browser, url) for _ in range(herhalingen + 1)][1:]  # the first fills the cache
             if schermafdruk:
                 time.sleep(2)  # the whole list, to see that the filter holds
-                browser.save_screenshot(str(schermafdruk / f"werklijst-{weergave}-{_aantal_runs(api)}.png"))
+                browser.save_screenshot(str(schermafdruk / f"werklijst-{weergave.replace(' ', '-')}-"
+                                                           f"{_aantal_runs(api)}.png"))
             tijden.sort()
             print(f"werklijst {tag} in Chromium, {weergave} ({pad.split('?')[0]}): eerste rij na p50 "
                   f"{statistics.median(tijden):.0f} ms, p95 {tijden[int(0.95 * (len(tijden) - 1))]:.0f} ms, "
                   f"max {tijden[-1]:.0f} ms over {herhalingen} keer laden; {belasting()}", flush=True)
+
+
+@contextlib.contextmanager
+def _toegangspoort(prefect_basis: str, map_: Path):
+    """The gateway as start.sh runs it, in front of this Prefect server, on the benchmark's case
+    store, with a local medewerker account for the measurement: (address, account, password)."""
+    import secrets
+
+    from models.dossier.toegang import maak_account
+    from models.opslag.db import sessie
+    from models.regels.toegang import Rol
+    from tests.test_toegang import toegangspoort
+
+    account, wachtwoord = f"benchmark.{secrets.token_hex(4)}", secrets.token_urlsafe(16)
+    with sessie() as session:
+        maak_account(session, account, "Benchmark", [Rol.medewerker], wachtwoord)
+    with toegangspoort(prefect_basis, {}, map_) as adres:
+        yield adres, account, wachtwoord
+
+
+def _log_in(browser, poort: str, account: str, wachtwoord: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{poort}/inloggen")
+    browser.find_element(By.ID, "account").send_keys(account)
+    browser.find_element(By.ID, "wachtwoord").send_keys(wachtwoord)
+    browser.find_element(By.ID, "inloggen").click()
+    einde = time.monotonic() + 30
+    while "/start" not in browser.current_url:
+        if time.monotonic() > einde:
+            raise AssertionError(f"niet ingelogd bij de toegangspoort: {browser.current_url}")
+        time.sleep(0.1)
 
 
 def _aantal_runs(api: str) -> int:

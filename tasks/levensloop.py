@@ -42,7 +42,7 @@ from models.dossier.wijzigingen import GelijktijdigeWijziging, casus_op_referent
 from models.regels.fouten import beschrijf_validatiefouten
 from models.regels.weergave import naar_codes, plek
 from models.regels.instellingen import CapaciteitsModus, Instellingen, Plustaak, TermijnSoort, instellingen
-from models.regels.levensloop import Status
+from models.regels.levensloop import Status, stap_in_woorden
 from models.regels.ontvangers import adres, rol
 from models.opslag.overdracht import Beslissing, Overdracht
 from models.opslag.storingspunt import storingspunt
@@ -101,7 +101,7 @@ class Stap:
 
 def _labels(casus: Casus, regio: Instellingen) -> list[str]:
     # Words, not codes: the step without underscores ("stap:voorwaarden en vervolg").
-    labels = [f"gemeente:{regio.gemeente(casus.gemeente_code).naam}", f"stap:{casus.status.replace('_', ' ')}",
+    labels = [f"gemeente:{regio.gemeente(casus.gemeente_code).naam}", f"stap:{stap_in_woorden(casus.status)}",
               f"urgentie:{casus.urgentie}"]
     return labels + (["buiten-beeld"] if casus.buiten_beeld else [])
 

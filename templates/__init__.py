@@ -30,6 +30,12 @@ def tijdstip(moment) -> str:
     return f"{_DAGEN[lokaal.weekday()]} {lokaal:%d-%m-%Y %H:%M}"
 
 
+def datum(moment) -> str:
+    """'vr 27-11-2026' in Europe/Amsterdam."""
+    lokaal = moment.astimezone(AMSTERDAM)
+    return f"{_DAGEN[lokaal.weekday()]} {lokaal:%d-%m-%Y}"
+
+
 _WEEKDAGEN = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
 
 
@@ -66,6 +72,7 @@ def omgeving() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["tijdstip"] = tijdstip
+    env.filters["datum"] = datum
     env.filters["datum_lang"] = datum_lang
     env.filters["dag_en_tijd"] = dag_en_tijd
     env.filters["markdown_tekst"] = markdown_tekst

@@ -1,6 +1,7 @@
 """The Prefect UI as staff use it, in headless Chromium, in BOTH of Prefect's UIs (the new one
 under /v2 and the classic one), through the gateway: a medewerker logs in, a melding is
-registered, decided (first refused, then corrected without typing anything again), handed over
+registered, found on the work list (/werklijst) with its form ready and opened from there,
+decided (first refused, then corrected without typing anything again), handed over
 warmly with a driegesprek at 14:00 Dutch time, completed after the driegesprek and followed up in
 monitoring. The test asserts what a person sees: the refusal reason inside the window when the
 form opens, the typed values still there, the time shown as 14:00; nobody types their name, the
@@ -361,6 +362,19 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
 
     # The besluit: an overdracht without a lokaal team is refused; corrected without retyping.
     wacht_op_run(api, run_id, "PAUSED", served=served)
+    # The casus is on the work list with its form ready; its link opens the run's page with Resume.
+    browser.get(f"{ui}/start")
+    browser.find_element(By.ID, "werklijst").click()
+    rij = wacht_op(browser, lambda b: next(r for r in b.find_elements(By.CSS_SELECTOR, "#werklijst tr")
+                                           if casus.referentie in r.text), wat="casus in de werklijst")
+    assert "Gennep" in rij.text and "Formulier klaar" in rij.text
+    schermafdruk(browser, f"{weergave}-werklijst.png")
+    rij.find_element(By.LINK_TEXT, "nieuwe weergave" if weergave == "nieuw" else "Formulier openen").click()
+    wacht_op(browser, lambda b: "Suspended" in b.find_element(By.TAG_NAME, "body").text, wat="run vanuit de werklijst")
+    assert browser.current_url.split("?")[0] == f"{ui}{UIS[weergave]['pad']}/runs/flow-run/{run_id}"  # the UI may add a tab
+    if weergave == "nieuw":
+        knop(browser, "Open menu").click()
+    knop(browser, "Resume")
     dialoog = open_formulier(browser, ui, weergave, run_id, "Besluit na de veiligheidsbeoordeling")
     assert in_beeld(browser, dialoog, f"Casus {casus.referentie}, gemeente Gennep")
     assert in_beeld(browser, dialoog, "Termijnen: veiligheidsbeoordeling vervalt")
@@ -422,7 +436,7 @@ def test_staff_walk_a_melding_from_intake_through_a_warm_handover_to_monitoring_
     log_uit(browser, ui)
     log_in(browser, ui, "g.gennep")
     assert browser.current_url.endswith("/rapporten/") and "Rapporten voor Gennep" in browser.page_source
-    for pad in (f"{UIS[weergave]['pad']}/runs", f"/dossier/casus/{casus.referentie}"):
+    for pad in (f"{UIS[weergave]['pad']}/runs", f"/dossier/casus/{casus.referentie}", "/werklijst/"):
         browser.get(f"{ui}{pad}")
         assert "Geen toegang" in browser.find_element(By.TAG_NAME, "body").text, pad
     log_uit(browser, ui)

@@ -275,6 +275,30 @@ def automatische_stap(stand: Stand) -> Status | None:
     return None
 
 
+@dataclass(frozen=True)
+class Wachtend:
+    """The open states in which a casus waits for a person, as a query needs them."""
+
+    altijd: frozenset[Status]  # whatever else holds
+    met_acute_termijn: frozenset[Status]  # only while an acute_reactie term is open
+
+
+def wachtend_op_een_persoon() -> Wachtend:
+    """Derived from `automatische_stap` (the one rule), so the work list and the lifecycle
+    agree: that rule reads a casus's state and whether its acute term is open, nothing else."""
+    altijd, met_acute = set(), set()
+    for status in Status:
+        if status is S.afgesloten:
+            continue
+        zonder, met = (automatische_stap(Stand(status, Urgentie.regulier, acute_termijn_open=open_))
+                       for open_ in (False, True))
+        if zonder is None and met is None:
+            altijd.add(status)
+        elif met is None:
+            met_acute.add(status)
+    return Wachtend(frozenset(altijd), frozenset(met_acute))
+
+
 def volgend_beslismoment(stand: Stand) -> Beslismoment | None:
     """The decision the casus waits for in its current state (None: automatic or closed)."""
     match stand.status:

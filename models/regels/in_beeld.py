@@ -56,6 +56,21 @@ _BEZIG = {"RUNNING": Bevinding.loopt_te_lang, "CANCELLING": Bevinding.annuleren_
 EINDSTATEN = frozenset(_EINDE)
 
 
+class Werkstand(StrEnum):
+    """What the work list says of a waiting casus's run (Dutch text in templates/werklijst)."""
+
+    formulier_klaar = "formulier_klaar"  # Paused (Suspended) at its form
+    wordt_verwerkt = "wordt_verwerkt"  # running a step, or about to start
+    niet_in_beeld = "niet_in_beeld"  # no run, or one that ended: the sentinel brings it back
+
+
+def werkstand(staat: str | None) -> Werkstand:
+    """The work list's word for a run in Prefect state type `staat` (None: no run Prefect knows)."""
+    if staat == "PAUSED":
+        return Werkstand.formulier_klaar
+    return Werkstand.wordt_verwerkt if staat in _BEZIG else Werkstand.niet_in_beeld
+
+
 @dataclass(frozen=True)
 class CasusStand:
     """What the case store says about an open casus."""

@@ -69,6 +69,11 @@ AFLOOP_VANUIT: dict[Status, Afloop] = {
 }
 
 
+def stap_in_woorden(status: Status | str) -> str:
+    """The step as staff read it in a run's tags and on the work list: 'voorwaarden en vervolg'."""
+    return str(getattr(status, "value", status)).replace("_", " ")
+
+
 class OngeldigeOvergang(ValueError):
     def __init__(self, casus_referentie: str, huidig: Status, gevraagd: Status):
         toegestaan = ", ".join(sorted(OVERGANGEN[huidig])) or "geen (eindtoestand)"

@@ -5,7 +5,8 @@
 - a session per person (`web.toegang.sessies`), in the case store so every gateway shares it:
   idle timeout, log-out, CSRF token on every form;
 - behind it: the Prefect UI and API (`web.toegang.proxy`, with the server's credential, for the
-  roles that may use it), the dossier pages under /dossier (package `web.dossier`), the reports
+  roles that may use it), the work list under /werklijst (package `web.werklijst`, for the same
+  roles), the dossier pages under /dossier (package `web.dossier`), the reports
   of its own municipality for role gemeente (/rapporten/), the access log for beheer (/beheer/inzage/);
 - every decision through a form carries the logged-in account (`door`), and lands in the access log.
 
@@ -39,6 +40,7 @@ from models.regels.toegang import Bevoegdheid, Gebruiker
 from templates import render
 from web.toegang.oidc import Oidc, OidcGeweigerd
 from web.toegang.proxy import Prefect
+from web.werklijst import maak_app as maak_werklijst
 from web.toegang.sessies import COOKIE, INLOG_COOKIE, Ongeldig, Pogingen, Sessie, Sessies, Verlopen, zelfde_token
 
 _HERVATTEN = re.compile(r"^/api/flow_runs/([0-9a-fA-F-]{36})/resume/?$")
@@ -404,6 +406,8 @@ def maak_app(*, engine: Engine, instellingen: Instellingen, prefect_url: str, au
         Route("/beheer/inzage/", poort._met_sessie(Bevoegdheid.inzagelog_lezen)(poort.inzagelog)),
         Route("/beheer/inzage/{referentie}", poort._met_sessie(Bevoegdheid.inzagelog_lezen)(poort.inzagelog)),
     ]
+    # /werklijst without its slash would otherwise reach the Prefect route below.
+    routes += [Route("/werklijst", _naar_werklijst), Mount("/werklijst", app=_werklijst_app(engine, poort))]
     dossier = _dossier_app(engine, poort)
     if dossier is not None:
         routes.append(Mount("/dossier", app=dossier))
@@ -424,6 +428,10 @@ def maak_app(*, engine: Engine, instellingen: Instellingen, prefect_url: str, au
     return app
 
 
+async def _naar_werklijst(request: Request) -> Response:
+    return RedirectResponse("/werklijst/" + (f"?{request.url.query}" if request.url.query else ""), 307)
+
+
 async def _geen_dossier(request: Request, sessie: Sessie) -> Response:
     return melding("Dossier nog niet beschikbaar", "De dossierpagina's zijn in deze versie nog niet "
                    "geïnstalleerd.", 404, sessie=sessie, link=("/start", "Naar de startpagina"))
@@ -436,23 +444,33 @@ def _dossier_app(engine: Engine, poort: Poort):
         from web.dossier import maak_app as maak_dossier
     except ImportError:
         return None
-    binnen = maak_dossier(engine=engine, inzage=poort.inzage)
+    return _achter_de_deur(poort, maak_dossier(engine=engine, inzage=poort.inzage), Bevoegdheid.dossier_inzien)
 
-    async def dossier(scope, receive, send):
+
+def _werklijst_app(engine: Engine, poort: Poort):
+    """The work list (package web.werklijst), for the roles that may use the Prefect UI's forms;
+    its one question to Prefect (the states of the runs on a page) goes with the server's credential."""
+    return _achter_de_deur(poort, maak_werklijst(engine=engine, runstaten=poort.prefect.staten),
+                           Bevoegdheid.prefect_ui)
+
+
+def _achter_de_deur(poort: Poort, binnen, bevoegdheid: Bevoegdheid):
+    """An app of pages behind the same session check: it gets the logged-in person in its scope."""
+    async def app(scope, receive, send):
         if scope["type"] != "http":
             return await binnen(scope, receive, send)
         request = Request(scope, receive)
 
         async def door(request: Request, sessie: Sessie) -> Response:
             scope["gebruiker"] = sessie.gebruiker
-            # The dossier app names its own routes in its links (url_for): Starlette keeps the
-            # first router it meets in the scope, which would be the gateway's (no such routes: 500).
+            # The app names its own routes in its links (url_for): Starlette keeps the first
+            # router it meets in the scope, which would be the gateway's (no such routes: 500).
             scope.pop("router", None)
             await binnen(scope, receive, send)
             return None
 
-        antwoord = await poort._met_sessie(Bevoegdheid.dossier_inzien)(door)(request)
+        antwoord = await poort._met_sessie(bevoegdheid)(door)(request)
         if antwoord is not None:
             await antwoord(scope, receive, send)
 
-    return dossier
+    return app

@@ -7,6 +7,8 @@ and the browser's cookies left behind. Answers stream back unchanged, except:
 - `POST /api/flow_runs/{id}/resume` (a decision) and `POST /api/deployments/{id}/create_flow_run`
   (a staff action): the person's account goes into the answer / parameters as `door`, whatever
   the browser sent; a role that may not decide is refused in Dutch (see `web.toegang.beslissen`);
+- `staten`: the gateway's own question for the work list (/werklijst): the states of the runs
+  on its page, in one `POST /api/flow_runs/filter`;
 - websockets (`/api/events/out`, `/api/logs/out`, ...): the first message Prefect expects is an
   auth message with the credential; the gateway sends its own.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import uuid
 
 import httpx
 import websockets
@@ -28,6 +31,16 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 _NIET_DOOR = {b"host", b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
               b"trailer", b"transfer-encoding", b"upgrade", b"cookie", b"authorization", b"content-length"}
 _NIET_TERUG = {"connection", "keep-alive", "transfer-encoding", "set-cookie"}
+# The work list waits this long for the states of its runs, then shows its rows without them.
+_STATEN_GEDULD = httpx.Timeout(5, connect=2)
+
+
+def _is_uuid(tekst: str | None) -> bool:
+    try:
+        uuid.UUID(str(tekst))
+    except ValueError:
+        return False
+    return True
 
 
 class Prefect:
@@ -68,6 +81,22 @@ class Prefect:
     async def haal(self, pad: str) -> dict | None:
         antwoord = await self.client.get(pad, headers=dict([self.kop]) if self.kop else None)
         return antwoord.json() if antwoord.status_code == 200 else None
+
+    async def staten(self, run_ids: list[str]) -> dict[str, str] | None:
+        """The state type ("PAUSED", ...) of each of these runs that Prefect knows, in one request;
+        None when Prefect does not answer (in time): the work list then shows its rows without."""
+        ids = sorted({r for r in run_ids if _is_uuid(r)})
+        if not ids:
+            return {}
+        try:
+            antwoord = await self.client.post("/api/flow_runs/filter", timeout=_STATEN_GEDULD,
+                                              json={"flow_runs": {"id": {"any_": ids}}, "limit": len(ids)},
+                                              headers=dict([self.kop]) if self.kop else None)
+            if antwoord.status_code != 200:
+                return None
+            return {run["id"]: (run.get("state") or {}).get("type") for run in antwoord.json()}
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return None
 
     async def websocket(self, ws: WebSocket) -> None:
         """Relay a websocket both ways; the auth handshake with Prefect is the gateway's own."""
