@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -138,7 +139,8 @@ def _poort(engine, regio, tmp_path, prefect_url: str) -> Iterator[TestClient]:
     from web.toegang import maak_app
 
     with TestClient(maak_app(engine=engine, instellingen=regio, prefect_url=prefect_url, auth_string=None,
-                             rapporten=tmp_path / "rapporten"), follow_redirects=False) as browser:
+                             geheim=secrets.token_bytes(32), rapporten=tmp_path / "rapporten"),
+                    follow_redirects=False) as browser:
         yield browser
 
 
