@@ -36,6 +36,7 @@ The load average is printed with each figure (the machine is shared).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import sys
