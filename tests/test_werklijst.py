@@ -207,6 +207,8 @@ def test_a_medewerker_sees_each_casus_with_whether_its_form_is_ready_and_its_lin
     assert f'href="/v2/runs/flow-run/{runs["gennep_eerst"]}"' in rijen[casussen["gennep_eerst"]]
     assert f'href="/dossier/casus/{casussen["gennep_eerst"]}"' in rijen[casussen["gennep_eerst"]]
     assert "Wordt verwerkt" in rijen[casussen["gennep_spoed"]]
+    # The step and urgency in the words of the dossier, never a code.
+    assert "<td>Veiligheidscheck</td>" in rijen[casussen["acuut"]] and "<td>Acuut</td>" in rijen[casussen["acuut"]]
     for naam in ("venlo_later", "acuut"):  # crashed, or no run yet: the sentinel brings it back
         assert "Nog niet in beeld" in rijen[casussen[naam]] and "Formulier openen" not in rijen[casussen[naam]]
     assert "Testpersoon" not in tekst and "Fictiestraat" not in tekst  # nothing personal

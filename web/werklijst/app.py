@@ -18,7 +18,7 @@ from models.lezen import werklijst as lezen
 from models.opslag.typen import nu
 from models.regels.in_beeld import werkstand
 from models.regels.instellingen import Urgentie
-from models.regels.levensloop import Status, stap_in_woorden
+from models.regels.levensloop import Status
 from models.regels.toegang import Bevoegdheid, Gebruiker
 from templates import render
 
@@ -49,7 +49,7 @@ def _gebruiker(request: Request) -> Gebruiker:
 def _html(request: Request, naam: str, status: int = 200, **context) -> HTMLResponse:
     gebruiker = request.scope.get("gebruiker")
     html = render(f"werklijst/{naam}.html.j2", gebruiker=gebruiker if isinstance(gebruiker, Gebruiker) else None,
-                  stap_in_woorden=stap_in_woorden, dossier_inzien=Bevoegdheid.dossier_inzien, **context)
+                  dossier_inzien=Bevoegdheid.dossier_inzien, **context)
     return HTMLResponse(html, status_code=status, headers=_KOPPEN)
 
 
