@@ -353,7 +353,7 @@ def controleer(api: str, verwacht: int, steekproef: int = 100) -> None:
     print(f"  controle: {wachtend} van {verwacht} levensloop-runs Suspended; formulier van {steekproef} "
           "steekproef-runs aanwezig", flush=True)
     if wachtend != verwacht:
-        raise SystemExit("niet elke casus wacht bij zijn formulier")
+        raise SystemExit("niet elke in bulk gestarte casus wacht bij zijn formulier")
 
 
 OPZETTEN = {"enkel": "één machine (Prefect-server op SQLite, deployments.serve, casussen in SQLite)",
@@ -439,7 +439,9 @@ def meet(opstelling, args, kopieren: bool) -> None:
         print(f"CPU per casus: dit proces (lezen, formulieren, verzoeken, Prefects database) {cpu[0] / n * 1000:.1f} ms, "
               f"Prefect-server (API en diensten) {cpu[1] / n * 1000:.1f} ms; PostgreSQL niet gemeten (de server "
               f"opent en sluit zijn verbindingen)", flush=True)
-        controleer(api, aantal)
+        # What the bulk leaves (Prefect refused a page) goes the normal way in `vt levensloop
+        # start-open`; the benchmark does not start those, so it checks the ones it created.
+        controleer(api, len(uitkomst.gestart))
         werklijst(api, args.lijst)
         werklijst_in_chromium(api, args.pagina, args.schermafdruk)
         if args.kloon_tot and kopieren:

@@ -37,13 +37,13 @@ from typing import NamedTuple
 from pydantic import (
     BaseModel, ConfigDict, EmailStr, Field, ValidationError, ValidationInfo, field_validator, model_validator,
 )
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from models.dossier.auditketen import keten
 from models.dossier.importformaat import BESTANDSRIJ, ImportAfgekeurd, Rijfout, _beschrijf, _bestandsfout, _uniek
 from models.dossier.registratie import (
-    AdresInvoer, MelderInvoer, MeldingInvoer, PersoonInvoer, _open_casussen, _voeg_in, al_geregistreerd, batched,
+    AdresInvoer, MelderInvoer, MeldingInvoer, PersoonInvoer, _open_casussen, _voeg_in, al_geregistreerd, per_bron,
     huishoudsleutel, invoergrenzen, reden_ontvangst_buiten_grenzen, registreer_meldingen,
 )
 from models.dossier.termijnbewaking import ladder_van, stapmomenten
@@ -409,11 +409,11 @@ def _casussen_van(session: Session, sleutels: list[tuple[str, str]]) -> dict[tup
     """(bron, extern_id) of a casus's first melding -> (casus id, reference): registration sorts
     the meldingen by receipt, so its results are not in the order of the rows."""
     gevonden = {}
-    for deel in batched(sleutels, 500):
+    for voorwaarde in per_bron(sleutels):
         for bron, extern_id, casus_id, referentie in session.execute(
             select(Melding.bron, Melding.extern_id, Casus.id, Casus.referentie)
             .join(Casus, Casus.id == Melding.casus_id)
-            .where(tuple_(Melding.bron, Melding.extern_id).in_(deel))
+            .where(voorwaarde)
         ).all():
             gevonden[(bron, extern_id)] = (casus_id, referentie)
     return gevonden

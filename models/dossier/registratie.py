@@ -15,7 +15,7 @@ from itertools import islice
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
-from sqlalchemy import insert, select, text, tuple_, update
+from sqlalchemy import insert, select, text, update
 from sqlmodel import Session
 
 from models.opslag.casus import (
@@ -250,16 +250,24 @@ def _open_casussen(session: Session, sleutels: set[str]) -> dict[str, dict]:
     return gevonden
 
 
+def per_bron(paren, grootte: int = 500):
+    """Conditions `bron = ? AND extern_id IN (...)` for (bron, extern_id) pairs, `grootte` at a
+    time: each one an index range of the unique (bron, extern_id) index. A row-value list
+    `(bron, extern_id) IN (...)` is not one on PostgreSQL: it read ever more of the index as the
+    store grew (15 s of a 59 s portion of 5,000 at 35,000 casussen)."""
+    ids_per_bron = defaultdict(set)
+    for bron, extern_id in paren:
+        ids_per_bron[bron].add(extern_id)
+    for bron, ids in sorted(ids_per_bron.items()):
+        for deel in batched(sorted(ids), grootte):
+            yield (Melding.bron == bron) & Melding.extern_id.in_(deel)
+
+
 def al_geregistreerd(session: Session, invoer: list[MeldingInvoer]) -> set[tuple[str, str]]:
     """(bron, extern_id) pairs already in the store: re-importing a file adds nothing twice."""
-    paren = {(m.bron, m.extern_id) for m in invoer if m.bron}
     bestaand = set()
-    for deel in batched(sorted(paren), 500):
-        bestaand.update(
-            session.execute(
-                select(Melding.bron, Melding.extern_id).where(tuple_(Melding.bron, Melding.extern_id).in_(deel))
-            ).tuples()
-        )
+    for voorwaarde in per_bron((m.bron, m.extern_id) for m in invoer if m.bron):
+        bestaand.update(session.execute(select(Melding.bron, Melding.extern_id).where(voorwaarde)).tuples())
     return bestaand
 
 

@@ -46,7 +46,6 @@ from web.toegang.sessies import COOKIE, INLOG_COOKIE, Ongeldig, Pogingen, Sessie
 _HERVATTEN = re.compile(r"^/api/flow_runs/([0-9a-fA-F-]{36})/resume/?$")
 _NIEUWE_RUN = re.compile(r"^/api/deployments/([0-9a-fA-F-]{36})/create_flow_run/?$")
 _CASUS = re.compile(r"^VT-\d{4}-\d{6}$")
-_EIGEN = ("/inloggen", "/uitloggen", "/oidc/", "/start", "/rapporten/", "/beheer/")
 # Staff actions only a teamleider may start (deployment names, from tasks.acties.CAPACITEIT,
 # models.opslag.communicatie Brief/Notificatie.opnieuw_versturen and deployments/rapportage.py;
 # not imported: that would load Prefect into the gateway). Other staff actions: medewerker too.
