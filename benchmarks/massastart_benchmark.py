@@ -439,9 +439,10 @@ def meet(opstelling, args, kopieren: bool) -> None:
         print(f"CPU per casus: dit proces (lezen, formulieren, verzoeken, Prefects database) {cpu[0] / n * 1000:.1f} ms, "
               f"Prefect-server (API en diensten) {cpu[1] / n * 1000:.1f} ms; PostgreSQL niet gemeten (de server "
               f"opent en sluit zijn verbindingen)", flush=True)
-        # What the bulk leaves (Prefect refused a page) goes the normal way in `vt levensloop
-        # start-open`; the benchmark does not start those, so it checks the ones it created.
-        controleer(api, len(uitkomst.gestart))
+        # What the bulk leaves (Prefect refused part of a page) goes the normal way in `vt levensloop
+        # start-open`; the benchmark does not start those: it checks the runs the old way and the
+        # bulk created.
+        controleer(api, len(oud) + len(uitkomst.gestart))
         werklijst(api, args.lijst)
         werklijst_in_chromium(api, args.pagina, args.schermafdruk)
         if args.kloon_tot and kopieren:
